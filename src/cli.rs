@@ -1,0 +1,250 @@
+//! The command line: clap types in, validated settings out, then the chosen command runs.
+//! Nothing below this module sees clap.
+
+use std::net::{IpAddr, SocketAddr, TcpListener, ToSocketAddrs, UdpSocket};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::drive::template;
+use crate::exit;
+use crate::plan;
+use crate::reference::{self, Serve, Shutdown};
+use crate::report::Reporter;
+use crate::report::human::Human;
+use crate::run::{self, options::RunOptions, options::Targets};
+use crate::spec::{self, Dur, Lifecycle, Spec};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "conform",
+    version,
+    about = "Check TCP/UDP socket programs against YAML scenario files",
+    after_help = exit::HELP
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run scenarios against the built-in reference, or against your program.
+    #[command(after_help = exit::HELP)]
+    Run(RunArgs),
+    /// Validate spec files without touching the network.
+    #[command(after_help = exit::HELP)]
+    Check {
+        /// Spec files to validate.
+        #[arg(required = true, value_name = "SPEC")]
+        specs: Vec<PathBuf>,
+    },
+    /// Run one of the guide's four programs, written in Rust.
+    Reference(ReferenceArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// Spec files to run.
+    #[arg(required = true, value_name = "SPEC")]
+    specs: Vec<PathBuf>,
+    /// Server under test: a command template; {port} and {host} are replaced by the address
+    /// conform chose (also in $CONFORM_PORT, $CONFORM_HOST). Split like a shell would, but no
+    /// shell runs it.
+    #[arg(long, value_name = "CMD")]
+    server: Option<String>,
+    /// Client under test: a command template, as for --server.
+    #[arg(long, value_name = "CMD")]
+    client: Option<String>,
+    /// Test a server that is already running at HOST:PORT.
+    #[arg(long, value_name = "HOST:PORT", conflicts_with = "server")]
+    connect: Option<String>,
+    /// Start the program once per case, or once per scenario (overrides the specs).
+    #[arg(long, value_enum)]
+    lifecycle: Option<LifecycleArg>,
+    /// Deadline for every wait the spec does not bound itself.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_dur)]
+    timeout: Dur,
+    /// How long a server may take to start listening.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_dur)]
+    ready_timeout: Dur,
+    /// Time between SIGTERM and SIGKILL when stopping a program.
+    #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = parse_dur)]
+    grace: Dur,
+    /// Treat failures of `should` scenarios as failures, not warnings.
+    #[arg(long)]
+    strict: bool,
+    /// Scenarios to run at once, each on its own ports.
+    #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+    jobs: u16,
+    /// Also print a line when each scenario starts.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum LifecycleArg {
+    Case,
+    Scenario,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum Program {
+    TcpServer,
+    TcpClient,
+    UdpServer,
+    UdpClient,
+}
+
+#[derive(clap::Args, Debug)]
+struct ReferenceArgs {
+    /// Which of the guide's programs to run.
+    #[arg(value_enum)]
+    program: Program,
+    /// Port to listen on (servers) or to connect to (clients).
+    #[arg(long)]
+    port: u16,
+    /// Address to listen on or connect to.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Serve any number of clients instead of one (servers only).
+    #[arg(long)]
+    forever: bool,
+    /// How long a client waits for the server's answer.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_dur)]
+    timeout: Dur,
+}
+
+fn parse_dur(text: &str) -> Result<Dur, String> {
+    text.parse()
+}
+
+/// Parses the arguments and runs; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => run_command(args),
+        Command::Check { specs } => check_command(&specs),
+        Command::Reference(args) => reference_command(args),
+    }
+}
+
+fn error(message: impl std::fmt::Display, code: i32) -> i32 {
+    eprintln!("conform: error: {message}");
+    code
+}
+
+/// Loads every spec, printing every error (not only the first).
+fn load_all(paths: &[PathBuf]) -> Result<Vec<Spec>, usize> {
+    let mut specs = Vec::new();
+    let mut errors = 0;
+    for path in paths {
+        match spec::load_file(path) {
+            Ok(spec) => specs.push(spec),
+            Err(e) => {
+                eprintln!("conform: error: {e}");
+                errors += 1;
+            }
+        }
+    }
+    if errors > 0 { Err(errors) } else { Ok(specs) }
+}
+
+fn check_command(paths: &[PathBuf]) -> i32 {
+    match load_all(paths) {
+        Ok(specs) => {
+            for spec in &specs {
+                println!("ok: {} ({} scenario(s))", spec.path, spec.file.scenarios.len());
+            }
+            exit::PASS
+        }
+        Err(_) => exit::USAGE,
+    }
+}
+
+fn words(flag: &str, text: &Option<String>) -> Result<Option<Vec<String>>, String> {
+    text.as_deref()
+        .map(|t| template::split(t).map_err(|e| format!("--{flag}: {e}")))
+        .transpose()
+}
+
+fn resolve(text: &str) -> Result<SocketAddr, String> {
+    text.to_socket_addrs()
+        .map_err(|e| format!("--connect {text}: not an address like 127.0.0.1:12321 ({e})"))?
+        .next()
+        .ok_or_else(|| format!("--connect {text}: the name resolves to no address"))
+}
+
+fn options(args: &RunArgs) -> Result<RunOptions, String> {
+    let targets = Targets {
+        server: words("server", &args.server)?,
+        client: words("client", &args.client)?,
+        connect: args.connect.as_deref().map(resolve).transpose()?,
+    };
+    Ok(RunOptions {
+        targets,
+        lifecycle: args.lifecycle.map(|l| match l {
+            LifecycleArg::Case => Lifecycle::Case,
+            LifecycleArg::Scenario => Lifecycle::Scenario,
+        }),
+        timeout: args.timeout.get(),
+        ready_timeout: args.ready_timeout.get(),
+        grace: args.grace.get(),
+        strict: args.strict,
+        jobs: usize::from(args.jobs),
+        ..RunOptions::default()
+    })
+}
+
+fn run_command(args: RunArgs) -> i32 {
+    let opts = match options(&args) {
+        Ok(opts) => opts,
+        Err(message) => return error(message, exit::USAGE),
+    };
+    let Ok(specs) = load_all(&args.specs) else {
+        return exit::USAGE;
+    };
+    crate::cleanup::install();
+    let planned = plan::plan(&specs, &opts.targets);
+    if planned.iter().all(|p| p.target.is_err()) {
+        let why = planned
+            .first()
+            .and_then(|p| p.target.as_ref().err())
+            .map_or("the specs have no scenarios".to_string(), |r| format!("every scenario was skipped ({r})"));
+        return error(format!("no scenario selected: {why}"), exit::USAGE);
+    }
+    let mut reporter = Human::new(std::io::stdout());
+    reporter.verbose = args.verbose;
+    match run::run(&planned, &opts, &mut reporter as &mut dyn Reporter) {
+        Ok(summary) if summary.failed > 0 => exit::FAIL,
+        Ok(_) => exit::PASS,
+        Err(e) => error(e, exit::SETUP),
+    }
+}
+
+fn reference_command(args: ReferenceArgs) -> i32 {
+    let addr = match (args.host.as_str(), args.port).to_socket_addrs().map(|mut a| a.next()) {
+        Ok(Some(addr)) => addr,
+        _ => return error(format!("--host {}: not an address", args.host), exit::USAGE),
+    };
+    let serve = if args.forever { Serve::Forever } else { Serve::Once };
+    let stop = Shutdown::new();
+    let mut out = std::io::stdout();
+    let timeout: Duration = args.timeout.get();
+    let result = match args.program {
+        Program::TcpServer => TcpListener::bind(addr).and_then(|l| reference::tcp_server(l, serve, &mut out, &stop)),
+        Program::UdpServer => UdpSocket::bind(addr).and_then(|s| reference::udp_server(s, serve, &mut out, &stop)),
+        Program::TcpClient => reference::tcp_client(addr, &mut out, timeout),
+        Program::UdpClient => reference::udp_client(addr, &mut out, timeout),
+    };
+    match result {
+        Ok(()) => exit::PASS,
+        Err(e) => error(format!("{addr}: {e}"), exit::FAIL),
+    }
+}
+
+/// Only used by tests and library users that want a loopback address.
+pub fn loopback() -> IpAddr {
+    IpAddr::from([127, 0, 0, 1])
+}

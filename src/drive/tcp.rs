@@ -1,0 +1,119 @@
+//! A TCP connection as conform sees it: bytes in a buffer, the peer's state, and a read loop
+//! that waits for one or more expectations until one is decided.
+//!
+//! In: a connected `TcpStream` and [`Expectation`]s with deadlines. Out: which alternative
+//! passed, or every alternative's [`Mismatch`].
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::time::{Duration, Instant};
+
+use crate::verdict::{Expectation, MAX_BUFFER, Mismatch, PeerState, Progress, judge_stream};
+
+/// The longest single blocking read; bounds how late a deadline can be noticed.
+const SLICE: Duration = Duration::from_millis(50);
+
+pub struct TcpPeer {
+    stream: TcpStream,
+    buf: Vec<u8>,
+    state: PeerState,
+    /// Everything received, for the transcript (bounded).
+    pub received_total: u64,
+}
+
+impl TcpPeer {
+    pub fn new(stream: TcpStream) -> Self {
+        // Small writes must leave at once: timing is part of what a scenario tests.
+        let _ = stream.set_nodelay(true);
+        TcpPeer {
+            stream,
+            buf: Vec::new(),
+            state: PeerState::Open,
+            received_total: 0,
+        }
+    }
+
+    pub fn send(&mut self, data: &[u8]) -> Result<(), Mismatch> {
+        self.stream.write_all(data).map_err(|e| {
+            Mismatch::new(format!(
+                "could not send {} byte(s): {}",
+                data.len(),
+                io_reason(&e)
+            ))
+        })
+    }
+
+    /// Closes conform's side entirely.
+    pub fn close(&mut self) {
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+
+    /// Waits until one of `alternatives` passes (returns its index) or all have failed.
+    /// A program that exits closes its sockets, so no liveness check is needed here.
+    pub fn expect(
+        &mut self,
+        alternatives: &[(Expectation, Duration)],
+    ) -> Result<usize, Vec<Mismatch>> {
+        let start = Instant::now();
+        let mut chunk = vec![0u8; 64 * 1024];
+        loop {
+            let waited = start.elapsed();
+            let mut failures = Vec::new();
+            let mut next_wake = Duration::MAX;
+            for (index, (expectation, within)) in alternatives.iter().enumerate() {
+                match judge_stream(expectation, &self.buf, self.state, waited, *within) {
+                    Progress::Pass { consumed } => {
+                        self.buf.drain(..consumed);
+                        return Ok(index);
+                    }
+                    Progress::Fail(mismatch) => failures.push(mismatch),
+                    Progress::Pending => {
+                        let horizon = match expectation {
+                            Expectation::Silence(d) => *d,
+                            _ => *within,
+                        };
+                        next_wake = next_wake.min(horizon.saturating_sub(waited));
+                    }
+                }
+            }
+            if failures.len() == alternatives.len() {
+                return Err(failures);
+            }
+            self.read_some(&mut chunk, next_wake.clamp(Duration::from_millis(1), SLICE));
+        }
+    }
+
+    fn read_some(&mut self, chunk: &mut [u8], timeout: Duration) {
+        if self.state != PeerState::Open || self.buf.len() >= MAX_BUFFER {
+            std::thread::sleep(timeout);
+            return;
+        }
+        let _ = self.stream.set_read_timeout(Some(timeout));
+        let room = (MAX_BUFFER - self.buf.len()).min(chunk.len());
+        match self.stream.read(&mut chunk[..room]) {
+            Ok(0) => self.state = PeerState::Closed,
+            Ok(n) => {
+                self.buf.extend_from_slice(&chunk[..n]);
+                self.received_total += n as u64;
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {}
+            Err(_) => self.state = PeerState::Reset,
+        }
+    }
+}
+
+pub fn io_reason(error: &std::io::Error) -> String {
+    match error.kind() {
+        ErrorKind::ConnectionRefused => "connection refused (nothing is listening)".into(),
+        ErrorKind::ConnectionReset => "connection reset by the peer".into(),
+        ErrorKind::BrokenPipe => "the peer has closed the connection".into(),
+        ErrorKind::TimedOut | ErrorKind::WouldBlock => "timed out".into(),
+        _ => {
+            let text = error.to_string();
+            match text.find(" (os error") {
+                Some(cut) => text[..cut].to_lowercase(),
+                None => text,
+            }
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! A UDP socket as conform sees it: datagrams with their source addresses.
+//!
+//! In: a bound `UdpSocket`, the address replies must come from (server role) or none (client
+//! role, where the first datagram's sender becomes the peer). Out: a judged datagram, or a
+//! [`Mismatch`] saying what arrived instead, from where, or that nothing did.
+
+use std::io::ErrorKind;
+use std::net::{SocketAddr, UdpSocket};
+use std::time::{Duration, Instant};
+
+use crate::spec::Matcher;
+use crate::verdict::{Mismatch, judge_datagram};
+
+use super::tcp::io_reason;
+
+/// Longest single blocking receive, so a program's exit is noticed promptly.
+const SLICE: Duration = Duration::from_millis(50);
+
+pub struct UdpPeer {
+    socket: UdpSocket,
+    /// Where `send` goes: the server under test, or the client that last wrote to us.
+    pub peer: Option<SocketAddr>,
+    /// Whether replies must come from `peer` (conform addressed a server there).
+    check_source: bool,
+    buf: Vec<u8>,
+}
+
+/// What a wait for a datagram found.
+pub enum Received {
+    Datagram(Vec<u8>, SocketAddr),
+    Nothing,
+    /// The program under test ended and nothing was queued.
+    ProgramEnded,
+}
+
+impl UdpPeer {
+    /// A socket that talks to a server at `server`.
+    pub fn to_server(socket: UdpSocket, server: SocketAddr) -> Self {
+        UdpPeer {
+            socket,
+            peer: Some(server),
+            check_source: true,
+            buf: vec![0u8; 65_536],
+        }
+    }
+
+    /// A socket that waits for a client.
+    pub fn for_client(socket: UdpSocket) -> Self {
+        UdpPeer {
+            socket,
+            peer: None,
+            check_source: false,
+            buf: vec![0u8; 65_536],
+        }
+    }
+
+    pub fn send(&mut self, data: &[u8]) -> Result<(), Mismatch> {
+        let peer = self.peer.ok_or_else(|| {
+            Mismatch::new("nothing to answer: no datagram has arrived from the client yet")
+        })?;
+        match self.socket.send_to(data, peer) {
+            Ok(n) if n == data.len() => Ok(()),
+            Ok(n) => Err(Mismatch::new(format!(
+                "only {n} of {} byte(s) were sent",
+                data.len()
+            ))),
+            Err(e) => Err(Mismatch::new(format!(
+                "could not send a {}-byte datagram to {peer}: {}",
+                data.len(),
+                io_reason(&e)
+            ))),
+        }
+    }
+
+    /// Waits up to `within` for one datagram, polling `program_ended` between slices.
+    pub fn receive(
+        &mut self,
+        within: Duration,
+        program_ended: &mut dyn FnMut() -> bool,
+    ) -> Received {
+        let start = Instant::now();
+        loop {
+            let left = within.saturating_sub(start.elapsed());
+            if left.is_zero() {
+                return Received::Nothing;
+            }
+            let _ = self.socket.set_read_timeout(Some(left.min(SLICE)));
+            match self.socket.recv_from(&mut self.buf) {
+                Ok((n, from)) => return Received::Datagram(self.buf[..n].to_vec(), from),
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {}
+                // ICMP errors from earlier sends surface here on some systems; not a datagram.
+                Err(_) => {}
+            }
+            if program_ended() {
+                // One last look: the reply may have been queued just before the exit.
+                let _ = self.socket.set_nonblocking(true);
+                let last = self.socket.recv_from(&mut self.buf);
+                let _ = self.socket.set_nonblocking(false);
+                return match last {
+                    Ok((n, from)) => Received::Datagram(self.buf[..n].to_vec(), from),
+                    Err(_) => Received::ProgramEnded,
+                };
+            }
+        }
+    }
+
+    /// Receives one datagram and judges it.
+    pub fn expect(
+        &mut self,
+        matcher: &Matcher,
+        within: Duration,
+        program_ended: &mut dyn FnMut() -> bool,
+    ) -> Result<(), Mismatch> {
+        match self.receive(within, program_ended) {
+            Received::Datagram(data, from) => {
+                let want = if self.check_source { self.peer } else { None };
+                judge_datagram(matcher, &data, from, want)?;
+                if !self.check_source {
+                    self.peer = Some(from);
+                }
+                Ok(())
+            }
+            Received::Nothing => Err(Mismatch::new(format!(
+                "expected a datagram of {}, but none arrived within {}ms",
+                crate::verdict::describe_matcher(matcher),
+                within.as_millis()
+            ))),
+            Received::ProgramEnded => Err(Mismatch::new(format!(
+                "expected a datagram of {}, but the program ended without sending one",
+                crate::verdict::describe_matcher(matcher)
+            ))),
+        }
+    }
+
+    /// Expects no datagram for `quiet`.
+    pub fn expect_silence(&mut self, quiet: Duration) -> Result<(), Mismatch> {
+        match self.receive(quiet, &mut || false) {
+            Received::Datagram(data, from) => Err(Mismatch::new(format!(
+                "expected silence for {}ms, but a {}-byte datagram arrived from {from}",
+                quiet.as_millis(),
+                data.len()
+            ))
+            .bytes(b"", &data)),
+            _ => Ok(()),
+        }
+    }
+}

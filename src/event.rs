@@ -1,0 +1,132 @@
+//! What the runner tells reporters, and nothing else: reporters never see sockets or clap.
+//!
+//! In: produced by `run`. Out: consumed by every reporter in `report`, which match every
+//! variant explicitly so a new event forces a decision everywhere.
+
+use std::time::Duration;
+
+use crate::spec::{Level, Lifecycle, Role, Transport};
+use crate::verdict::Mismatch;
+
+/// Identifies a scenario in reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioId {
+    pub file: String,
+    pub name: String,
+    pub role: Role,
+    pub transport: Transport,
+    pub level: Level,
+    pub tags: Vec<String>,
+}
+
+/// What the scenario ran against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetKind {
+    /// conform's built-in reference implementation, in-process.
+    Reference,
+    /// An external program, with the command line as run.
+    Program(String),
+    /// A server that was already running at this address.
+    Address(String),
+}
+
+impl std::fmt::Display for TargetKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TargetKind::Reference => f.write_str("built-in reference"),
+            TargetKind::Program(cmd) => write!(f, "`{cmd}`"),
+            TargetKind::Address(addr) => write!(f, "server at {addr}"),
+        }
+    }
+}
+
+/// The step a failure happened at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepRef {
+    /// 1-based position in the scenario's steps.
+    pub index: usize,
+    pub keyword: &'static str,
+    pub line: u64,
+    pub column: u64,
+}
+
+/// How the program under test ended and what it last printed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProgramReport {
+    pub command: String,
+    /// e.g. "exited with code 3", "still running; stopped with SIGTERM".
+    pub ending: Option<String>,
+    pub stderr_tail: Vec<String>,
+    pub stdout_tail: Vec<String>,
+}
+
+/// Why a scenario failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The step that failed; `None` when the program failed before any step ran.
+    pub step: Option<StepRef>,
+    /// One mismatch, or one per alternative of `expect_one_of`.
+    pub mismatches: Vec<Mismatch>,
+    pub program: Option<ProgramReport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    Fail(Failure),
+    /// A `should` scenario failed and the run is not `--strict`.
+    Warn(Failure),
+    Skip(String),
+}
+
+impl Verdict {
+    pub fn word(&self) -> &'static str {
+        match self {
+            Verdict::Pass => "PASS",
+            Verdict::Fail(_) => "FAIL",
+            Verdict::Warn(_) => "WARN",
+            Verdict::Skip(_) => "SKIP",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub passed: usize,
+    pub failed: usize,
+    pub warned: usize,
+    pub skipped: usize,
+}
+
+impl Summary {
+    pub fn add(&mut self, verdict: &Verdict) {
+        match verdict {
+            Verdict::Pass => self.passed += 1,
+            Verdict::Fail(_) => self.failed += 1,
+            Verdict::Warn(_) => self.warned += 1,
+            Verdict::Skip(_) => self.skipped += 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Event {
+    RunStarted {
+        scenarios: usize,
+        jobs: usize,
+    },
+    ScenarioStarted {
+        id: ScenarioId,
+    },
+    ScenarioFinished {
+        id: ScenarioId,
+        target: TargetKind,
+        lifecycle: Lifecycle,
+        verdict: Verdict,
+        duration: Duration,
+    },
+    RunFinished {
+        summary: Summary,
+        duration: Duration,
+    },
+}

@@ -1,0 +1,32 @@
+//! conform: checks TCP/UDP socket programs against YAML scenario files.
+//!
+//! Data flows one way:
+//!
+//! ```text
+//! specs/*.yaml
+//!   spec       text -> validated model with source positions   (no sockets, no processes)
+//!   plan       model + targets -> what runs against what
+//!   run        one scenario -> start the target, play the steps, stop it
+//!   drive      all I/O: processes, readiness, ports, tcp, udp
+//!   verdict    expectation + bytes received -> pass, pending or mismatch (pure)
+//!   event      the only thing the runner hands to reporters
+//!   report     human output, a consumer of events
+//!   reference  the guide's four programs in Rust
+//! ```
+//!
+//! Glossary: a **spec** is one YAML file; it holds **scenarios**, each a list of **steps**
+//! for one role (`server` or `client`: the role the program under test plays) and one
+//! transport. A **case** is one run of a scenario. The **target** is what a case runs
+//! against: the reference, an external program, or an address. A case ends in a **verdict**.
+
+pub mod cleanup;
+pub mod cli;
+pub mod drive;
+pub mod event;
+pub mod exit;
+pub mod plan;
+pub mod reference;
+pub mod report;
+pub mod run;
+pub mod spec;
+pub mod verdict;

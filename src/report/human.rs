@@ -1,0 +1,148 @@
+//! The report a person reads: one line per scenario with its verdict and time, details under
+//! each failure or warning, and a closing `N passed, N failed, N skipped` line.
+//!
+//! In: [`Event`]s. Out: text on the writer it was given.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use super::{Reporter, diff};
+use crate::event::{Event, Failure, Verdict};
+
+pub struct Human<W: Write + Send> {
+    out: W,
+    /// Print a line when a scenario starts, too (for `--verbose`).
+    pub verbose: bool,
+}
+
+impl<W: Write + Send> Human<W> {
+    pub fn new(out: W) -> Self {
+        Human {
+            out,
+            verbose: false,
+        }
+    }
+}
+
+impl<W: Write + Send> Reporter for Human<W> {
+    fn report(&mut self, event: &Event) -> io::Result<()> {
+        match event {
+            Event::RunStarted { scenarios, jobs } => {
+                if self.verbose {
+                    writeln!(self.out, "running {scenarios} scenario(s), {jobs} at a time")?;
+                }
+            }
+            Event::ScenarioStarted { id } => {
+                if self.verbose {
+                    writeln!(self.out, "START {} :: {}", id.file, id.name)?;
+                }
+            }
+            Event::ScenarioFinished {
+                id,
+                target,
+                lifecycle: _,
+                verdict,
+                duration,
+            } => {
+                let level = if id.level == crate::spec::Level::Should {
+                    " [should]"
+                } else {
+                    ""
+                };
+                writeln!(
+                    self.out,
+                    "{:<4}  {} :: {}{level}  ({})",
+                    verdict.word(),
+                    id.file,
+                    id.name,
+                    fmt_duration(*duration)
+                )?;
+                match verdict {
+                    Verdict::Pass => {}
+                    Verdict::Skip(reason) => writeln!(self.out, "      skipped: {reason}")?,
+                    Verdict::Fail(failure) | Verdict::Warn(failure) => {
+                        writeln!(self.out, "      against: {target}")?;
+                        for line in failure_lines(&id.file, failure) {
+                            writeln!(self.out, "      {line}")?;
+                        }
+                        if matches!(verdict, Verdict::Warn(_)) {
+                            writeln!(
+                                self.out,
+                                "      (a `should` scenario: reported as a warning; --strict makes it fail)"
+                            )?;
+                        }
+                    }
+                }
+            }
+            Event::RunFinished { summary, duration } => {
+                writeln!(self.out)?;
+                let warned = if summary.warned > 0 {
+                    format!(", {} warned", summary.warned)
+                } else {
+                    String::new()
+                };
+                writeln!(
+                    self.out,
+                    "{} passed, {} failed, {} skipped{warned}  ({})",
+                    summary.passed,
+                    summary.failed,
+                    summary.skipped,
+                    fmt_duration(*duration)
+                )?;
+            }
+        }
+        self.out.flush()
+    }
+}
+
+/// The lines describing one failure, without indentation.
+pub fn failure_lines(file: &str, failure: &Failure) -> Vec<String> {
+    let mut lines = Vec::new();
+    let place = match &failure.step {
+        Some(step) => format!(
+            "step {} `{}` ({file}:{}:{}): ",
+            step.index, step.keyword, step.line, step.column
+        ),
+        None => String::new(),
+    };
+    let several = failure.mismatches.len() > 1;
+    if several {
+        lines.push(format!("{place}none of the alternatives happened:"));
+    }
+    for (n, mismatch) in failure.mismatches.iter().enumerate() {
+        let (lead, pad) = if several {
+            (format!("  {}. ", n + 1), "     ")
+        } else {
+            (place.clone(), "  ")
+        };
+        lines.push(format!("{lead}{}", mismatch.summary));
+        if let Some(hint) = &mismatch.hint {
+            lines.push(format!("{pad}hint: {hint}"));
+        }
+        if let (Some(expected), Some(actual)) = (&mismatch.expected, &mismatch.actual) {
+            for line in diff::render(expected, actual) {
+                lines.push(format!("{pad}{line}"));
+            }
+        }
+    }
+    if let Some(program) = &failure.program {
+        if let Some(ending) = &program.ending {
+            lines.push(format!("program {}: {ending}", program.command));
+        }
+        for (name, tail) in [("stderr", &program.stderr_tail), ("stdout", &program.stdout_tail)] {
+            if !tail.is_empty() {
+                lines.push(format!("last {name} lines:"));
+                lines.extend(tail.iter().map(|l| format!("  | {l}")));
+            }
+        }
+    }
+    lines
+}
+
+pub fn fmt_duration(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{:.2} s", d.as_secs_f64())
+    }
+}

@@ -1,0 +1,174 @@
+//! Running planned scenarios, several at a time, and handing every result to a reporter as
+//! an [`Event`].
+//!
+//! In: planned scenarios and [`RunOptions`]. Out: events, and a [`Summary`]; a [`SetupError`]
+//! stops the run when conform itself cannot go on (the program does not exist, no port).
+
+pub mod case;
+pub mod options;
+mod start;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::drive::process::SpawnError;
+use crate::event::{Event, ScenarioId, Summary, TargetKind, Verdict};
+use crate::plan::Planned;
+use crate::report::Reporter;
+use crate::spec::{Level, Scenario, Spec};
+use case::Target;
+use options::RunOptions;
+
+/// conform could not do its job; not the program's fault.
+#[derive(Debug)]
+pub enum SetupError {
+    Spawn(SpawnError),
+    Port(std::io::Error),
+    Bind { addr: SocketAddr, source: std::io::Error },
+    Report(std::io::Error),
+    Other(String),
+}
+
+impl fmt::Display for SetupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SetupError::Spawn(e) => write!(f, "{e}"),
+            SetupError::Port(e) => write!(f, "cannot find a free port: {e}"),
+            SetupError::Bind { addr, source } => write!(
+                f,
+                "cannot listen on {addr}: {}",
+                crate::drive::tcp::io_reason(source)
+            ),
+            SetupError::Report(e) => write!(f, "cannot write the report: {e}"),
+            SetupError::Other(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for SetupError {}
+
+pub fn scenario_id(spec: &Spec, scenario: &Scenario) -> ScenarioId {
+    ScenarioId {
+        file: spec.path.clone(),
+        name: scenario.name.value.clone(),
+        role: scenario.role,
+        transport: scenario.transport,
+        level: scenario.level,
+        tags: scenario.tags.clone(),
+    }
+}
+
+fn target_kind(target: &Target) -> TargetKind {
+    match target {
+        Target::Reference => TargetKind::Reference,
+        Target::Program(words) => TargetKind::Program(words.join(" ")),
+        Target::Address(addr) => TargetKind::Address(addr.to_string()),
+    }
+}
+
+/// Runs every planned scenario, `opts.jobs` at a time; reports in completion order.
+pub fn run(
+    planned: &[Planned<'_>],
+    opts: &RunOptions,
+    reporter: &mut dyn Reporter,
+) -> Result<Summary, SetupError> {
+    let started = Instant::now();
+    let jobs = opts.jobs.clamp(1, planned.len().max(1));
+    reporter
+        .report(&Event::RunStarted {
+            scenarios: planned.len(),
+            jobs,
+        })
+        .map_err(SetupError::Report)?;
+    let next = AtomicUsize::new(0);
+    let abort = AtomicBool::new(false);
+    let (tx, rx) = mpsc::channel::<Result<Event, SetupError>>();
+    let mut summary = Summary::default();
+    let mut first_error = None;
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            let tx = tx.clone();
+            let (next, abort) = (&next, &abort);
+            scope.spawn(move || {
+                while !abort.load(Ordering::SeqCst) {
+                    let index = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(item) = planned.get(index) else { break };
+                    let result = run_one(item, opts, &tx);
+                    if let Err(e) = result {
+                        abort.store(true, Ordering::SeqCst);
+                        let _ = tx.send(Err(e));
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        for message in rx {
+            match message {
+                Ok(event) => {
+                    if let Event::ScenarioFinished { verdict, .. } = &event {
+                        summary.add(verdict);
+                    }
+                    if let Err(e) = reporter.report(&event) {
+                        abort.store(true, Ordering::SeqCst);
+                        first_error.get_or_insert(SetupError::Report(e));
+                    }
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+    });
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    reporter
+        .report(&Event::RunFinished {
+            summary,
+            duration: started.elapsed(),
+        })
+        .map_err(SetupError::Report)?;
+    Ok(summary)
+}
+
+fn run_one(
+    item: &Planned<'_>,
+    opts: &RunOptions,
+    tx: &mpsc::Sender<Result<Event, SetupError>>,
+) -> Result<(), SetupError> {
+    let id = scenario_id(item.spec, item.scenario);
+    let lifecycle = opts.lifecycle.unwrap_or(item.scenario.lifecycle);
+    let target = match &item.target {
+        Ok(target) => target,
+        Err(reason) => {
+            let _ = tx.send(Ok(Event::ScenarioFinished {
+                id,
+                target: TargetKind::Reference,
+                lifecycle,
+                verdict: Verdict::Skip(reason.clone()),
+                duration: Duration::ZERO,
+            }));
+            return Ok(());
+        }
+    };
+    let _ = tx.send(Ok(Event::ScenarioStarted { id: id.clone() }));
+    let started = Instant::now();
+    let failure = case::run(item.spec, item.scenario, target, opts)?;
+    let verdict = match failure {
+        None => Verdict::Pass,
+        Some(f) if item.scenario.level == Level::Should && !opts.strict => Verdict::Warn(f),
+        Some(f) => Verdict::Fail(f),
+    };
+    let _ = tx.send(Ok(Event::ScenarioFinished {
+        id,
+        target: target_kind(target),
+        lifecycle,
+        verdict,
+        duration: started.elapsed(),
+    }));
+    Ok(())
+}

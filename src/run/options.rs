@@ -1,0 +1,66 @@
+//! The validated settings of one `conform run`, free of any command-line types.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use crate::spec::Lifecycle;
+
+/// Default deadline for a wait the spec does not bound itself. Generous on purpose: a correct
+/// program on a loaded machine must never be blamed.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_GRACE: Duration = Duration::from_millis(500);
+/// Bytes of stdout and of stderr kept per program.
+pub const DEFAULT_CAPTURE_LIMIT: usize = 1 << 20;
+
+/// What to run the scenarios against. With none set, everything runs against the reference.
+#[derive(Debug, Clone, Default)]
+pub struct Targets {
+    /// Command template (split into words) of the server under test.
+    pub server: Option<Vec<String>>,
+    /// Command template of the client under test.
+    pub client: Option<Vec<String>>,
+    /// A server that is already running.
+    pub connect: Option<SocketAddr>,
+}
+
+impl Targets {
+    pub fn any_external(&self) -> bool {
+        self.server.is_some() || self.client.is_some() || self.connect.is_some()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub targets: Targets,
+    /// Overrides every scenario's lifecycle.
+    pub lifecycle: Option<Lifecycle>,
+    /// Deadline for waits that neither the step, the scenario nor the file bound.
+    pub timeout: Duration,
+    pub ready_timeout: Duration,
+    /// Time between SIGTERM and SIGKILL when stopping a program.
+    pub grace: Duration,
+    /// `should` failures fail the run.
+    pub strict: bool,
+    /// Scenarios run at once.
+    pub jobs: usize,
+    pub capture_limit: usize,
+    /// The loopback address programs listen on and connect to.
+    pub ip: IpAddr,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            targets: Targets::default(),
+            lifecycle: None,
+            timeout: DEFAULT_TIMEOUT,
+            ready_timeout: DEFAULT_READY_TIMEOUT,
+            grace: DEFAULT_GRACE,
+            strict: false,
+            jobs: 1,
+            capture_limit: DEFAULT_CAPTURE_LIMIT,
+            ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! Reading a spec file: bytes in, a validated [`Spec`] or a located [`SpecError`] out.
+//!
+//! The YAML parser runs with tight budgets (depth, aliases, nodes) so a hostile file fails
+//! fast instead of exhausting memory.
+
+use std::path::Path;
+
+use super::error::{SpecError, suggest};
+use super::model::File;
+use super::validate;
+
+/// Spec files larger than this are refused before parsing.
+const MAX_BYTES: usize = 4 << 20;
+
+/// A loaded, validated spec file.
+#[derive(Debug)]
+pub struct Spec {
+    /// The path as the user gave it, for messages.
+    pub path: String,
+    pub file: File,
+}
+
+/// Reads and validates the spec at `path`.
+pub fn load_file(path: &Path) -> Result<Spec, SpecError> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| {
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file".to_string(),
+            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+            _ if path.is_dir() => "is a directory, not a spec file".to_string(),
+            _ => e.to_string(),
+        };
+        SpecError::new(&name, 0, 0, format!("cannot read spec: {why}"))
+    })?;
+    load_bytes(&name, &bytes)
+}
+
+/// Validates spec text given directly (for tests and library users).
+pub fn load_str(name: &str, text: &str) -> Result<Spec, SpecError> {
+    load_bytes(name, text.as_bytes())
+}
+
+fn load_bytes(name: &str, bytes: &[u8]) -> Result<Spec, SpecError> {
+    if bytes.len() > MAX_BYTES {
+        return Err(SpecError::new(
+            name,
+            0,
+            0,
+            format!(
+                "spec is {} bytes, more than the limit of {MAX_BYTES}: is this really a spec file?",
+                bytes.len()
+            ),
+        ));
+    }
+    let text = as_text(name, bytes)?;
+    if text
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        return Err(SpecError::new(
+            name,
+            1,
+            1,
+            "empty spec: it needs a `scenarios:` list",
+        ));
+    }
+    let options = serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_depth: 32,
+            max_aliases: 256,
+            max_anchors: 256,
+            max_nodes: 100_000,
+            max_events: 200_000,
+            max_documents: 1,
+        },
+        with_snippet: false,
+    };
+    let file: File = serde_saphyr::from_str_with_options(text, options)
+        .map_err(|e| yaml_error(name, text, &e))?;
+    let spec = Spec {
+        path: name.to_string(),
+        file,
+    };
+    validate::check(&spec).map_err(|e| e.with_source(text))?;
+    Ok(spec)
+}
+
+fn as_text<'a>(name: &str, bytes: &'a [u8]) -> Result<&'a str, SpecError> {
+    let bad_at = match std::str::from_utf8(bytes) {
+        Ok(text) => match text.find('\0') {
+            None => return Ok(text),
+            Some(at) => at,
+        },
+        Err(e) => e.valid_up_to(),
+    };
+    let before = &bytes[..bad_at];
+    let line = before.iter().filter(|b| **b == b'\n').count() as u64 + 1;
+    let column = (bad_at - before.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1)) as u64 + 1;
+    Err(SpecError::new(
+        name,
+        line,
+        column,
+        "not a text file: a spec is UTF-8 YAML, but this byte is binary",
+    ))
+}
+
+fn yaml_error(name: &str, text: &str, error: &serde_saphyr::Error) -> SpecError {
+    let error = error.without_snippet();
+    let (line, column) = error
+        .location()
+        .map_or((0, 0), |l| (l.line(), l.column()));
+    let message = clean_message(&error.to_string());
+    SpecError::new(name, line, column, suggest(&message)).with_source(text)
+}
+
+/// serde-saphyr appends " at line L column C" to its messages; the location is shown once,
+/// in front, like a compiler's.
+fn clean_message(message: &str) -> String {
+    let mut text = message.trim().to_string();
+    if let Some(at) = text.rfind(" at line ") {
+        text.truncate(at);
+    }
+    text
+}

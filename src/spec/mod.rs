@@ -1,0 +1,15 @@
+//! Spec files: YAML text in, a validated model with source positions out.
+//!
+//! No sockets, no processes: `conform check` and the JSON Schema need nothing else.
+
+pub mod duration;
+pub mod error;
+mod load;
+pub mod model;
+pub mod payload;
+mod validate;
+
+pub use duration::Dur;
+pub use error::SpecError;
+pub use load::{Spec, load_file, load_str};
+pub use model::*;

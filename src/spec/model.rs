@@ -1,0 +1,605 @@
+//! The typed spec model: what a scenario file says, after decoding and before any I/O.
+//!
+//! In: YAML, through serde (see `load.rs`). Out: [`File`] with [`Scenario`]s whose steps
+//! carry their source positions, payloads already decoded to bytes and regexes compiled.
+//! Everything that can be checked without a network is checked here or in `validate.rs`.
+
+use std::fmt;
+
+use regex::bytes::Regex;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde_saphyr::Spanned;
+
+use super::duration::Dur;
+use super::payload::{decode_escaped, decode_hex};
+
+/// One spec file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct File {
+    /// Format version; only `1` exists.
+    #[serde(default)]
+    pub version: Option<Spanned<u32>>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Default deadline for every wait in this file.
+    #[serde(default)]
+    pub timeout: Option<Dur>,
+    pub scenarios: Vec<Spanned<Scenario>>,
+}
+
+/// One named exchange with the program under test.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The role the program under test plays.
+    pub role: Role,
+    pub transport: Transport,
+    #[serde(default)]
+    pub level: Level,
+    #[serde(default)]
+    pub lifecycle: Lifecycle,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Default deadline for every wait in this scenario.
+    #[serde(default)]
+    pub timeout: Option<Dur>,
+    pub steps: Vec<Spanned<Step>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Server,
+    Client,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transport {
+    Tcp,
+    Udp,
+}
+
+/// `must`: the guide requires it. `should`: a careful implementation does it; a failure is a
+/// warning unless the run is `--strict`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    #[default]
+    Must,
+    Should,
+}
+
+/// How often the program under test is started: once per case (programs that serve one client
+/// and exit, like the guide's), or once per scenario.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lifecycle {
+    #[default]
+    Case,
+    Scenario,
+}
+
+macro_rules! display_names {
+    ($ty:ty { $($variant:ident => $name:literal),* $(,)? }) => {
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(match self { $(Self::$variant => $name),* })
+            }
+        }
+    };
+}
+display_names!(Role { Server => "server", Client => "client" });
+display_names!(Transport { Tcp => "tcp", Udp => "udp" });
+display_names!(Level { Must => "must", Should => "should" });
+display_names!(Lifecycle { Case => "case", Scenario => "scenario" });
+
+/// One thing conform does or expects, in order.
+#[derive(Debug)]
+pub enum Step {
+    /// Open a connection (TCP) or a socket (UDP) to the server under test.
+    Connect(Open),
+    /// Wait for the client under test to connect (TCP).
+    Accept(Open),
+    /// Send bytes (TCP) or one datagram (UDP).
+    Send(Send),
+    /// Expect bytes (TCP) or one datagram (UDP).
+    Expect(Expect),
+    /// Expect the peer to close its side (TCP FIN) with nothing more sent.
+    ExpectEof(Wait),
+    /// Expect the peer to reset the connection.
+    ExpectReset(Wait),
+    /// Expect nothing to arrive for a while.
+    ExpectSilence(Silence),
+    /// Expect any one of several outcomes, tried together.
+    ExpectOneOf(Vec<Spanned<Step>>),
+    /// Close conform's side of a connection or socket.
+    Close(On),
+    /// Do nothing for a while.
+    Pause(Dur),
+    /// Expect the program under test to exit with a status.
+    ExpectExit(ExpectExit),
+    /// Expect what the program printed on stdout.
+    ExpectStdout(ExpectOutput),
+    /// Expect what the program printed on stderr.
+    ExpectStderr(ExpectOutput),
+}
+
+/// Every step keyword, for messages and for "did you mean".
+pub const STEP_NAMES: &[&str] = &[
+    "connect",
+    "accept",
+    "send",
+    "expect",
+    "expect_eof",
+    "expect_reset",
+    "expect_silence",
+    "expect_one_of",
+    "close",
+    "pause",
+    "expect_exit",
+    "expect_stdout",
+    "expect_stderr",
+];
+
+impl Step {
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Step::Connect(_) => "connect",
+            Step::Accept(_) => "accept",
+            Step::Send(_) => "send",
+            Step::Expect(_) => "expect",
+            Step::ExpectEof(_) => "expect_eof",
+            Step::ExpectReset(_) => "expect_reset",
+            Step::ExpectSilence(_) => "expect_silence",
+            Step::ExpectOneOf(_) => "expect_one_of",
+            Step::Close(_) => "close",
+            Step::Pause(_) => "pause",
+            Step::ExpectExit(_) => "expect_exit",
+            Step::ExpectStdout(_) => "expect_stdout",
+            Step::ExpectStderr(_) => "expect_stderr",
+        }
+    }
+
+    /// Whether this step only observes the peer (and so may be an `expect_one_of` branch).
+    pub fn is_network_expectation(&self) -> bool {
+        matches!(
+            self,
+            Step::Expect(_) | Step::ExpectEof(_) | Step::ExpectReset(_) | Step::ExpectSilence(_)
+        )
+    }
+
+    /// The connection this step names with `on:`, if any.
+    pub fn on(&self) -> Option<&str> {
+        match self {
+            Step::Send(s) => s.on.as_deref(),
+            Step::Expect(e) => e.on.as_deref(),
+            Step::ExpectEof(w) | Step::ExpectReset(w) => w.on.as_deref(),
+            Step::ExpectSilence(s) => s.on.as_deref(),
+            Step::Close(c) => c.on.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// `connect` / `accept`: optionally name the connection (default `main`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Open {
+    #[serde(default, rename = "as")]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub within: Option<Dur>,
+}
+
+/// Selects a connection by name; the most recent one when absent.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct On {
+    #[serde(default)]
+    pub on: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Wait {
+    #[serde(default)]
+    pub within: Option<Dur>,
+    #[serde(default)]
+    pub on: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Silence {
+    #[serde(rename = "for")]
+    pub duration: Dur,
+    #[serde(default)]
+    pub on: Option<String>,
+}
+
+/// The four ways to write bytes. Exactly one is given.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSend {
+    text: Option<String>,
+    escaped: Option<String>,
+    hex: Option<String>,
+    bytes: Option<Vec<u8>>,
+    on: Option<String>,
+}
+
+fn one_payload(
+    text: Option<String>,
+    escaped: Option<String>,
+    hex: Option<String>,
+    bytes: Option<Vec<u8>>,
+) -> Result<Option<Vec<u8>>, String> {
+    let given = [text.is_some(), escaped.is_some(), hex.is_some(), bytes.is_some()];
+    if given.iter().filter(|g| **g).count() > 1 {
+        return Err("give the bytes only one way: `text`, `escaped`, `hex` or `bytes`".into());
+    }
+    if let Some(text) = text {
+        return Ok(Some(text.into_bytes()));
+    }
+    if let Some(escaped) = escaped {
+        return decode_escaped(&escaped).map(Some);
+    }
+    if let Some(hex) = hex {
+        return decode_hex(&hex).map(Some);
+    }
+    Ok(bytes)
+}
+
+/// `send`: the bytes to write and on which connection.
+#[derive(Debug)]
+pub struct Send {
+    pub data: Vec<u8>,
+    pub on: Option<String>,
+}
+
+impl TryFrom<RawSend> for Send {
+    type Error = String;
+    fn try_from(raw: RawSend) -> Result<Self, String> {
+        let data = one_payload(raw.text, raw.escaped, raw.hex, raw.bytes)?.ok_or(
+            "`send` needs the bytes: `text`, `escaped`, `hex` or `bytes` (or a plain string)",
+        )?;
+        Ok(Send { data, on: raw.on })
+    }
+}
+
+/// What the next bytes or datagram must look like.
+#[derive(Debug, Clone)]
+pub enum Matcher {
+    /// Exactly these bytes.
+    Bytes(Vec<u8>),
+    /// One line, `\n`-terminated, equal to this (without the `\n`).
+    Line(Vec<u8>),
+    /// One line, `\n`-terminated, whose content matches this regex entirely.
+    LineRegex(Regex),
+    /// Bytes matching this regex (anchored at the start); for TCP, the shortest prefix of the
+    /// stream that matches is consumed.
+    Regex(Regex),
+    /// Exactly this many bytes, any content.
+    Length(usize),
+}
+
+/// `expect`: a matcher, a deadline and a connection.
+#[derive(Debug)]
+pub struct Expect {
+    pub matcher: Matcher,
+    pub within: Option<Dur>,
+    pub on: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExpect {
+    text: Option<String>,
+    escaped: Option<String>,
+    hex: Option<String>,
+    bytes: Option<Vec<u8>>,
+    line: Option<String>,
+    line_regex: Option<String>,
+    regex: Option<String>,
+    length: Option<usize>,
+    within: Option<Dur>,
+    on: Option<String>,
+}
+
+/// The largest datagram payload over IPv4, and so the largest thing worth expecting at once.
+pub const MAX_DATAGRAM: usize = 65_507;
+
+fn compile(pattern: &str, whole: bool) -> Result<Regex, String> {
+    let anchored = if whole {
+        format!("^(?:{pattern})$")
+    } else {
+        format!("^(?:{pattern})")
+    };
+    regex::bytes::RegexBuilder::new(&anchored)
+        .size_limit(1 << 20)
+        .build()
+        .map_err(|e| format!("invalid regex `{pattern}`: {}", first_line(&e.to_string())))
+}
+
+fn first_line(text: &str) -> String {
+    // The regex crate's messages draw a caret diagram over several lines; keep the summary,
+    // which is the last line.
+    let last = text.lines().last().unwrap_or(text).trim();
+    last.strip_prefix("error: ").unwrap_or(last).to_string()
+}
+
+impl TryFrom<RawExpect> for Expect {
+    type Error = String;
+    fn try_from(raw: RawExpect) -> Result<Self, String> {
+        let payload = one_payload(raw.text, raw.escaped, raw.hex, raw.bytes)?;
+        let mut matchers = Vec::new();
+        if let Some(bytes) = payload {
+            matchers.push(Matcher::Bytes(bytes));
+        }
+        if let Some(line) = raw.line {
+            if line.contains('\n') {
+                return Err("`line` is one line: leave out the `\\n`, conform adds it".into());
+            }
+            matchers.push(Matcher::Line(line.into_bytes()));
+        }
+        if let Some(pattern) = raw.line_regex {
+            matchers.push(Matcher::LineRegex(compile(&pattern, true)?));
+        }
+        if let Some(pattern) = raw.regex {
+            matchers.push(Matcher::Regex(compile(&pattern, false)?));
+        }
+        if let Some(length) = raw.length {
+            if length > MAX_DATAGRAM {
+                return Err(format!(
+                    "`length: {length}` is larger than the largest datagram ({MAX_DATAGRAM} bytes)"
+                ));
+            }
+            matchers.push(Matcher::Length(length));
+        }
+        let matcher = match matchers.len() {
+            1 => matchers.remove(0),
+            0 => {
+                return Err("`expect` needs one of `text`, `escaped`, `hex`, `bytes`, `line`, \
+                     `line_regex`, `regex` or `length` (or a plain string)"
+                    .into());
+            }
+            _ => return Err("`expect` takes exactly one matcher; use `expect_one_of` for alternatives".into()),
+        };
+        Ok(Expect {
+            matcher,
+            within: raw.within,
+            on: raw.on,
+        })
+    }
+}
+
+/// `expect_exit`: the status the program must end with (default 0).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectExit {
+    #[serde(default)]
+    pub code: Option<i32>,
+    #[serde(default)]
+    pub within: Option<Dur>,
+}
+
+/// How a program's output is judged.
+#[derive(Debug, Clone)]
+pub enum OutputMatcher {
+    /// The whole output is exactly these lines, each ending in `\n`.
+    Lines(Vec<String>),
+    /// The whole output is exactly these bytes.
+    Exact(Vec<u8>),
+    /// Some part of the output matches this regex (multi-line mode).
+    Regex(Regex),
+}
+
+#[derive(Debug)]
+pub struct ExpectOutput {
+    pub matcher: OutputMatcher,
+    pub within: Option<Dur>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOutput {
+    lines: Option<Vec<String>>,
+    text: Option<String>,
+    escaped: Option<String>,
+    regex: Option<String>,
+    within: Option<Dur>,
+}
+
+impl TryFrom<RawOutput> for ExpectOutput {
+    type Error = String;
+    fn try_from(raw: RawOutput) -> Result<Self, String> {
+        let exact = one_payload(raw.text, raw.escaped, None, None)?;
+        let mut matchers = Vec::new();
+        if let Some(lines) = raw.lines {
+            if lines.iter().any(|l| l.contains('\n')) {
+                return Err("each entry of `lines` is one line: leave out the `\\n`".into());
+            }
+            matchers.push(OutputMatcher::Lines(lines));
+        }
+        if let Some(bytes) = exact {
+            matchers.push(OutputMatcher::Exact(bytes));
+        }
+        if let Some(pattern) = raw.regex {
+            let regex = regex::bytes::RegexBuilder::new(&pattern)
+                .multi_line(true)
+                .size_limit(1 << 20)
+                .build()
+                .map_err(|e| {
+                    format!("invalid regex `{pattern}`: {}", first_line(&e.to_string()))
+                })?;
+            matchers.push(OutputMatcher::Regex(regex));
+        }
+        match matchers.len() {
+            1 => Ok(ExpectOutput {
+                matcher: matchers.remove(0),
+                within: raw.within,
+            }),
+            0 => Err("output expectations need one of `lines`, `text`, `escaped` or `regex`".into()),
+            _ => Err("give exactly one of `lines`, `text`, `escaped` or `regex`".into()),
+        }
+    }
+}
+
+/// Deserializes a step value that may be a plain string (`send: "hi"`) or a map.
+fn string_or_map<'de, R, T, A>(map: &mut A, from_str: fn(String) -> R) -> Result<T, A::Error>
+where
+    R: Deserialize<'de> + TryInto<T, Error = String>,
+    A: MapAccess<'de>,
+{
+    let raw: StringOr<R> = map.next_value()?;
+    let raw = match raw {
+        StringOr::Str(s) => from_str(s),
+        StringOr::Map(r) => r,
+    };
+    raw.try_into().map_err(de::Error::custom)
+}
+
+/// A value written either as a plain string or as a map; kept private to this module.
+enum StringOr<R> {
+    Str(String),
+    Map(R),
+}
+
+impl<'de, R: Deserialize<'de>> Deserialize<'de> for StringOr<R> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<R>(std::marker::PhantomData<R>);
+        impl<'de, R: Deserialize<'de>> Visitor<'de> for V<R> {
+            type Value = StringOr<R>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or a map")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(StringOr::Str(v.to_string()))
+            }
+            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<Self::Value, M::Error> {
+                R::deserialize(de::value::MapAccessDeserializer::new(map)).map(StringOr::Map)
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+fn text_send(text: String) -> RawSend {
+    RawSend {
+        text: Some(text),
+        ..RawSend::default()
+    }
+}
+
+fn text_expect(text: String) -> RawExpect {
+    RawExpect {
+        text: Some(text),
+        ..RawExpect::default()
+    }
+}
+
+fn text_output(text: String) -> RawOutput {
+    RawOutput {
+        text: Some(text),
+        ..RawOutput::default()
+    }
+}
+
+/// `expect_silence: 200ms` or `expect_silence: {for: 200ms, on: b}`.
+enum RawSilence {
+    Short(Dur),
+    Long(Silence),
+}
+
+impl<'de> Deserialize<'de> for RawSilence {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawSilence;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a duration such as `200ms`, or a map with `for` and `on`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawSilence, E> {
+                v.parse().map(RawSilence::Short).map_err(E::custom)
+            }
+            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<RawSilence, M::Error> {
+                Silence::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(RawSilence::Long)
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for Step {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct StepVisitor;
+        impl<'de> Visitor<'de> for StepVisitor {
+            type Value = Step;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a step such as `connect`, `send: ...` or `expect: ...`")
+            }
+
+            // A bare keyword is a step with all options at their defaults.
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Step, E> {
+                Ok(match v {
+                    "connect" => Step::Connect(Open::default()),
+                    "accept" => Step::Accept(Open::default()),
+                    "expect_eof" => Step::ExpectEof(Wait::default()),
+                    "expect_reset" => Step::ExpectReset(Wait::default()),
+                    "close" => Step::Close(On::default()),
+                    "expect_exit" => Step::ExpectExit(ExpectExit::default()),
+                    other if STEP_NAMES.contains(&other) => {
+                        return Err(E::custom(format!(
+                            "`{other}` needs a value, e.g. `{other}: ...`"
+                        )));
+                    }
+                    other => return Err(E::unknown_variant(other, STEP_NAMES)),
+                })
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Step, A::Error> {
+                let key: String = map
+                    .next_key()?
+                    .ok_or_else(|| de::Error::custom("a step needs a keyword such as `send`"))?;
+                let step = match key.as_str() {
+                    "connect" => Step::Connect(map.next_value::<Option<Open>>()?.unwrap_or_default()),
+                    "accept" => Step::Accept(map.next_value::<Option<Open>>()?.unwrap_or_default()),
+                    "send" => Step::Send(string_or_map(&mut map, text_send)?),
+                    "expect" => Step::Expect(string_or_map(&mut map, text_expect)?),
+                    "expect_eof" => Step::ExpectEof(map.next_value::<Option<Wait>>()?.unwrap_or_default()),
+                    "expect_reset" => {
+                        Step::ExpectReset(map.next_value::<Option<Wait>>()?.unwrap_or_default())
+                    }
+                    "expect_silence" => match map.next_value::<RawSilence>()? {
+                        RawSilence::Short(duration) => Step::ExpectSilence(Silence { duration, on: None }),
+                        RawSilence::Long(silence) => Step::ExpectSilence(silence),
+                    },
+                    "expect_one_of" => Step::ExpectOneOf(map.next_value()?),
+                    "close" => Step::Close(map.next_value::<Option<On>>()?.unwrap_or_default()),
+                    "pause" => Step::Pause(map.next_value()?),
+                    "expect_exit" => {
+                        Step::ExpectExit(map.next_value::<Option<ExpectExit>>()?.unwrap_or_default())
+                    }
+                    "expect_stdout" => Step::ExpectStdout(string_or_map(&mut map, text_output)?),
+                    "expect_stderr" => Step::ExpectStderr(string_or_map(&mut map, text_output)?),
+                    other => return Err(de::Error::unknown_variant(other, STEP_NAMES)),
+                };
+                if let Some(extra) = map.next_key::<String>()? {
+                    return Err(de::Error::custom(format!(
+                        "a step has one keyword, but this one also has `{extra}`: \
+                         indent options under the keyword, or start a new step with `- `"
+                    )));
+                }
+                Ok(step)
+            }
+        }
+        deserializer.deserialize_any(StepVisitor)
+    }
+}

@@ -1,0 +1,152 @@
+//! Checks that need more than one value at a time: unique names, steps that make sense for
+//! the scenario's role and transport, connections named before they are used.
+//!
+//! In: a parsed [`Spec`]. Out: `Ok` or the first problem, located at the offending node.
+
+use std::collections::HashSet;
+
+use serde_saphyr::Location;
+
+use super::error::SpecError;
+use super::load::Spec;
+use super::model::{Role, Scenario, Step, Transport};
+
+pub fn check(spec: &Spec) -> Result<(), SpecError> {
+    let at = |loc: &Location, msg: String| {
+        SpecError::new(&spec.path, loc.line(), loc.column(), msg)
+    };
+    if let Some(version) = &spec.file.version
+        && version.value != 1
+    {
+        return Err(at(
+            &version.referenced,
+            format!("unknown spec version {}: this conform reads version 1", version.value),
+        ));
+    }
+    if spec.file.scenarios.is_empty() {
+        return Err(SpecError::new(&spec.path, 1, 1, "`scenarios` is empty: add at least one"));
+    }
+    let mut names = HashSet::new();
+    for scenario in &spec.file.scenarios {
+        let name = &scenario.value.name;
+        if name.value.trim().is_empty() {
+            return Err(at(&name.referenced, "a scenario name cannot be empty".into()));
+        }
+        if !names.insert(name.value.as_str()) {
+            return Err(at(
+                &name.referenced,
+                format!("two scenarios are named `{}`: names must be unique in a file", name.value),
+            ));
+        }
+        if scenario.value.steps.is_empty() {
+            return Err(at(
+                &scenario.referenced,
+                format!("scenario `{}` has no steps", name.value),
+            ));
+        }
+        check_steps(&scenario.value).map_err(|(loc, msg)| {
+            at(&loc, format!("in scenario `{}`: {msg}", name.value))
+        })?;
+    }
+    Ok(())
+}
+
+type Problem = (Location, String);
+
+/// Walks the steps in order, tracking which connections exist.
+fn check_steps(scenario: &Scenario) -> Result<(), Problem> {
+    let mut open: Vec<String> = Vec::new();
+    let mut named: HashSet<String> = HashSet::new();
+    // A UDP client scenario starts with conform's socket already bound for the client.
+    if scenario.role == Role::Client && scenario.transport == Transport::Udp {
+        open.push("main".into());
+    }
+    for step in &scenario.steps {
+        check_step(scenario, &step.value, &mut open, &mut named)
+            .map_err(|msg| (step.referenced, msg))?;
+    }
+    Ok(())
+}
+
+fn check_step(
+    scenario: &Scenario,
+    step: &Step,
+    open: &mut Vec<String>,
+    named: &mut HashSet<String>,
+) -> Result<(), String> {
+    let (role, transport) = (scenario.role, scenario.transport);
+    match step {
+        Step::Connect(o) | Step::Accept(o) => {
+            let wanted = if role == Role::Server { "connect" } else { "accept" };
+            if step.keyword() != wanted {
+                return Err(format!(
+                    "`{}` does not fit a {role} scenario: conform plays the {}, so use `{wanted}`",
+                    step.keyword(),
+                    if role == Role::Server { "client" } else { "server" },
+                ));
+            }
+            if role == Role::Client && transport == Transport::Udp {
+                return Err("UDP has no connections: the client's first datagram arrives with \
+                            `expect`, and `send` answers whoever sent it"
+                    .into());
+            }
+            let name = o.name.clone().unwrap_or_else(|| format!("#{}", open.len() + 1));
+            if o.name.is_some() && !named.insert(name.clone()) {
+                return Err(format!("connection `{name}` is already open"));
+            }
+            open.push(name);
+        }
+        Step::ExpectEof(_) | Step::ExpectReset(_) if transport == Transport::Udp => {
+            return Err(format!(
+                "`{}` is about TCP connections; a UDP scenario can use `expect_silence`",
+                step.keyword()
+            ));
+        }
+        Step::ExpectOneOf(branches) => {
+            if branches.len() < 2 {
+                return Err("`expect_one_of` needs at least two alternatives".into());
+            }
+            for branch in branches {
+                if !branch.value.is_network_expectation() {
+                    return Err(format!(
+                        "`{}` cannot be an alternative: use `expect`, `expect_eof`, \
+                         `expect_reset` or `expect_silence`",
+                        branch.value.keyword()
+                    ));
+                }
+                check_step(scenario, &branch.value, open, named)?;
+            }
+            let targets: HashSet<_> = branches.iter().map(|b| b.value.on()).collect();
+            if targets.len() > 1 {
+                return Err("all alternatives of `expect_one_of` must watch the same connection".into());
+            }
+        }
+        _ => {}
+    }
+    let uses_connection = matches!(
+        step,
+        Step::Send(_)
+            | Step::Expect(_)
+            | Step::ExpectEof(_)
+            | Step::ExpectReset(_)
+            | Step::ExpectSilence(_)
+            | Step::Close(_)
+    );
+    if uses_connection {
+        if open.is_empty() {
+            let first = if role == Role::Server { "connect" } else { "accept" };
+            return Err(format!(
+                "`{}` comes before any connection: start with `{first}`",
+                step.keyword()
+            ));
+        }
+        if let Some(on) = step.on()
+            && !named.contains(on)
+        {
+            return Err(format!(
+                "no connection is named `{on}`: name one with `connect: {{as: {on}}}` first"
+            ));
+        }
+    }
+    Ok(())
+}
