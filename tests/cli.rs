@@ -1,0 +1,215 @@
+//! The command line as a user meets it: `check`, errors with locations and exit codes,
+//! targets that cannot run, and the standalone reference programs.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{conform, stderr, stdout};
+
+#[test]
+fn check_accepts_the_shipped_specs() {
+    let output = conform()
+        .args(["check", "specs/tcp.yaml", "specs/udp.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains("ok: specs/tcp.yaml (6 scenario(s))"));
+}
+
+#[test]
+fn check_reports_a_misspelt_key_with_location_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.yaml");
+    std::fs::write(
+        &path,
+        "scenarios:\n  - name: x\n    role: server\n    transport: tcp\n    stpes: [connect]\n",
+    )
+    .unwrap();
+    let output = conform().arg("check").arg(&path).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.contains("bad.yaml:5:5: unknown field `stpes`"), "{err}");
+    assert!(err.contains("did you mean `steps`?"), "{err}");
+    assert!(err.contains("5 |     stpes: [connect]"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn run_with_a_bad_spec_exits_2_before_running_anything() {
+    let output = conform()
+        .args(["run", "specs/tcp.yaml", "no/such/spec.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("no/such/spec.yaml: cannot read spec: no such file"));
+    assert_eq!(stdout(&output), "");
+}
+
+#[test]
+fn unknown_option_exits_2() {
+    let output = conform()
+        .args(["run", "specs/tcp.yaml", "--sever", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--sever"), "{}", stderr(&output));
+}
+
+#[test]
+fn help_lists_the_exit_codes() {
+    let output = conform().args(["run", "--help"]).output().unwrap();
+    let text = stdout(&output);
+    assert!(text.contains("Exit codes:"), "{text}");
+    assert!(text.contains("3  conform could not do its job"), "{text}");
+}
+
+#[test]
+fn missing_program_exits_3_with_a_clear_message() {
+    let output = conform()
+        .args(["run", "specs/tcp.yaml", "--server", "./no-such-server {port}"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let err = stderr(&output);
+    assert!(err.contains("cannot run `./no-such-server`: no such file or directory"), "{err}");
+}
+
+#[test]
+fn non_executable_program_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("server.sh");
+    std::fs::write(&path, "#!/bin/sh\n").unwrap();
+    let output = conform()
+        .args(["run", "specs/tcp.yaml", "--server"])
+        .arg(format!("{} {{port}}", path.display()))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(stderr(&output).contains("permission denied"), "{}", stderr(&output));
+}
+
+#[test]
+fn unterminated_quote_in_a_template_exits_2() {
+    let output = conform()
+        .args(["run", "specs/tcp.yaml", "--server", "sh -c 'echo {port}"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--server"), "{}", stderr(&output));
+}
+
+#[test]
+fn selecting_no_scenario_exits_2() {
+    // Every scenario of a server-only spec is skipped when only a client is given.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("servers.yaml");
+    std::fs::write(
+        &path,
+        "scenarios:\n  - name: x\n    role: server\n    transport: tcp\n    steps: [connect]\n",
+    )
+    .unwrap();
+    let output = conform()
+        .arg("run")
+        .arg(&path)
+        .args(["--client", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("no scenario selected"), "{}", stderr(&output));
+}
+
+#[test]
+fn connect_runs_server_scenarios_against_a_running_server() {
+    let port = free_port();
+    let mut server = spawn_reference(&["tcp-server", "--forever", "--port", &port.to_string()]);
+    wait_tcp(port);
+    let output = conform()
+        .args(["run", "specs/tcp.yaml", "--connect", &format!("127.0.0.1:{port}")])
+        .output()
+        .unwrap();
+    let _ = server.kill();
+    let _ = server.wait();
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{report}");
+    assert!(report.contains("4 passed, 0 failed, 2 skipped"), "{report}");
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap()
+}
+
+fn spawn_reference(args: &[&str]) -> Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_conform"))
+        .arg("reference")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits (bounded) until something accepts connections on `port`.
+fn wait_tcp(port: u16) -> TcpStream {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(stream) => return stream,
+            Err(e) if Instant::now() < deadline => {
+                let _ = e;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => panic!("nothing listened on {port}: {e}"),
+        }
+    }
+}
+
+#[test]
+fn reference_tcp_server_greets_once_and_exits() {
+    let port = free_port();
+    let mut server = spawn_reference(&["tcp-server", "--port", &port.to_string()]);
+    let mut stream = wait_tcp(port);
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut got = Vec::new();
+    stream.read_to_end(&mut got).unwrap();
+    assert_eq!(got, b"Hello World!\n");
+    let status = server.wait().unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn reference_udp_client_prints_the_guides_three_lines() {
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let port = socket.local_addr().unwrap().port();
+    let client = spawn_reference(&["udp-client", "--port", &port.to_string()]);
+    let mut buf = [0u8; 64];
+    let (n, from) = socket.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], &[1, 2, 3, 4, 5, 6, 7, 8]);
+    socket.send_to(&[8, 7, 6, 5, 4, 3, 2, 1], from).unwrap();
+    let output = client.wait_with_output().unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "Sending data\nReceiving data\n#(8 7 6 5 4 3 2 1)\n"
+    );
+}
+
+#[test]
+fn reference_tcp_client_prints_the_greeting() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let client = spawn_reference(&["tcp-client", "--port", &port.to_string()]);
+    let (mut conn, _) = listener.accept().unwrap();
+    conn.write_all(b"Hello World!\n").unwrap();
+    drop(conn);
+    let output = client.wait_with_output().unwrap();
+    assert!(output.status.success());
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "Input is: Hello World!\n");
+}

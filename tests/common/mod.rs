@@ -1,0 +1,90 @@
+//! Shared by the integration tests: the `conform` binary, fixture programs and the guide's
+//! Lisp programs as command templates.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The `conform` binary, run from the repository root.
+pub fn conform() -> Command {
+    let mut cmd = Command::cargo_bin("conform").expect("the conform binary is built");
+    cmd.current_dir(root());
+    cmd.env_remove("NO_COLOR");
+    cmd
+}
+
+/// The directory cargo put the examples (the Rust fixtures) in.
+fn examples_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test> -> target/<profile>/examples
+    exe.parent()
+        .and_then(Path::parent)
+        .map(|p| p.join("examples"))
+        .expect("target directory layout")
+}
+
+/// A command template that runs the named fixture with the port conform picks.
+/// `name` is `python/x.py`, `shell/x.sh` or `rust/x` (built as a cargo example).
+pub fn fixture(name: &str) -> String {
+    let (lang, file) = name.split_once('/').expect("lang/name");
+    match lang {
+        "python" => format!("python3 fixtures/python/{file} {{port}}"),
+        "shell" => format!("fixtures/shell/{file} {{port}}"),
+        "rust" => {
+            let path = examples_dir().join(file);
+            assert!(
+                path.exists(),
+                "Rust fixture {} is not built; run the tests with `cargo test`, which builds examples",
+                path.display()
+            );
+            format!("{} {{port}}", path.display())
+        }
+        other => panic!("unknown fixture language {other}"),
+    }
+}
+
+/// The guide's own programs, run under SBCL.
+pub fn lisp(proto: &str, role: &str) -> String {
+    let run = root().join("../shared/seed/lisp/run");
+    assert!(
+        run.exists(),
+        "the guide's Lisp programs are expected at {}",
+        run.display()
+    );
+    assert!(
+        which("sbcl"),
+        "sbcl is not installed: run the tests with scripts/test, which installs it"
+    );
+    format!("{} {proto} {role} {{port}}", run.display())
+}
+
+pub fn which(program: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
+    })
+}
+
+/// stdout of a finished command as text.
+pub fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The block of the human report for one scenario: its verdict line and indented details.
+pub fn scenario_block(report: &str, scenario: &str) -> String {
+    let mut lines = report.lines().skip_while(|l| !l.contains(&format!(":: {scenario}")));
+    let mut block = match lines.next() {
+        Some(first) => vec![first.to_string()],
+        None => panic!("scenario `{scenario}` is not in the report:\n{report}"),
+    };
+    block.extend(lines.take_while(|l| l.starts_with("      ")).map(str::to_string));
+    block.join("\n")
+}
