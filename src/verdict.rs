@@ -232,25 +232,32 @@ fn judge_data(
         );
     }
     let what = describe_matcher(matcher);
-    let ending = match peer {
-        PeerState::Open if timed_out => format!("nothing more arrived within {secs}"),
-        PeerState::Open => return Progress::Pending,
-        PeerState::Closed => "the peer closed the connection".to_string(),
-        PeerState::Reset => "the peer reset the connection".to_string(),
+    let n = buf.len();
+    let summary = match (peer, n) {
+        (PeerState::Open, _) if !timed_out => return Progress::Pending,
+        (PeerState::Open, 0) => format!("expected {what}, but nothing arrived within {secs}"),
+        (PeerState::Open, _) => format!(
+            "expected {what}, but only {n} byte(s) arrived and then nothing more within {secs}"
+        ),
+        (PeerState::Closed, 0) => {
+            format!("expected {what}, but the peer closed the connection without sending anything")
+        }
+        (PeerState::Closed, _) => {
+            format!("expected {what}, but the peer closed the connection after {n} byte(s)")
+        }
+        (PeerState::Reset, 0) => {
+            format!("expected {what}, but the peer reset the connection before sending anything")
+        }
+        (PeerState::Reset, _) => {
+            format!("expected {what}, but the peer reset the connection after {n} byte(s)")
+        }
     };
     let expected = match matcher {
         Matcher::Bytes(b) => Some(b.clone()),
         Matcher::Line(l) => Some([l.as_slice(), b"\n"].concat()),
         _ => None,
     };
-    let mut mismatch = if buf.is_empty() {
-        Mismatch::new(format!("expected {what}, but {ending} before any byte arrived"))
-    } else {
-        Mismatch::new(format!(
-            "expected {what}, but {ending} after {} byte(s)",
-            buf.len()
-        ))
-    };
+    let mut mismatch = Mismatch::new(summary);
     mismatch.actual = Some(buf.to_vec());
     mismatch.expected = expected.clone().or(Some(Vec::new()));
     if let (Matcher::Line(line), false) = (matcher, buf.is_empty())

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::process::{Child, Exit};
+use super::process::{Child, Exit, Stopped};
 use crate::event::ProgramReport;
 use crate::reference::Shutdown;
 
@@ -88,9 +88,16 @@ impl Program {
         match self {
             Program::External { child, command } => {
                 let ending = child.terminate(grace);
+                let ending = match ending.how {
+                    Stopped::ByItself => ending.exit.to_string(),
+                    Stopped::Terminated => "was still running; conform stopped it with SIGTERM".into(),
+                    Stopped::Killed => {
+                        "was still running and ignored SIGTERM; conform killed it with SIGKILL".into()
+                    }
+                };
                 Some(ProgramReport {
                     command: format!("`{command}`"),
-                    ending: Some(ending.to_string()),
+                    ending: Some(ending),
                     stderr_tail: child.stderr().last_lines(TAIL_LINES),
                     stdout_tail: child.stdout().last_lines(TAIL_LINES),
                 })

@@ -82,6 +82,17 @@ fn escaped_window(bytes: &[u8], start: usize, diff: Option<usize>) -> (String, O
     (text, caret)
 }
 
+/// A plain hex dump of the first `rows` rows of `bytes`, with offsets.
+pub fn hex_rows(bytes: &[u8], rows: usize) -> Vec<String> {
+    let mut lines: Vec<String> = (0..bytes.len().div_ceil(ROW).min(rows))
+        .map(|r| format!("{:06x}  {}", r * ROW, hex_row(bytes, r * ROW)))
+        .collect();
+    if bytes.len() > rows * ROW {
+        lines.push(format!("(first {} of {} bytes)", rows * ROW, bytes.len()));
+    }
+    lines
+}
+
 fn hex_row(bytes: &[u8], row: usize) -> String {
     bytes
         .iter()

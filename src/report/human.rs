@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::{Reporter, diff};
 use crate::event::{Event, Failure, Verdict};
+use crate::spec::payload::escape;
 
 pub struct Human<W: Write + Send> {
     out: W,
@@ -119,10 +120,20 @@ pub fn failure_lines(file: &str, failure: &Failure) -> Vec<String> {
         if let Some(hint) = &mismatch.hint {
             lines.push(format!("{pad}hint: {hint}"));
         }
-        if let (Some(expected), Some(actual)) = (&mismatch.expected, &mismatch.actual) {
-            for line in diff::render(expected, actual) {
-                lines.push(format!("{pad}{line}"));
+        match (&mismatch.expected, &mismatch.actual) {
+            // Nothing arrived: the summary says so; show only what was expected.
+            (Some(expected), Some(actual)) if actual.is_empty() && !expected.is_empty() => {
+                lines.push(format!("{pad}expected: \"{}\"", escape(expected)));
             }
+            // Nothing was expected (extra bytes, a wrong source): show what came.
+            (Some(expected), Some(actual)) if expected.is_empty() => {
+                lines.push(format!("{pad}received: \"{}\"", escape(&actual[..actual.len().min(256)])));
+                lines.extend(diff::hex_rows(actual, 4).into_iter().map(|l| format!("{pad}{l}")));
+            }
+            (Some(expected), Some(actual)) => {
+                lines.extend(diff::render(expected, actual).into_iter().map(|l| format!("{pad}{l}")));
+            }
+            _ => {}
         }
     }
     if let Some(program) = &failure.program {

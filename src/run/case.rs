@@ -18,6 +18,9 @@ use crate::event::{Failure, StepRef};
 use crate::spec::{Expect, ExpectOutput, Scenario, Spec, Step, Transport};
 use crate::verdict::{Expectation, Mismatch, Progress, judge_datagram, judge_output};
 
+/// How long a failed case waits for the program to end by itself before stopping it.
+const SETTLE: Duration = Duration::from_millis(300);
+
 /// What a scenario runs against, decided by the plan.
 #[derive(Debug, Clone)]
 pub enum Target {
@@ -89,6 +92,11 @@ pub fn run(
     // Close conform's sockets first: a server waiting on its client then sees EOF and can
     // end by itself instead of being killed.
     case.conns.clear();
+    if failure.is_some() {
+        // A program that is crashing right now should be reported as crashed, not as
+        // stopped by conform: give it a moment to finish on its own.
+        case.program.wait_exit(Instant::now() + SETTLE);
+    }
     let report = case.program.stop(opts.grace);
     Ok(failure.map(|mut f| {
         f.program = report;
