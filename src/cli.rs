@@ -155,7 +155,11 @@ fn check_command(paths: &[PathBuf]) -> i32 {
     match load_all(paths) {
         Ok(specs) => {
             for spec in &specs {
-                println!("ok: {} ({} scenario(s))", spec.path, spec.file.scenarios.len());
+                println!(
+                    "ok: {} ({} scenario(s))",
+                    spec.path,
+                    spec.file.scenarios.len()
+                );
             }
             exit::PASS
         }
@@ -211,7 +215,9 @@ fn run_command(args: RunArgs) -> i32 {
         let why = planned
             .first()
             .and_then(|p| p.target.as_ref().err())
-            .map_or("the specs have no scenarios".to_string(), |r| format!("every scenario was skipped ({r})"));
+            .map_or("the specs have no scenarios".to_string(), |r| {
+                format!("every scenario was skipped ({r})")
+            });
         return error(format!("no scenario selected: {why}"), exit::USAGE);
     }
     let mut reporter = Human::new(std::io::stdout());
@@ -224,17 +230,28 @@ fn run_command(args: RunArgs) -> i32 {
 }
 
 fn reference_command(args: ReferenceArgs) -> i32 {
-    let addr = match (args.host.as_str(), args.port).to_socket_addrs().map(|mut a| a.next()) {
+    let addr = match (args.host.as_str(), args.port)
+        .to_socket_addrs()
+        .map(|mut a| a.next())
+    {
         Ok(Some(addr)) => addr,
         _ => return error(format!("--host {}: not an address", args.host), exit::USAGE),
     };
-    let serve = if args.forever { Serve::Forever } else { Serve::Once };
+    let serve = if args.forever {
+        Serve::Forever
+    } else {
+        Serve::Once
+    };
     let stop = Shutdown::new();
     let mut out = std::io::stdout();
     let timeout: Duration = args.timeout.get();
     let result = match args.program {
-        Program::TcpServer => TcpListener::bind(addr).and_then(|l| reference::tcp_server(l, serve, &mut out, &stop)),
-        Program::UdpServer => UdpSocket::bind(addr).and_then(|s| reference::udp_server(s, serve, &mut out, &stop)),
+        Program::TcpServer => {
+            TcpListener::bind(addr).and_then(|l| reference::tcp_server(l, serve, &mut out, &stop))
+        }
+        Program::UdpServer => {
+            UdpSocket::bind(addr).and_then(|s| reference::udp_server(s, serve, &mut out, &stop))
+        }
         Program::TcpClient => reference::tcp_client(addr, &mut out, timeout),
         Program::UdpClient => reference::udp_client(addr, &mut out, timeout),
     };

@@ -73,9 +73,9 @@ pub struct Failure {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     Pass,
-    Fail(Failure),
+    Fail(Box<Failure>),
     /// A `should` scenario failed and the run is not `--strict`.
-    Warn(Failure),
+    Warn(Box<Failure>),
     Skip(String),
 }
 

@@ -37,7 +37,9 @@ pub enum PeerState {
 pub enum Progress {
     Pending,
     /// Satisfied; the first `consumed` bytes of the buffer belong to this step.
-    Pass { consumed: usize },
+    Pass {
+        consumed: usize,
+    },
     Fail(Mismatch),
 }
 
@@ -302,7 +304,9 @@ fn judge_line(expected: &[u8], buf: &[u8]) -> Progress {
             ))
             .bytes(&want, line);
             if line.ends_with(b"\r\n") && line[..line.len() - 2] == *expected {
-                mismatch = mismatch.hint("the line ends with CRLF (\\r\\n); the protocol ends lines with LF (\\n) alone");
+                mismatch = mismatch.hint(
+                    "the line ends with CRLF (\\r\\n); the protocol ends lines with LF (\\n) alone",
+                );
             }
             Progress::Fail(mismatch)
         }
@@ -336,7 +340,9 @@ pub fn judge_datagram(
             "the reply came from {from}, not from {want}, the address conform sent to"
         ))
         .bytes(b"", datagram)
-        .hint("reply from the socket that received the request, so the client's filter accepts it"));
+        .hint(
+            "reply from the socket that received the request, so the client's filter accepts it",
+        ));
     }
     let what = describe_matcher(matcher);
     let ok = match matcher {
@@ -345,7 +351,9 @@ pub fn judge_datagram(
         Matcher::LineRegex(regex) => datagram
             .strip_suffix(b"\n")
             .is_some_and(|content| regex.is_match(content)),
-        Matcher::Regex(regex) => regex.find(datagram).is_some_and(|m| m.end() == datagram.len()),
+        Matcher::Regex(regex) => regex
+            .find(datagram)
+            .is_some_and(|m| m.end() == datagram.len()),
         Matcher::Length(n) => datagram.len() == *n,
     };
     if ok {
@@ -393,7 +401,10 @@ pub fn judge_output(matcher: &OutputMatcher, output: &[u8], closed: bool) -> Pro
                 Progress::Pending
             };
         }
-        OutputMatcher::Lines(lines) => lines.iter().flat_map(|l| [l.as_bytes(), b"\n"].concat()).collect(),
+        OutputMatcher::Lines(lines) => lines
+            .iter()
+            .flat_map(|l| [l.as_bytes(), b"\n"].concat())
+            .collect(),
         OutputMatcher::Exact(bytes) => bytes.clone(),
     };
     match first_difference(&expected, output) {
@@ -402,7 +413,10 @@ pub fn judge_output(matcher: &OutputMatcher, output: &[u8], closed: bool) -> Pro
         None => Progress::Pending,
         Some(at) if at == output.len() && !closed => Progress::Pending,
         Some(at) => {
-            let line = 1 + output[..at.min(output.len())].iter().filter(|b| **b == b'\n').count();
+            let line = 1 + output[..at.min(output.len())]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count();
             let summary = if at >= output.len() {
                 format!("the output ended early, at line {line} (byte {at})")
             } else if at >= expected.len() {

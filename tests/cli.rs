@@ -70,12 +70,20 @@ fn help_lists_the_exit_codes() {
 #[test]
 fn missing_program_exits_3_with_a_clear_message() {
     let output = conform()
-        .args(["run", "specs/tcp.yaml", "--server", "./no-such-server {port}"])
+        .args([
+            "run",
+            "specs/tcp.yaml",
+            "--server",
+            "./no-such-server {port}",
+        ])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(3));
     let err = stderr(&output);
-    assert!(err.contains("cannot run `./no-such-server`: no such file or directory"), "{err}");
+    assert!(
+        err.contains("cannot run `./no-such-server`: no such file or directory"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -89,7 +97,11 @@ fn non_executable_program_exits_3() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
-    assert!(stderr(&output).contains("permission denied"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("permission denied"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -119,7 +131,11 @@ fn selecting_no_scenario_exits_2() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("no scenario selected"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no scenario selected"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -128,7 +144,12 @@ fn connect_runs_server_scenarios_against_a_running_server() {
     let mut server = spawn_reference(&["tcp-server", "--forever", "--port", &port.to_string()]);
     wait_tcp(port);
     let output = conform()
-        .args(["run", "specs/tcp.yaml", "--connect", &format!("127.0.0.1:{port}")])
+        .args([
+            "run",
+            "specs/tcp.yaml",
+            "--connect",
+            &format!("127.0.0.1:{port}"),
+        ])
         .output()
         .unwrap();
     let _ = server.kill();
@@ -175,7 +196,9 @@ fn reference_tcp_server_greets_once_and_exits() {
     let port = free_port();
     let mut server = spawn_reference(&["tcp-server", "--port", &port.to_string()]);
     let mut stream = wait_tcp(port);
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let mut got = Vec::new();
     stream.read_to_end(&mut got).unwrap();
     assert_eq!(got, b"Hello World!\n");
@@ -186,7 +209,9 @@ fn reference_tcp_server_greets_once_and_exits() {
 #[test]
 fn reference_udp_client_prints_the_guides_three_lines() {
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    socket.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let port = socket.local_addr().unwrap().port();
     let client = spawn_reference(&["udp-client", "--port", &port.to_string()]);
     let mut buf = [0u8; 64];
@@ -211,5 +236,8 @@ fn reference_tcp_client_prints_the_greeting() {
     drop(conn);
     let output = client.wait_with_output().unwrap();
     assert!(output.status.success());
-    assert_eq!(String::from_utf8_lossy(&output.stdout), "Input is: Hello World!\n");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "Input is: Hello World!\n"
+    );
 }

@@ -24,94 +24,367 @@ fn run(spec: &str, role: &str, name: &str, fast: bool, extra: &[&str]) -> (i32, 
     (output.status.code().unwrap_or(-1), stdout(&output))
 }
 
-// (fixture, spec, role, scenario that catches it, verdict, what the report must say)
-const DEFECTS: &[(&str, &str, &str, &str, &str, &[&str])] = &[
+/// (fixture, spec, role, scenario that catches it, verdict, what the report must say)
+type Defect = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+);
+
+const DEFECTS: &[Defect] = &[
     // TCP servers
-    ("python/tcp_server_wrong_bytes.py", "tcp", "server", "server greets with Hello World", "FAIL",
-        &["step 2 `expect` (specs/tcp.yaml:", "the line differs at byte 11: expected 0x21 '!', got 0x3f '?'", r#"actual:   "Hello World?\n""#]),
-    ("shell/tcp_server_no_newline.sh", "tcp", "server", "server greets with Hello World", "FAIL",
-        &["the peer closed the connection after 12 byte(s)", "its newline (\\n) never came"]),
-    ("rust/tcp_server_extra_line", "tcp", "server", "server greets with Hello World", "FAIL",
-        &["step 3 `expect_eof`", "expected the connection to close, but 4 more byte(s) arrived", r#"received: "bye\n""#]),
-    ("shell/tcp_server_crlf.sh", "tcp", "server", "server greets with Hello World", "FAIL",
-        &["the line differs at byte 12: expected 0x0a '\\n', got 0x0d '\\r'", "CRLF"]),
-    ("python/tcp_server_silent.py", "tcp", "server", "server greets without being spoken to", "FAIL",
-        &["but nothing arrived within 2s"]),
-    ("python/tcp_server_reset.py", "tcp", "server", "server greets with Hello World", "FAIL",
-        &["the peer reset the connection before sending anything"]),
-    ("shell/tcp_server_exit3.sh", "tcp", "server", "server greets with Hello World", "FAIL",
-        &["the program exited with code 3 before listening on TCP 127.0.0.1:", "last stderr lines:"]),
-    ("rust/tcp_server_never_binds", "tcp", "server", "server greets with Hello World", "FAIL",
-        &["was not listening on TCP 127.0.0.1:", "after 3000ms", "opened no listening socket"]),
-    ("shell/tcp_server_wrong_port.sh", "tcp", "server", "server greets with Hello World", "FAIL",
-        &["was not listening on TCP 127.0.0.1:", "it is listening on TCP 127.0.0.1:"]),
-    ("python/tcp_server_crash_after_accept.py", "tcp", "server", "server greets with Hello World", "FAIL",
-        &["exited with code 1", "Traceback"]),
-    ("python/tcp_server_correct.py", "tcp", "server", "server serves a second client", "WARN",
-        &["step 4 `connect`", "connection refused"]),
-    ("python/tcp_server_correct.py", "tcp", "server", "server serves two clients at once", "WARN",
-        &["step 3 `expect`"]),
+    (
+        "python/tcp_server_wrong_bytes.py",
+        "tcp",
+        "server",
+        "server greets with Hello World",
+        "FAIL",
+        &[
+            "step 2 `expect` (specs/tcp.yaml:",
+            "the line differs at byte 11: expected 0x21 '!', got 0x3f '?'",
+            r#"actual:   "Hello World?\n""#,
+        ],
+    ),
+    (
+        "shell/tcp_server_no_newline.sh",
+        "tcp",
+        "server",
+        "server greets with Hello World",
+        "FAIL",
+        &[
+            "the peer closed the connection after 12 byte(s)",
+            "its newline (\\n) never came",
+        ],
+    ),
+    (
+        "rust/tcp_server_extra_line",
+        "tcp",
+        "server",
+        "server greets with Hello World",
+        "FAIL",
+        &[
+            "step 3 `expect_eof`",
+            "expected the connection to close, but 4 more byte(s) arrived",
+            r#"received: "bye\n""#,
+        ],
+    ),
+    (
+        "shell/tcp_server_crlf.sh",
+        "tcp",
+        "server",
+        "server greets with Hello World",
+        "FAIL",
+        &[
+            "the line differs at byte 12: expected 0x0a '\\n', got 0x0d '\\r'",
+            "CRLF",
+        ],
+    ),
+    (
+        "python/tcp_server_silent.py",
+        "tcp",
+        "server",
+        "server greets without being spoken to",
+        "FAIL",
+        &["but nothing arrived within 2s"],
+    ),
+    (
+        "python/tcp_server_reset.py",
+        "tcp",
+        "server",
+        "server greets with Hello World",
+        "FAIL",
+        &["the peer reset the connection before sending anything"],
+    ),
+    (
+        "shell/tcp_server_exit3.sh",
+        "tcp",
+        "server",
+        "server greets with Hello World",
+        "FAIL",
+        &[
+            "the program exited with code 3 before listening on TCP 127.0.0.1:",
+            "last stderr lines:",
+        ],
+    ),
+    (
+        "rust/tcp_server_never_binds",
+        "tcp",
+        "server",
+        "server greets with Hello World",
+        "FAIL",
+        &[
+            "was not listening on TCP 127.0.0.1:",
+            "after 3000ms",
+            "opened no listening socket",
+        ],
+    ),
+    (
+        "shell/tcp_server_wrong_port.sh",
+        "tcp",
+        "server",
+        "server greets with Hello World",
+        "FAIL",
+        &[
+            "was not listening on TCP 127.0.0.1:",
+            "it is listening on TCP 127.0.0.1:",
+        ],
+    ),
+    (
+        "python/tcp_server_crash_after_accept.py",
+        "tcp",
+        "server",
+        "server greets with Hello World",
+        "FAIL",
+        &["exited with code 1", "Traceback"],
+    ),
+    (
+        "python/tcp_server_correct.py",
+        "tcp",
+        "server",
+        "server serves a second client",
+        "WARN",
+        &["step 4 `connect`", "connection refused"],
+    ),
+    (
+        "python/tcp_server_correct.py",
+        "tcp",
+        "server",
+        "server serves two clients at once",
+        "WARN",
+        &["step 3 `expect`"],
+    ),
     // UDP servers
-    ("python/udp_server_echo.py", "udp", "server", "server reverses 8 bytes", "FAIL",
-        &["the datagram differs at byte 0: expected 0x08 '\\x08', got 0x01 '\\x01'"]),
-    ("python/udp_server_echo.py", "udp", "server", "server reverses text bytes", "FAIL",
-        &["the datagram differs at byte 0: expected 0x48 'H', got 0x41 'A'"]),
-    ("python/udp_server_other_port.py", "udp", "server", "server reverses 8 bytes", "FAIL",
-        &["the reply came from 127.0.0.1:", "not from 127.0.0.1:", "the address conform sent to"]),
-    ("rust/udp_server_silent", "udp", "server", "server reverses 8 bytes", "FAIL",
-        &["but none arrived within 2000ms"]),
-    ("rust/udp_server_drop_last_byte", "udp", "server", "server reverses 8 bytes", "FAIL",
-        &["but got 7 byte(s)"]),
-    ("python/udp_server_twice.py", "udp", "server", "server answers once per datagram", "WARN",
-        &["expected silence for 300ms, but a 8-byte datagram arrived"]),
-    ("python/udp_server_crash.py", "udp", "server", "server reverses 8 bytes", "FAIL",
-        &["the program ended without sending one", "exited with code 1", "Traceback"]),
-    ("rust/udp_server_slow_reply", "udp", "server", "server reverses 8 bytes", "FAIL",
-        &["but none arrived within 2000ms"]),
-    ("python/udp_server_echo.py", "udp", "server", "server prints the datagram it received", "WARN",
-        &["step 3 `expect`"]),
-    ("rust/udp_server_correct", "udp", "server", "server answers a second datagram", "WARN",
-        &["step 5 `expect`"]),
+    (
+        "python/udp_server_echo.py",
+        "udp",
+        "server",
+        "server reverses 8 bytes",
+        "FAIL",
+        &["the datagram differs at byte 0: expected 0x08 '\\x08', got 0x01 '\\x01'"],
+    ),
+    (
+        "python/udp_server_echo.py",
+        "udp",
+        "server",
+        "server reverses text bytes",
+        "FAIL",
+        &["the datagram differs at byte 0: expected 0x48 'H', got 0x41 'A'"],
+    ),
+    (
+        "python/udp_server_other_port.py",
+        "udp",
+        "server",
+        "server reverses 8 bytes",
+        "FAIL",
+        &[
+            "the reply came from 127.0.0.1:",
+            "not from 127.0.0.1:",
+            "the address conform sent to",
+        ],
+    ),
+    (
+        "rust/udp_server_silent",
+        "udp",
+        "server",
+        "server reverses 8 bytes",
+        "FAIL",
+        &["but none arrived within 2000ms"],
+    ),
+    (
+        "rust/udp_server_drop_last_byte",
+        "udp",
+        "server",
+        "server reverses 8 bytes",
+        "FAIL",
+        &["but got 7 byte(s)"],
+    ),
+    (
+        "python/udp_server_twice.py",
+        "udp",
+        "server",
+        "server answers once per datagram",
+        "WARN",
+        &["expected silence for 300ms, but a 8-byte datagram arrived"],
+    ),
+    (
+        "python/udp_server_crash.py",
+        "udp",
+        "server",
+        "server reverses 8 bytes",
+        "FAIL",
+        &[
+            "the program ended without sending one",
+            "exited with code 1",
+            "Traceback",
+        ],
+    ),
+    (
+        "rust/udp_server_slow_reply",
+        "udp",
+        "server",
+        "server reverses 8 bytes",
+        "FAIL",
+        &["but none arrived within 2000ms"],
+    ),
+    (
+        "python/udp_server_echo.py",
+        "udp",
+        "server",
+        "server prints the datagram it received",
+        "WARN",
+        &["step 3 `expect`"],
+    ),
+    (
+        "rust/udp_server_correct",
+        "udp",
+        "server",
+        "server answers a second datagram",
+        "WARN",
+        &["step 5 `expect`"],
+    ),
     // TCP clients
-    ("python/tcp_client_no_colon.py", "tcp", "client", "client prints the greeting", "FAIL",
-        &["step 5 `expect_stdout`", "the output differs at line 1 (byte 8): expected 0x3a ':', got 0x20 ' '"]),
-    ("shell/tcp_client_silent.sh", "tcp", "client", "client prints the greeting", "FAIL",
-        &["the output ended early, at line 1 (byte 0)"]),
-    ("rust/tcp_client_exit2", "tcp", "client", "client prints the greeting", "FAIL",
-        &["step 4 `expect_exit`", "expected the program to exit with code 0, but it exited with code 2"]),
-    ("shell/tcp_client_never_connects.sh", "tcp", "client", "client prints the greeting", "FAIL",
-        &["step 1 `accept`", "the client did not connect to 127.0.0.1:", "within 2000ms"]),
-    ("shell/tcp_client_wrong_port.sh", "tcp", "client", "client prints the greeting", "FAIL",
-        &["step 1 `accept`", "without connecting to 127.0.0.1:"]),
-    ("python/tcp_client_single_recv.py", "tcp", "client", "client waits for the whole line", "WARN",
-        &["Input is: Hel"]),
+    (
+        "python/tcp_client_no_colon.py",
+        "tcp",
+        "client",
+        "client prints the greeting",
+        "FAIL",
+        &[
+            "step 5 `expect_stdout`",
+            "the output differs at line 1 (byte 8): expected 0x3a ':', got 0x20 ' '",
+        ],
+    ),
+    (
+        "shell/tcp_client_silent.sh",
+        "tcp",
+        "client",
+        "client prints the greeting",
+        "FAIL",
+        &["the output ended early, at line 1 (byte 0)"],
+    ),
+    (
+        "rust/tcp_client_exit2",
+        "tcp",
+        "client",
+        "client prints the greeting",
+        "FAIL",
+        &[
+            "step 4 `expect_exit`",
+            "expected the program to exit with code 0, but it exited with code 2",
+        ],
+    ),
+    (
+        "shell/tcp_client_never_connects.sh",
+        "tcp",
+        "client",
+        "client prints the greeting",
+        "FAIL",
+        &[
+            "step 1 `accept`",
+            "the client did not connect to 127.0.0.1:",
+            "within 2000ms",
+        ],
+    ),
+    (
+        "shell/tcp_client_wrong_port.sh",
+        "tcp",
+        "client",
+        "client prints the greeting",
+        "FAIL",
+        &["step 1 `accept`", "without connecting to 127.0.0.1:"],
+    ),
+    (
+        "python/tcp_client_single_recv.py",
+        "tcp",
+        "client",
+        "client waits for the whole line",
+        "WARN",
+        &["Input is: Hel"],
+    ),
     // UDP clients
-    ("rust/udp_client_reversed_request", "udp", "client", "client sends 1 to 8 and prints the reversed vector", "FAIL",
-        &["step 1 `expect`", "the datagram differs at byte 0: expected 0x01 '\\x01', got 0x08 '\\x08'"]),
-    ("rust/udp_client_seven_bytes", "udp", "client", "client sends 1 to 8 and prints the reversed vector", "FAIL",
-        &["but got 7 byte(s)"]),
-    ("python/udp_client_bracket_list.py", "udp", "client", "client sends 1 to 8 and prints the reversed vector", "FAIL",
-        &["step 4 `expect_stdout`", "the output differs at line 3 (byte 28): expected 0x23 '#', got 0x5b '['"]),
-    ("python/udp_client_bracket_list.py", "udp", "client", "client prints whatever bytes came back", "FAIL",
-        &["the output differs at line 3"]),
-    ("rust/udp_client_no_receiving_line", "udp", "client", "client sends 1 to 8 and prints the reversed vector", "FAIL",
-        &["the output differs at line 2"]),
-    ("shell/udp_client_never_sends.sh", "udp", "client", "client sends 1 to 8 and prints the reversed vector", "FAIL",
-        &["but none arrived within 2000ms"]),
+    (
+        "rust/udp_client_reversed_request",
+        "udp",
+        "client",
+        "client sends 1 to 8 and prints the reversed vector",
+        "FAIL",
+        &[
+            "step 1 `expect`",
+            "the datagram differs at byte 0: expected 0x01 '\\x01', got 0x08 '\\x08'",
+        ],
+    ),
+    (
+        "rust/udp_client_seven_bytes",
+        "udp",
+        "client",
+        "client sends 1 to 8 and prints the reversed vector",
+        "FAIL",
+        &["but got 7 byte(s)"],
+    ),
+    (
+        "python/udp_client_bracket_list.py",
+        "udp",
+        "client",
+        "client sends 1 to 8 and prints the reversed vector",
+        "FAIL",
+        &[
+            "step 4 `expect_stdout`",
+            "the output differs at line 3 (byte 28): expected 0x23 '#', got 0x5b '['",
+        ],
+    ),
+    (
+        "python/udp_client_bracket_list.py",
+        "udp",
+        "client",
+        "client prints whatever bytes came back",
+        "FAIL",
+        &["the output differs at line 3"],
+    ),
+    (
+        "rust/udp_client_no_receiving_line",
+        "udp",
+        "client",
+        "client sends 1 to 8 and prints the reversed vector",
+        "FAIL",
+        &["the output differs at line 2"],
+    ),
+    (
+        "shell/udp_client_never_sends.sh",
+        "udp",
+        "client",
+        "client sends 1 to 8 and prints the reversed vector",
+        "FAIL",
+        &["but none arrived within 2000ms"],
+    ),
 ];
 
 #[rstest]
-fn defective_fixture_is_caught(#[values(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
-    17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33)] index: usize) {
+fn defective_fixture_is_caught(
+    #[values(
+        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
+        25, 26, 27, 28, 29, 30, 31, 32, 33
+    )]
+    index: usize,
+) {
     let (name, spec, role, scenario, verdict, says) = DEFECTS[index];
     let (code, report) = run(&format!("specs/{spec}.yaml"), role, name, true, &[]);
     let block = scenario_block(&report, scenario);
-    assert!(block.starts_with(verdict), "{name}: expected {verdict} in:\n{block}\n\nfull report:\n{report}");
+    assert!(
+        block.starts_with(verdict),
+        "{name}: expected {verdict} in:\n{block}\n\nfull report:\n{report}"
+    );
     for text in says {
         assert!(block.contains(text), "{name}: `{text}` not in:\n{block}");
     }
     // A must-level failure fails the run; a should-level one only warns.
-    let want = if DEFECTS.iter().any(|d| d.0 == name && d.4 == "FAIL") { 1 } else { 0 };
+    let want = if DEFECTS.iter().any(|d| d.0 == name && d.4 == "FAIL") {
+        1
+    } else {
+        0
+    };
     assert_eq!(code, want, "{name}: exit code\n{report}");
 }
 
@@ -138,17 +411,31 @@ fn correct_fixture_passes(#[case] name: &str, #[case] spec: &str, #[case] role: 
 #[rstest]
 #[case("shell/tcp_server_correct_forever.sh", "tcp", "server")]
 #[case("python/udp_server_forever.py", "udp", "server")]
-fn careful_servers_pass_even_the_should_scenarios(#[case] name: &str, #[case] spec: &str, #[case] role: &str) {
-    let (code, report) = run(&format!("specs/{spec}.yaml"), role, name, false, &["--strict"]);
+fn careful_servers_pass_even_the_should_scenarios(
+    #[case] name: &str,
+    #[case] spec: &str,
+    #[case] role: &str,
+) {
+    let (code, report) = run(
+        &format!("specs/{spec}.yaml"),
+        role,
+        name,
+        false,
+        &["--strict"],
+    );
     assert_eq!(code, 0, "{name}:\n{report}");
     assert!(!report.contains("WARN"), "{report}");
 }
 
 #[test]
 fn every_shipped_scenario_is_failed_by_some_fixture() {
-    let caught: BTreeSet<String> = DEFECTS.iter().map(|d| format!("{}: {}", d.1, d.3)).collect();
+    let caught: BTreeSet<String> = DEFECTS
+        .iter()
+        .map(|d| format!("{}: {}", d.1, d.3))
+        .collect();
     for spec in ["tcp", "udp"] {
-        let loaded = conform::spec::load_file(&common::root().join(format!("specs/{spec}.yaml"))).unwrap();
+        let loaded =
+            conform::spec::load_file(&common::root().join(format!("specs/{spec}.yaml"))).unwrap();
         for scenario in &loaded.file.scenarios {
             let key = format!("{spec}: {}", scenario.value.name.value);
             assert!(caught.contains(&key), "no fixture test fails `{key}`");

@@ -13,7 +13,10 @@ fn reference_passes_every_shipped_scenario_without_warnings() {
         .unwrap();
     let report = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{report}");
-    assert!(report.contains("13 passed, 0 failed, 0 skipped"), "{report}");
+    assert!(
+        report.contains("13 passed, 0 failed, 0 skipped"),
+        "{report}"
+    );
     assert!(!report.contains("WARN"), "{report}");
 }
 
@@ -66,5 +69,11 @@ fn strict_turns_lisp_should_warnings_into_failures() {
     assert_eq!(output.status.code(), Some(1), "{report}");
     assert!(scenario_block(&report, "server answers a second datagram").starts_with("FAIL"));
     // Client scenarios had no --client: skipped, not failed.
-    assert!(scenario_block(&report, "client sends 1 to 8 and prints the reversed vector").starts_with("SKIP"));
+    assert!(
+        scenario_block(
+            &report,
+            "client sends 1 to 8 and prints the reversed vector"
+        )
+        .starts_with("SKIP")
+    );
 }

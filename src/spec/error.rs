@@ -43,7 +43,11 @@ impl fmt::Display for SpecError {
         if self.line == 0 {
             return write!(f, "{}: {}", self.path, self.message);
         }
-        write!(f, "{}:{}:{}: {}", self.path, self.line, self.column, self.message)?;
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.path, self.line, self.column, self.message
+        )?;
         if let Some(source) = &self.source_line {
             let gutter = self.line.to_string();
             let pad = " ".repeat(gutter.len());

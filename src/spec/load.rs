@@ -95,7 +95,12 @@ fn as_text<'a>(name: &str, bytes: &'a [u8]) -> Result<&'a str, SpecError> {
     };
     let before = &bytes[..bad_at];
     let line = before.iter().filter(|b| **b == b'\n').count() as u64 + 1;
-    let column = (bad_at - before.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1)) as u64 + 1;
+    let column = (bad_at
+        - before
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |p| p + 1)) as u64
+        + 1;
     Err(SpecError::new(
         name,
         line,
@@ -106,9 +111,7 @@ fn as_text<'a>(name: &str, bytes: &'a [u8]) -> Result<&'a str, SpecError> {
 
 fn yaml_error(name: &str, text: &str, error: &serde_saphyr::Error) -> SpecError {
     let error = error.without_snippet();
-    let (line, column) = error
-        .location()
-        .map_or((0, 0), |l| (l.line(), l.column()));
+    let (line, column) = error.location().map_or((0, 0), |l| (l.line(), l.column()));
     let message = clean_message(&error.to_string());
     SpecError::new(name, line, column, suggest(&message)).with_source(text)
 }

@@ -240,7 +240,12 @@ fn one_payload(
     hex: Option<String>,
     bytes: Option<Vec<u8>>,
 ) -> Result<Option<Vec<u8>>, String> {
-    let given = [text.is_some(), escaped.is_some(), hex.is_some(), bytes.is_some()];
+    let given = [
+        text.is_some(),
+        escaped.is_some(),
+        hex.is_some(),
+        bytes.is_some(),
+    ];
     if given.iter().filter(|g| **g).count() > 1 {
         return Err("give the bytes only one way: `text`, `escaped`, `hex` or `bytes`".into());
     }
@@ -365,11 +370,18 @@ impl TryFrom<RawExpect> for Expect {
         let matcher = match matchers.len() {
             1 => matchers.remove(0),
             0 => {
-                return Err("`expect` needs one of `text`, `escaped`, `hex`, `bytes`, `line`, \
+                return Err(
+                    "`expect` needs one of `text`, `escaped`, `hex`, `bytes`, `line`, \
                      `line_regex`, `regex` or `length` (or a plain string)"
-                    .into());
+                        .into(),
+                );
             }
-            _ => return Err("`expect` takes exactly one matcher; use `expect_one_of` for alternatives".into()),
+            _ => {
+                return Err(
+                    "`expect` takes exactly one matcher; use `expect_one_of` for alternatives"
+                        .into(),
+                );
+            }
         };
         Ok(Expect {
             matcher,
@@ -445,7 +457,9 @@ impl TryFrom<RawOutput> for ExpectOutput {
                 matcher: matchers.remove(0),
                 within: raw.within,
             }),
-            0 => Err("output expectations need one of `lines`, `text`, `escaped` or `regex`".into()),
+            0 => {
+                Err("output expectations need one of `lines`, `text`, `escaped` or `regex`".into())
+            }
             _ => Err("give exactly one of `lines`, `text`, `escaped` or `regex`".into()),
         }
     }
@@ -569,24 +583,30 @@ impl<'de> Deserialize<'de> for Step {
                     .next_key()?
                     .ok_or_else(|| de::Error::custom("a step needs a keyword such as `send`"))?;
                 let step = match key.as_str() {
-                    "connect" => Step::Connect(map.next_value::<Option<Open>>()?.unwrap_or_default()),
+                    "connect" => {
+                        Step::Connect(map.next_value::<Option<Open>>()?.unwrap_or_default())
+                    }
                     "accept" => Step::Accept(map.next_value::<Option<Open>>()?.unwrap_or_default()),
                     "send" => Step::Send(string_or_map(&mut map, text_send)?),
                     "expect" => Step::Expect(string_or_map(&mut map, text_expect)?),
-                    "expect_eof" => Step::ExpectEof(map.next_value::<Option<Wait>>()?.unwrap_or_default()),
+                    "expect_eof" => {
+                        Step::ExpectEof(map.next_value::<Option<Wait>>()?.unwrap_or_default())
+                    }
                     "expect_reset" => {
                         Step::ExpectReset(map.next_value::<Option<Wait>>()?.unwrap_or_default())
                     }
                     "expect_silence" => match map.next_value::<RawSilence>()? {
-                        RawSilence::Short(duration) => Step::ExpectSilence(Silence { duration, on: None }),
+                        RawSilence::Short(duration) => {
+                            Step::ExpectSilence(Silence { duration, on: None })
+                        }
                         RawSilence::Long(silence) => Step::ExpectSilence(silence),
                     },
                     "expect_one_of" => Step::ExpectOneOf(map.next_value()?),
                     "close" => Step::Close(map.next_value::<Option<On>>()?.unwrap_or_default()),
                     "pause" => Step::Pause(map.next_value()?),
-                    "expect_exit" => {
-                        Step::ExpectExit(map.next_value::<Option<ExpectExit>>()?.unwrap_or_default())
-                    }
+                    "expect_exit" => Step::ExpectExit(
+                        map.next_value::<Option<ExpectExit>>()?.unwrap_or_default(),
+                    ),
                     "expect_stdout" => Step::ExpectStdout(string_or_map(&mut map, text_output)?),
                     "expect_stderr" => Step::ExpectStderr(string_or_map(&mut map, text_output)?),
                     other => return Err(de::Error::unknown_variant(other, STEP_NAMES)),

@@ -12,30 +12,43 @@ use super::load::Spec;
 use super::model::{Role, Scenario, Step, Transport};
 
 pub fn check(spec: &Spec) -> Result<(), SpecError> {
-    let at = |loc: &Location, msg: String| {
-        SpecError::new(&spec.path, loc.line(), loc.column(), msg)
-    };
+    let at =
+        |loc: &Location, msg: String| SpecError::new(&spec.path, loc.line(), loc.column(), msg);
     if let Some(version) = &spec.file.version
         && version.value != 1
     {
         return Err(at(
             &version.referenced,
-            format!("unknown spec version {}: this conform reads version 1", version.value),
+            format!(
+                "unknown spec version {}: this conform reads version 1",
+                version.value
+            ),
         ));
     }
     if spec.file.scenarios.is_empty() {
-        return Err(SpecError::new(&spec.path, 1, 1, "`scenarios` is empty: add at least one"));
+        return Err(SpecError::new(
+            &spec.path,
+            1,
+            1,
+            "`scenarios` is empty: add at least one",
+        ));
     }
     let mut names = HashSet::new();
     for scenario in &spec.file.scenarios {
         let name = &scenario.value.name;
         if name.value.trim().is_empty() {
-            return Err(at(&name.referenced, "a scenario name cannot be empty".into()));
+            return Err(at(
+                &name.referenced,
+                "a scenario name cannot be empty".into(),
+            ));
         }
         if !names.insert(name.value.as_str()) {
             return Err(at(
                 &name.referenced,
-                format!("two scenarios are named `{}`: names must be unique in a file", name.value),
+                format!(
+                    "two scenarios are named `{}`: names must be unique in a file",
+                    name.value
+                ),
             ));
         }
         if scenario.value.steps.is_empty() {
@@ -44,9 +57,8 @@ pub fn check(spec: &Spec) -> Result<(), SpecError> {
                 format!("scenario `{}` has no steps", name.value),
             ));
         }
-        check_steps(&scenario.value).map_err(|(loc, msg)| {
-            at(&loc, format!("in scenario `{}`: {msg}", name.value))
-        })?;
+        check_steps(&scenario.value)
+            .map_err(|(loc, msg)| at(&loc, format!("in scenario `{}`: {msg}", name.value)))?;
     }
     Ok(())
 }
@@ -77,20 +89,33 @@ fn check_step(
     let (role, transport) = (scenario.role, scenario.transport);
     match step {
         Step::Connect(o) | Step::Accept(o) => {
-            let wanted = if role == Role::Server { "connect" } else { "accept" };
+            let wanted = if role == Role::Server {
+                "connect"
+            } else {
+                "accept"
+            };
             if step.keyword() != wanted {
                 return Err(format!(
                     "`{}` does not fit a {role} scenario: conform plays the {}, so use `{wanted}`",
                     step.keyword(),
-                    if role == Role::Server { "client" } else { "server" },
+                    if role == Role::Server {
+                        "client"
+                    } else {
+                        "server"
+                    },
                 ));
             }
             if role == Role::Client && transport == Transport::Udp {
-                return Err("UDP has no connections: the client's first datagram arrives with \
+                return Err(
+                    "UDP has no connections: the client's first datagram arrives with \
                             `expect`, and `send` answers whoever sent it"
-                    .into());
+                        .into(),
+                );
             }
-            let name = o.name.clone().unwrap_or_else(|| format!("#{}", open.len() + 1));
+            let name = o
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("#{}", open.len() + 1));
             if o.name.is_some() && !named.insert(name.clone()) {
                 return Err(format!("connection `{name}` is already open"));
             }
@@ -118,7 +143,9 @@ fn check_step(
             }
             let targets: HashSet<_> = branches.iter().map(|b| b.value.on()).collect();
             if targets.len() > 1 {
-                return Err("all alternatives of `expect_one_of` must watch the same connection".into());
+                return Err(
+                    "all alternatives of `expect_one_of` must watch the same connection".into(),
+                );
             }
         }
         _ => {}
@@ -134,7 +161,11 @@ fn check_step(
     );
     if uses_connection {
         if open.is_empty() {
-            let first = if role == Role::Server { "connect" } else { "accept" };
+            let first = if role == Role::Server {
+                "connect"
+            } else {
+                "accept"
+            };
             return Err(format!(
                 "`{}` comes before any connection: start with `{first}`",
                 step.keyword()

@@ -64,9 +64,8 @@ pub fn lisp(proto: &str, role: &str) -> String {
 }
 
 pub fn which(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
 
 /// stdout of a finished command as text.
@@ -80,11 +79,17 @@ pub fn stderr(output: &std::process::Output) -> String {
 
 /// The block of the human report for one scenario: its verdict line and indented details.
 pub fn scenario_block(report: &str, scenario: &str) -> String {
-    let mut lines = report.lines().skip_while(|l| !l.contains(&format!(":: {scenario}")));
+    let mut lines = report
+        .lines()
+        .skip_while(|l| !l.contains(&format!(":: {scenario}")));
     let mut block = match lines.next() {
         Some(first) => vec![first.to_string()],
         None => panic!("scenario `{scenario}` is not in the report:\n{report}"),
     };
-    block.extend(lines.take_while(|l| l.starts_with("      ")).map(str::to_string));
+    block.extend(
+        lines
+            .take_while(|l| l.starts_with("      "))
+            .map(str::to_string),
+    );
     block.join("\n")
 }
