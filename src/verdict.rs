@@ -211,10 +211,10 @@ fn judge_data(
             ),
             None => Progress::Pending,
         },
-        Matcher::Regex(regex) => match regex.find(buf) {
-            Some(found) => Progress::Pass {
-                consumed: found.end(),
-            },
+        // The shortest match, so the result does not depend on how the bytes were split
+        // into segments.
+        Matcher::Regex(regex) => match regex.shortest_match(buf) {
+            Some(end) => Progress::Pass { consumed: end },
             None => Progress::Pending,
         },
         Matcher::Length(n) if buf.len() >= *n => Progress::Pass { consumed: *n },
@@ -303,7 +303,7 @@ fn judge_line(expected: &[u8], buf: &[u8]) -> Progress {
                 show_byte(line[at])
             ))
             .bytes(&want, line);
-            if line.ends_with(b"\r\n") && line[..line.len() - 2] == *expected {
+            if want[at] == b'\n' && line[at] == b'\r' && line[..at] == *expected {
                 mismatch = mismatch.hint(
                     "the line ends with CRLF (\\r\\n); the protocol ends lines with LF (\\n) alone",
                 );
@@ -351,9 +351,9 @@ pub fn judge_datagram(
         Matcher::LineRegex(regex) => datagram
             .strip_suffix(b"\n")
             .is_some_and(|content| regex.is_match(content)),
-        Matcher::Regex(regex) => regex
-            .find(datagram)
-            .is_some_and(|m| m.end() == datagram.len()),
+        // The stored regex is anchored at the start only; a datagram must match whole.
+        Matcher::Regex(regex) => regex::bytes::Regex::new(&format!("{}$", regex.as_str()))
+            .is_ok_and(|whole| whole.is_match(datagram)),
         Matcher::Length(n) => datagram.len() == *n,
     };
     if ok {

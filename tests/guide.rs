@@ -77,3 +77,32 @@ fn strict_turns_lisp_should_warnings_into_failures() {
         .starts_with("SKIP")
     );
 }
+
+#[test]
+fn parallel_jobs_give_the_same_verdicts_as_one_at_a_time() {
+    let output = conform()
+        .args(["run", "specs/tcp.yaml", "specs/udp.yaml", "--jobs", "4"])
+        .output()
+        .unwrap();
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{report}");
+    assert!(
+        report.contains("13 passed, 0 failed, 0 skipped"),
+        "{report}"
+    );
+}
+
+#[test]
+fn parallel_jobs_run_the_lisp_server_on_separate_ports() {
+    let output = conform()
+        .args(["run", "specs/udp.yaml", "--jobs", "3"])
+        .args(["--server", &lisp("udp", "server")])
+        .output()
+        .unwrap();
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{report}");
+    assert!(
+        report.contains("4 passed, 0 failed, 2 skipped, 1 warned"),
+        "{report}"
+    );
+}

@@ -176,13 +176,7 @@ impl Case<'_> {
 
     /// The named connection, or the most recent one.
     fn conn(&mut self, on: Option<&str>) -> Result<&mut Conn, Vec<Mismatch>> {
-        let found = match on {
-            Some(name) => self.conns.iter_mut().find(|(n, _)| n == name),
-            None => self.conns.last_mut(),
-        };
-        found
-            .map(|(_, conn)| conn)
-            .ok_or_else(|| one(Mismatch::new("no connection is open for this step")))
+        find(&mut self.conns, on)
     }
 
     fn name(&self, name: Option<String>) -> String {
@@ -373,6 +367,8 @@ impl Case<'_> {
     }
 }
 
+/// The named connection, or the most recent one; a free function so callers can borrow
+/// the program at the same time.
 fn find<'c>(
     conns: &'c mut [(String, Conn)],
     on: Option<&str>,

@@ -119,9 +119,20 @@ fn yaml_error(name: &str, text: &str, error: &serde_saphyr::Error) -> SpecError 
 /// serde-saphyr appends " at line L column C" to its messages; the location is shown once,
 /// in front, like a compiler's.
 fn clean_message(message: &str) -> String {
-    let mut text = message.trim().to_string();
-    if let Some(at) = text.rfind(" at line ") {
-        text.truncate(at);
+    let mut text = message.trim();
+    if let Some(at) = text.rfind(" at line ")
+        && text[at + 9..]
+            .split(" column ")
+            .map(|n| n.trim_end_matches(','))
+            .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    {
+        text = &text[..at];
     }
-    text
+    // Say what the parser's internal names mean for a spec author.
+    if text.contains("Documents {") {
+        return "a spec file holds one YAML document: remove the second `---`".into();
+    }
+    text.trim_end_matches(" set DuplicateKeyPolicy in Options if acceptable")
+        .trim_end_matches(',')
+        .to_string()
 }
