@@ -118,12 +118,23 @@ pub enum Event {
     ScenarioStarted {
         id: ScenarioId,
     },
+    /// One step of a scenario finished (the failing step is the last one observed).
+    StepObserved {
+        id: ScenarioId,
+        step: StepRef,
+        passed: bool,
+        duration: Duration,
+    },
     ScenarioFinished {
         id: ScenarioId,
         target: TargetKind,
         lifecycle: Lifecycle,
         verdict: Verdict,
         duration: Duration,
+        /// Cases run: 1 for a plain scenario, more for a generated one.
+        cases: u64,
+        /// The seed of a generated scenario, to replay it.
+        seed: Option<u64>,
     },
     RunFinished {
         summary: Summary,

@@ -41,12 +41,15 @@ impl<W: Write + Send> Reporter for Human<W> {
                     writeln!(self.out, "START {} :: {}", id.file, id.name)?;
                 }
             }
+            Event::StepObserved { .. } => {}
             Event::ScenarioFinished {
                 id,
                 target,
                 lifecycle: _,
                 verdict,
                 duration,
+                cases: _,
+                seed: _,
             } => {
                 let level = if id.level == crate::spec::Level::Should {
                     " [should]"

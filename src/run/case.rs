@@ -52,6 +52,7 @@ pub fn run(
     scenario: &Scenario,
     target: &Target,
     opts: &RunOptions,
+    observe: &mut dyn FnMut(StepRef, bool, Duration),
 ) -> Result<Option<Failure>, SetupError> {
     let started = start::start(scenario, target, opts)?;
     let (program, server, listener, udp) = match started {
@@ -81,7 +82,10 @@ pub fn run(
     }
     let mut failure = None;
     for (index, step) in scenario.steps.iter().enumerate() {
-        if let Err(mismatches) = case.step(&step.value) {
+        let began = Instant::now();
+        let result = case.step(&step.value);
+        observe(step_ref(index, step), result.is_ok(), began.elapsed());
+        if let Err(mismatches) = result {
             failure = Some(Failure {
                 step: Some(step_ref(index, step)),
                 mismatches,

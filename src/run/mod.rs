@@ -156,13 +156,23 @@ fn run_one(
                 lifecycle,
                 verdict: Verdict::Skip(reason.clone()),
                 duration: Duration::ZERO,
+                cases: 0,
+                seed: None,
             }));
             return Ok(());
         }
     };
     let _ = tx.send(Ok(Event::ScenarioStarted { id: id.clone() }));
     let started = Instant::now();
-    let failure = case::run(item.spec, item.scenario, target, opts)?;
+    let mut observe = |step, passed, duration| {
+        let _ = tx.send(Ok(Event::StepObserved {
+            id: id.clone(),
+            step,
+            passed,
+            duration,
+        }));
+    };
+    let failure = case::run(item.spec, item.scenario, target, opts, &mut observe)?;
     let verdict = match failure {
         None => Verdict::Pass,
         Some(f) if item.scenario.level == Level::Should && !opts.strict => {
@@ -176,6 +186,8 @@ fn run_one(
         lifecycle,
         verdict,
         duration: started.elapsed(),
+        cases: 1,
+        seed: None,
     }));
     Ok(())
 }
