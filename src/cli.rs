@@ -11,8 +11,7 @@ use crate::drive::template;
 use crate::exit;
 use crate::plan;
 use crate::reference::{self, Serve, Shutdown};
-use crate::report::Reporter;
-use crate::report::human::Human;
+use crate::report::{self, Fanout, Format, Reporter};
 use crate::run::{self, options::RunOptions, options::Targets};
 use crate::spec::{self, Dur, Lifecycle, Spec};
 
@@ -29,6 +28,8 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+// Parsed once per process; boxing the large variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 enum Command {
     /// Run scenarios against the built-in reference, or against your program.
     #[command(after_help = exit::HELP)]
@@ -81,6 +82,36 @@ struct RunArgs {
     /// Also print a line when each scenario starts.
     #[arg(short, long)]
     verbose: bool,
+    /// Cases per generated scenario (default: the spec's `cases`, else 256).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    cases: Option<u32>,
+    /// Seed for generated scenarios; the same seed gives the same cases. Random by default,
+    /// and always printed.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Pin a generated value: NAME=hex:0a0b, NAME=text:abc, or NAME=split:CUTS@PAUSES
+    /// (as printed in a failure's replay line). Repeatable.
+    #[arg(long, value_name = "NAME=VALUE")]
+    with: Vec<String>,
+    /// Longest time spent shrinking one failure to a smaller counterexample.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_dur)]
+    shrink_time: Dur,
+    /// Write each minimal counterexample to DIR as a regression spec.
+    #[arg(long, value_name = "DIR")]
+    save_failures: Option<PathBuf>,
+    /// Format of the report on stdout.
+    #[arg(long, value_name = "FORMAT", default_value = "human", value_parser = ["human", "junit", "tap", "json"])]
+    format: String,
+    /// Also write a report to a file, e.g. `junit=report.xml`. Repeatable.
+    #[arg(long, value_name = "FORMAT=PATH")]
+    report: Vec<String>,
+    /// Colour the human report: auto (a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
+    color: String,
+    /// Select scenarios: `name:EXACT`, `tag:T`, `role:server|client`, `transport:tcp|udp`,
+    /// `level:must|should`, `file:PATH`, or text found in the name. Repeatable; all must match.
+    #[arg(long, value_name = "EXPR")]
+    filter: Vec<String>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -197,6 +228,23 @@ fn options(args: &RunArgs) -> Result<RunOptions, String> {
         grace: args.grace.get(),
         strict: args.strict,
         jobs: usize::from(args.jobs),
+        cases: args.cases,
+        seed: args.seed,
+        with: args
+            .with
+            .iter()
+            .map(|w| {
+                w.split_once('=')
+                    .map(|(n, v)| (n.to_string(), v.to_string()))
+                    .ok_or_else(|| format!("--with {w}: write NAME=VALUE"))
+            })
+            .collect::<Result<_, _>>()?,
+        save_failures: args.save_failures.clone(),
+        shrink_time: args.shrink_time.get(),
+        progress: {
+            use std::io::IsTerminal;
+            std::io::stdout().is_terminal() && std::io::stderr().is_terminal()
+        },
         ..RunOptions::default()
     })
 }
@@ -210,7 +258,22 @@ fn run_command(args: RunArgs) -> i32 {
         return exit::USAGE;
     };
     crate::cleanup::install();
-    let planned = plan::plan(&specs, &opts.targets);
+    let filters = match args
+        .filter
+        .iter()
+        .map(|f| f.parse())
+        .collect::<Result<Vec<plan::Filter>, _>>()
+    {
+        Ok(filters) => filters,
+        Err(message) => return error(message, exit::USAGE),
+    };
+    let planned = plan::plan(&specs, &opts.targets, &filters);
+    if planned.is_empty() {
+        return error(
+            "no scenario selected: no scenario matches every --filter",
+            exit::USAGE,
+        );
+    }
     if planned.iter().all(|p| p.target.is_err()) {
         let why = planned
             .first()
@@ -220,13 +283,59 @@ fn run_command(args: RunArgs) -> i32 {
             });
         return error(format!("no scenario selected: {why}"), exit::USAGE);
     }
-    let mut reporter = Human::new(std::io::stdout());
-    reporter.verbose = args.verbose;
+    let mut reporter = match reporters(&args) {
+        Ok(reporter) => reporter,
+        Err((message, code)) => return error(message, code),
+    };
     match run::run(&planned, &opts, &mut reporter as &mut dyn Reporter) {
         Ok(summary) if summary.failed > 0 => exit::FAIL,
         Ok(_) => exit::PASS,
         Err(e) => error(e, exit::SETUP),
     }
+}
+
+/// The stdout report and every `--report FORMAT=PATH` file.
+fn reporters(args: &RunArgs) -> Result<Fanout, (String, i32)> {
+    use std::io::IsTerminal;
+    let color = match args.color.as_str() {
+        "always" => true,
+        "never" => false,
+        _ => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let stdout_format: Format = args.format.parse().map_err(|e| (e, exit::USAGE))?;
+    let mut all = vec![report::reporter(
+        stdout_format,
+        Box::new(std::io::stdout()),
+        color,
+        args.verbose,
+    )];
+    for spec in &args.report {
+        let (format, path) = spec.split_once('=').ok_or_else(|| {
+            (
+                format!("--report {spec}: write FORMAT=PATH, e.g. junit=report.xml"),
+                exit::USAGE,
+            )
+        })?;
+        let format: Format = format
+            .parse()
+            .map_err(|e| (format!("--report {spec}: {e}"), exit::USAGE))?;
+        let file = std::fs::File::create(path).map_err(|e| {
+            (
+                format!("--report {spec}: cannot write {path}: {e}"),
+                exit::SETUP,
+            )
+        })?;
+        all.push(report::reporter(
+            format,
+            Box::new(std::io::BufWriter::new(file)),
+            false,
+            false,
+        ));
+    }
+    Ok(Fanout(all))
 }
 
 fn reference_command(args: ReferenceArgs) -> i32 {

@@ -61,13 +61,32 @@ pub struct ProgramReport {
 }
 
 /// Why a scenario failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Failure {
     /// The step that failed; `None` when the program failed before any step ran.
     pub step: Option<StepRef>,
     /// One mismatch, or one per alternative of `expect_one_of`.
     pub mismatches: Vec<Mismatch>,
     pub program: Option<ProgramReport>,
+    /// For a generated scenario: the inputs that failed.
+    pub generated: Option<Generated>,
+}
+
+/// The inputs of a failed generated scenario, before and after shrinking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generated {
+    pub seed: u64,
+    /// 1-based number of the case that first failed.
+    pub case: u64,
+    /// `(name, description)` of each value of the first failing case.
+    pub original: Vec<(String, String)>,
+    /// The same for the smallest failing case shrinking found.
+    pub minimal: Vec<(String, String)>,
+    pub shrink_steps: u64,
+    /// A command line that runs exactly the minimal case again.
+    pub replay: String,
+    /// Where `--save-failures` wrote the regression spec, if it did.
+    pub saved: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -24,6 +24,7 @@ pub mod cli;
 pub mod drive;
 pub mod event;
 pub mod exit;
+pub mod generate;
 pub mod plan;
 pub mod reference;
 pub mod report;

@@ -8,13 +8,18 @@ use common::{conform, lisp, scenario_block, stdout};
 #[test]
 fn reference_passes_every_shipped_scenario_without_warnings() {
     let output = conform()
-        .args(["run", "specs/tcp.yaml", "specs/udp.yaml"])
+        .args([
+            "run",
+            "specs/tcp.yaml",
+            "specs/udp.yaml",
+            "specs/udp-sizes.yaml",
+        ])
         .output()
         .unwrap();
     let report = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{report}");
     assert!(
-        report.contains("13 passed, 0 failed, 0 skipped"),
+        report.contains("17 passed, 0 failed, 0 skipped"),
         "{report}"
     );
     assert!(!report.contains("WARN"), "{report}");
@@ -23,7 +28,7 @@ fn reference_passes_every_shipped_scenario_without_warnings() {
 #[test]
 fn lisp_tcp_programs_pass_every_must_scenario() {
     let output = conform()
-        .args(["run", "specs/tcp.yaml"])
+        .args(["run", "specs/tcp.yaml", "--cases", "8"])
         .args(["--server", &lisp("tcp", "server")])
         .args(["--client", &lisp("tcp", "client")])
         .output()
@@ -44,7 +49,7 @@ fn lisp_tcp_programs_pass_every_must_scenario() {
 #[test]
 fn lisp_udp_programs_pass_every_must_scenario() {
     let output = conform()
-        .args(["run", "specs/udp.yaml"])
+        .args(["run", "specs/udp.yaml", "--cases", "8"])
         .args(["--server", &lisp("udp", "server")])
         .args(["--client", &lisp("udp", "client")])
         .output()
@@ -61,7 +66,7 @@ fn lisp_udp_programs_pass_every_must_scenario() {
 #[test]
 fn strict_turns_lisp_should_warnings_into_failures() {
     let output = conform()
-        .args(["run", "specs/udp.yaml", "--strict"])
+        .args(["run", "specs/udp.yaml", "--strict", "--cases", "4"])
         .args(["--server", &lisp("udp", "server")])
         .output()
         .unwrap();
@@ -87,7 +92,7 @@ fn parallel_jobs_give_the_same_verdicts_as_one_at_a_time() {
     let report = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{report}");
     assert!(
-        report.contains("13 passed, 0 failed, 0 skipped"),
+        report.contains("16 passed, 0 failed, 0 skipped"),
         "{report}"
     );
 }
@@ -95,14 +100,104 @@ fn parallel_jobs_give_the_same_verdicts_as_one_at_a_time() {
 #[test]
 fn parallel_jobs_run_the_lisp_server_on_separate_ports() {
     let output = conform()
-        .args(["run", "specs/udp.yaml", "--jobs", "3"])
+        .args(["run", "specs/udp.yaml", "--jobs", "3", "--cases", "4"])
         .args(["--server", &lisp("udp", "server")])
         .output()
         .unwrap();
     let report = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{report}");
     assert!(
-        report.contains("4 passed, 0 failed, 2 skipped, 1 warned"),
+        report.contains("5 passed, 0 failed, 3 skipped, 1 warned"),
         "{report}"
     );
+}
+
+#[test]
+fn lisp_udp_server_passes_the_generated_8_byte_scenario() {
+    let output = conform()
+        .args(["run", "specs/udp.yaml", "--cases", "12"])
+        .args(["--filter", "name:server reverses any 8 bytes"])
+        .args(["--server", &lisp("udp", "server")])
+        .output()
+        .unwrap();
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{report}");
+    assert!(report.contains("12 cases, seed "), "{report}");
+}
+
+#[test]
+fn lisp_udp_server_fails_any_size_with_a_one_byte_counterexample() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = conform()
+        .args([
+            "run",
+            "specs/udp-sizes.yaml",
+            "--cases",
+            "5",
+            "--shrink-time",
+            "40s",
+        ])
+        .args(["--server", &lisp("udp", "server")])
+        .arg("--save-failures")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    let minimal = report
+        .lines()
+        .skip_while(|l| !l.contains("minimal input"))
+        .nth(1)
+        .unwrap_or_default();
+    // The guide's server only handles 8 bytes: a single non-zero byte comes back as 0x00.
+    assert!(
+        minimal.contains("payload = 1 byte(s)") || minimal.contains("payload = 0 byte(s)"),
+        "{report}"
+    );
+    assert!(report.contains("--with payload=hex:"), "{report}");
+    // The saved regression spec replays the same failure in one case.
+    let saved: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(saved.len(), 1, "{report}");
+    let path = saved[0].as_ref().unwrap().path();
+    let replay = conform()
+        .arg("run")
+        .arg(&path)
+        .args(["--server", &lisp("udp", "server")])
+        .output()
+        .unwrap();
+    let replayed = stdout(&replay);
+    assert_eq!(replay.status.code(), Some(1), "{replayed}");
+    assert!(replayed.contains("1 cases, seed"), "{replayed}");
+    // And the reference passes it.
+    let reference = conform().arg("run").arg(&path).output().unwrap();
+    assert_eq!(reference.status.code(), Some(0), "{}", stdout(&reference));
+}
+
+#[test]
+fn the_same_seed_generates_the_same_cases() {
+    let run = || {
+        let output = conform()
+            .args([
+                "run",
+                "specs/udp-sizes.yaml",
+                "--seed",
+                "42",
+                "--cases",
+                "3",
+            ])
+            .args(["--server", &common::fixture("python/udp_server_echo.py")])
+            .args(["--shrink-time", "20s"])
+            .output()
+            .unwrap();
+        let report = stdout(&output);
+        report
+            .lines()
+            .skip_while(|l| !l.contains("failing input"))
+            .nth(1)
+            .map(str::to_string)
+            .unwrap_or_default()
+    };
+    let first = run();
+    assert!(first.contains("payload = "), "{first}");
+    assert_eq!(first, run());
 }

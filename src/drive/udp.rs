@@ -54,6 +54,11 @@ impl UdpPeer {
         }
     }
 
+    /// Gives the socket back, e.g. for reuse by a later case.
+    pub fn into_socket(self) -> UdpSocket {
+        self.socket
+    }
+
     pub fn send(&mut self, data: &[u8]) -> Result<(), Mismatch> {
         let peer = self.peer.ok_or_else(|| {
             Mismatch::new("nothing to answer: no datagram has arrived from the client yet")

@@ -14,6 +14,8 @@ pub struct Human<W: Write + Send> {
     out: W,
     /// Print a line when a scenario starts, too (for `--verbose`).
     pub verbose: bool,
+    /// Colour the verdict words (a terminal, and no `NO_COLOR`).
+    pub color: bool,
 }
 
 impl<W: Write + Send> Human<W> {
@@ -21,6 +23,7 @@ impl<W: Write + Send> Human<W> {
         Human {
             out,
             verbose: false,
+            color: false,
         }
     }
 }
@@ -48,18 +51,22 @@ impl<W: Write + Send> Reporter for Human<W> {
                 lifecycle: _,
                 verdict,
                 duration,
-                cases: _,
-                seed: _,
+                cases,
+                seed,
             } => {
                 let level = if id.level == crate::spec::Level::Should {
                     " [should]"
                 } else {
                     ""
                 };
+                let generated = match seed {
+                    Some(seed) => format!(", {cases} cases, seed {seed}"),
+                    None => String::new(),
+                };
+                let word = paint(verdict, self.color);
                 writeln!(
                     self.out,
-                    "{:<4}  {} :: {}{level}  ({})",
-                    verdict.word(),
+                    "{word}  {} :: {}{level}  ({}{generated})",
                     id.file,
                     id.name,
                     fmt_duration(*duration)
@@ -102,9 +109,34 @@ impl<W: Write + Send> Reporter for Human<W> {
     }
 }
 
+/// The verdict word, padded, in its colour when asked.
+fn paint(verdict: &Verdict, color: bool) -> String {
+    let word = verdict.word();
+    if !color {
+        return format!("{word:<4}");
+    }
+    let code = match verdict {
+        Verdict::Pass => "32",
+        Verdict::Fail(_) => "1;31",
+        Verdict::Warn(_) => "33",
+        Verdict::Skip(_) => "2",
+    };
+    format!("\x1b[{code}m{word:<4}\x1b[0m")
+}
+
 /// The lines describing one failure, without indentation.
 pub fn failure_lines(file: &str, failure: &Failure) -> Vec<String> {
     let mut lines = Vec::new();
+    if let Some(g) = &failure.generated {
+        lines.push(format!("failing input (case {}, seed {}):", g.case, g.seed));
+        lines.extend(g.original.iter().map(|(n, v)| format!("  {n} = {v}")));
+        lines.push(format!(
+            "minimal input (after {} shrink step(s)):",
+            g.shrink_steps
+        ));
+        lines.extend(g.minimal.iter().map(|(n, v)| format!("  {n} = {v}")));
+        lines.push("with the minimal input:".into());
+    }
     let place = match &failure.step {
         Some(step) => format!(
             "step {} `{}` ({file}:{}:{}): ",
@@ -151,6 +183,12 @@ pub fn failure_lines(file: &str, failure: &Failure) -> Vec<String> {
                 );
             }
             _ => {}
+        }
+    }
+    if let Some(g) = &failure.generated {
+        lines.push(format!("replay: {}", g.replay));
+        if let Some(saved) = &g.saved {
+            lines.push(format!("saved as a regression spec: {saved}"));
         }
     }
     if let Some(program) = &failure.program {

@@ -2,10 +2,69 @@
 
 pub mod diff;
 pub mod human;
+pub mod json;
+pub mod junit;
+pub mod tap;
 
 use crate::event::Event;
 
 /// A consumer of run events.
 pub trait Reporter: Send {
     fn report(&mut self, event: &Event) -> std::io::Result<()>;
+}
+
+/// The output formats, by their command-line names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Junit,
+    Tap,
+    Json,
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "human" => Ok(Format::Human),
+            "junit" => Ok(Format::Junit),
+            "tap" => Ok(Format::Tap),
+            "json" => Ok(Format::Json),
+            other => Err(format!(
+                "unknown format `{other}`: use human, junit, tap or json"
+            )),
+        }
+    }
+}
+
+/// A reporter of `format` writing to `out`; `color` only matters to the human format.
+pub fn reporter(
+    format: Format,
+    out: Box<dyn std::io::Write + Send>,
+    color: bool,
+    verbose: bool,
+) -> Box<dyn Reporter> {
+    match format {
+        Format::Human => {
+            let mut human = human::Human::new(out);
+            human.color = color;
+            human.verbose = verbose;
+            Box::new(human)
+        }
+        Format::Junit => Box::new(junit::Junit::new(out)),
+        Format::Tap => Box::new(tap::Tap::new(out)),
+        Format::Json => Box::new(json::Json::new(out)),
+    }
+}
+
+/// Several reporters fed the same events, e.g. the human report on stdout and a JUnit file.
+pub struct Fanout(pub Vec<Box<dyn Reporter>>);
+
+impl Reporter for Fanout {
+    fn report(&mut self, event: &Event) -> std::io::Result<()> {
+        for reporter in &mut self.0 {
+            reporter.report(event)?;
+        }
+        Ok(())
+    }
 }

@@ -1,7 +1,9 @@
-//! Running one case of a scenario: start the program, play the steps, stop the program.
+//! Running cases of a scenario: a [`Session`] is the started program (or conform's bound
+//! socket for a client), and [`play`] runs the steps of one case against it.
 //!
-//! In: a scenario, a [`Target`] and the run's options. Out: a [`Verdict`] with the failing
-//! step and the program's ending, or a [`SetupError`] when conform itself could not proceed.
+//! In: a scenario, a [`Target`], the run's options and, for generated scenarios, the values
+//! of one case. Out: `None` for a pass or a [`Failure`] naming the step; a [`SetupError`]
+//! when conform itself could not proceed.
 
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
@@ -14,8 +16,8 @@ use super::start::{self, Started};
 use crate::drive::program::Program;
 use crate::drive::tcp::{TcpPeer, io_reason};
 use crate::drive::udp::{Received, UdpPeer};
-use crate::event::{Failure, StepRef};
-use crate::spec::{Expect, ExpectOutput, Scenario, Spec, Step, Transport};
+use crate::event::{Failure, ProgramReport, StepRef};
+use crate::spec::{Env, Expect, ExpectOutput, Scenario, Spec, Step, Transport};
 use crate::verdict::{Expectation, Mismatch, Progress, judge_datagram, judge_output};
 
 /// How long a failed case waits for the program to end by itself before stopping it.
@@ -35,48 +37,114 @@ enum Conn {
     Closed,
 }
 
-struct Case<'a> {
-    scenario: &'a Scenario,
-    default_within: Duration,
+/// A started target and what conform holds open for it, kept across the cases of a
+/// `lifecycle: scenario` run.
+pub struct Session {
     program: Program,
     /// Where the server under test listens (server role).
     server: Option<SocketAddr>,
     /// conform's listener for a TCP client under test.
     listener: Option<TcpListener>,
-    conns: Vec<(String, Conn)>,
+    /// conform's socket for a UDP client under test.
+    udp: Option<UdpSocket>,
+    /// UDP sockets of finished cases, reused: a new socket per case would cost about as
+    /// much as the exchange itself.
+    spare_udp: Vec<UdpSocket>,
 }
 
-/// Runs the scenario once. `Ok(None)` is a pass.
-pub fn run(
-    spec: &Spec,
-    scenario: &Scenario,
-    target: &Target,
-    opts: &RunOptions,
-    observe: &mut dyn FnMut(StepRef, bool, Duration),
-) -> Result<Option<Failure>, SetupError> {
-    let started = start::start(scenario, target, opts)?;
-    let (program, server, listener, udp) = match started {
+/// A session, or the failure of a program that never became ready.
+pub enum Opened {
+    Ready(Session),
+    NotReady(Failure),
+}
+
+/// Starts the target and waits until it is ready.
+pub fn open(scenario: &Scenario, target: &Target, opts: &RunOptions) -> Result<Opened, SetupError> {
+    Ok(match start::start(scenario, target, opts)? {
         Started::Ready {
             program,
             server,
             listener,
             udp,
-        } => (program, server, listener, udp),
-        Started::NotReady { failure } => return Ok(Some(failure)),
-    };
-    let default_within = scenario
+        } => Opened::Ready(Session {
+            program,
+            server,
+            listener,
+            udp,
+            spare_udp: Vec::new(),
+        }),
+        Started::NotReady { failure } => Opened::NotReady(failure),
+    })
+}
+
+impl Session {
+    /// Whether the program under test has ended (a server that did cannot serve more cases).
+    pub fn program_ended(&mut self) -> bool {
+        self.program.exited().is_some()
+    }
+
+    /// Stops the program and describes how it ended. After a failure the program gets a
+    /// moment to end by itself, so a crash is reported as a crash.
+    pub fn close(mut self, grace: Duration, failed: bool) -> Option<ProgramReport> {
+        self.spare_udp.clear();
+        if failed {
+            self.program.wait_exit(Instant::now() + SETTLE);
+        }
+        self.program.stop(grace)
+    }
+}
+
+/// The deadline of waits that the steps do not bound themselves.
+pub fn default_within(spec: &Spec, scenario: &Scenario, opts: &RunOptions) -> Duration {
+    scenario
         .timeout
         .or(spec.file.timeout)
-        .map_or(opts.timeout, |d| d.get());
+        .map_or(opts.timeout, |d| d.get())
+}
+
+/// Runs the scenario once, from start to stop. `Ok(None)` is a pass.
+pub fn run(
+    spec: &Spec,
+    scenario: &Scenario,
+    target: &Target,
+    opts: &RunOptions,
+    env: &Env,
+    observe: &mut dyn FnMut(StepRef, bool, Duration),
+) -> Result<Option<Failure>, SetupError> {
+    let mut session = match open(scenario, target, opts)? {
+        Opened::Ready(session) => session,
+        Opened::NotReady(failure) => return Ok(Some(failure)),
+    };
+    let failure = play(
+        &mut session,
+        scenario,
+        default_within(spec, scenario, opts),
+        env,
+        observe,
+    );
+    let report = session.close(opts.grace, failure.is_some());
+    Ok(failure.map(|mut f| {
+        f.program = report;
+        f
+    }))
+}
+
+/// Plays the steps of one case against an open session.
+pub fn play(
+    session: &mut Session,
+    scenario: &Scenario,
+    default_within: Duration,
+    env: &Env,
+    observe: &mut dyn FnMut(StepRef, bool, Duration),
+) -> Option<Failure> {
     let mut case = Case {
         scenario,
         default_within,
-        program,
-        server,
-        listener,
+        env,
         conns: Vec::new(),
+        session,
     };
-    if let Some(socket) = udp {
+    if let Some(socket) = case.session.udp.take() {
         case.conns
             .push(("main".into(), Conn::Udp(UdpPeer::for_client(socket))));
     }
@@ -90,23 +158,21 @@ pub fn run(
                 step: Some(step_ref(index, step)),
                 mismatches,
                 program: None,
+                generated: None,
             });
             break;
         }
     }
-    // Close conform's sockets first: a server waiting on its client then sees EOF and can
-    // end by itself instead of being killed.
-    case.conns.clear();
-    if failure.is_some() {
-        // A program that is crashing right now should be reported as crashed, not as
-        // stopped by conform: give it a moment to finish on its own.
-        case.program.wait_exit(Instant::now() + SETTLE);
-    }
-    let report = case.program.stop(opts.grace);
-    Ok(failure.map(|mut f| {
-        f.program = report;
-        f
-    }))
+    case.finish();
+    failure
+}
+
+struct Case<'a> {
+    scenario: &'a Scenario,
+    default_within: Duration,
+    env: &'a Env,
+    session: &'a mut Session,
+    conns: Vec<(String, Conn)>,
 }
 
 fn step_ref(index: usize, step: &Spanned<Step>) -> StepRef {
@@ -133,11 +199,7 @@ impl Case<'_> {
         match step {
             Step::Connect(open) => self.connect(open.name.clone(), self.within(open.within)),
             Step::Accept(open) => self.accept(open.name.clone(), self.within(open.within)),
-            Step::Send(send) => match self.conn(send.on.as_deref())? {
-                Conn::Tcp(peer) => peer.send(&send.data).map_err(one),
-                Conn::Udp(peer) => peer.send(&send.data).map_err(one),
-                Conn::Closed => Err(one(closed())),
-            },
+            Step::Send(send) => self.send(send),
             Step::Expect(expect) => self.expect(expect),
             Step::ExpectEof(wait) => {
                 let within = self.within(wait.within);
@@ -178,6 +240,55 @@ impl Case<'_> {
         }
     }
 
+    /// Sends computed bytes; a `split` value goes out in its pieces, with its pauses.
+    fn send(&mut self, send: &crate::spec::model::Send) -> StepResult {
+        let pieces: Vec<(Vec<u8>, Duration)> = match &send.data {
+            crate::spec::Data::Var(name) => match self.env.get(name) {
+                Some(value) => value
+                    .pieces()
+                    .into_iter()
+                    .map(|(p, d)| (p.to_vec(), d))
+                    .collect(),
+                None => vec![(Vec::new(), Duration::ZERO)],
+            },
+            data => vec![(data.eval(self.env), Duration::ZERO)],
+        };
+        let conn = find(&mut self.conns, send.on.as_deref())?;
+        for (piece, pause) in pieces {
+            if !pause.is_zero() {
+                std::thread::sleep(pause);
+            }
+            let sent = match conn {
+                Conn::Tcp(peer) => peer.send(&piece),
+                Conn::Udp(peer) => peer.send(&piece),
+                Conn::Closed => return Err(one(closed())),
+            };
+            if let Err(mut m) = sent {
+                // Writing to a peer that is gone usually means the program stopped
+                // listening early: say so, its output shows what it made of the bytes.
+                if let Some(exit) = self.session.program.wait_exit(Instant::now() + SETTLE) {
+                    m = m.hint(format!(
+                        "the program had stopped reading and {exit}; its output is below"
+                    ));
+                }
+                return Err(one(m));
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the case: UDP sockets of a server case go back to the session for the next case;
+    /// everything else closes.
+    fn finish(&mut self) {
+        for (_, conn) in self.conns.drain(..) {
+            if let Conn::Udp(peer) = conn
+                && self.session.server.is_some()
+            {
+                self.session.spare_udp.push(peer.into_socket());
+            }
+        }
+    }
+
     /// The named connection, or the most recent one.
     fn conn(&mut self, on: Option<&str>) -> Result<&mut Conn, Vec<Mismatch>> {
         find(&mut self.conns, on)
@@ -188,7 +299,7 @@ impl Case<'_> {
     }
 
     fn connect(&mut self, name: Option<String>, within: Duration) -> StepResult {
-        let Some(server) = self.server else {
+        let Some(server) = self.session.server else {
             return Err(one(Mismatch::new("`connect` needs a server to connect to")));
         };
         let conn = match self.scenario.transport {
@@ -197,13 +308,20 @@ impl Case<'_> {
                 Err(e) => {
                     let mut m =
                         Mismatch::new(format!("could not connect to {server}: {}", io_reason(&e)));
-                    if let Some(exit) = self.program.exited() {
+                    if let Some(exit) = self.session.program.exited() {
                         m = m.hint(format!("the program had already {exit}"));
                     }
                     return Err(one(m));
                 }
             },
             Transport::Udp => {
+                if let Some(socket) = self.session.spare_udp.pop() {
+                    drain(&socket);
+                    let name = self.name(name);
+                    self.conns
+                        .push((name, Conn::Udp(UdpPeer::to_server(socket, server))));
+                    return Ok(());
+                }
                 let local = SocketAddr::new(server.ip(), 0);
                 let socket = UdpSocket::bind(local).map_err(|e| {
                     one(Mismatch::new(format!(
@@ -220,7 +338,7 @@ impl Case<'_> {
     }
 
     fn accept(&mut self, name: Option<String>, within: Duration) -> StepResult {
-        let Some(listener) = &self.listener else {
+        let Some(listener) = &self.session.listener else {
             return Err(one(Mismatch::new("`accept` needs conform to be listening")));
         };
         let deadline = Instant::now() + within;
@@ -237,7 +355,7 @@ impl Case<'_> {
                     ))));
                 }
             }
-            if let Some(exit) = self.program.exited() {
+            if let Some(exit) = self.session.program.exited() {
                 // It may have connected just before exiting.
                 if let Ok((stream, _)) = listener.accept() {
                     break stream;
@@ -265,7 +383,8 @@ impl Case<'_> {
     }
 
     fn local_addr(&self) -> String {
-        self.listener
+        self.session
+            .listener
             .as_ref()
             .and_then(|l| l.local_addr().ok())
             .map_or_else(|| "conform's port".into(), |a| a.to_string())
@@ -273,14 +392,15 @@ impl Case<'_> {
 
     fn expect(&mut self, expect: &Expect) -> StepResult {
         let within = self.within(expect.within);
-        let Case { conns, program, .. } = self;
+        let matcher = expect.matcher.resolve(self.env);
+        let Case { conns, session, .. } = self;
         let conn = find(conns, expect.on.as_deref())?;
         match conn {
             Conn::Udp(peer) => peer
-                .expect(&expect.matcher, within, &mut || program.exited().is_some())
+                .expect(&matcher, within, &mut || session.program.exited().is_some())
                 .map_err(one),
             Conn::Tcp(peer) => peer
-                .expect(&[(Expectation::Data(expect.matcher.clone()), within)])
+                .expect(&[(Expectation::Data(matcher.into_owned()), within)])
                 .map(|_| ()),
             Conn::Closed => Err(one(closed())),
         }
@@ -305,7 +425,10 @@ impl Case<'_> {
         let mut on = None;
         for branch in branches {
             let (expectation, within) = match &branch.value {
-                Step::Expect(e) => (Expectation::Data(e.matcher.clone()), self.within(e.within)),
+                Step::Expect(e) => (
+                    Expectation::Data(e.matcher.resolve(self.env).into_owned()),
+                    self.within(e.within),
+                ),
                 Step::ExpectEof(w) => (Expectation::Eof, self.within(w.within)),
                 Step::ExpectReset(w) => (Expectation::Reset, self.within(w.within)),
                 Step::ExpectSilence(s) => {
@@ -321,17 +444,19 @@ impl Case<'_> {
             on = on.or(branch.value.on());
             alternatives.push((expectation, within));
         }
-        let Case { conns, program, .. } = self;
+        let Case { conns, session, .. } = self;
         match find(conns, on)? {
             Conn::Tcp(peer) => peer.expect(&alternatives).map(|_| ()),
-            Conn::Udp(peer) => udp_one_of(peer, &alternatives, &mut || program.exited().is_some()),
+            Conn::Udp(peer) => udp_one_of(peer, &alternatives, &mut || {
+                session.program.exited().is_some()
+            }),
             Conn::Closed => Err(one(closed())),
         }
     }
 
     fn expect_exit(&mut self, code: i32, within: Duration) -> StepResult {
         use crate::drive::process::Exit;
-        match self.program.wait_exit(Instant::now() + within) {
+        match self.session.program.wait_exit(Instant::now() + within) {
             Some(Exit::Code(c)) if c == code => Ok(()),
             Some(exit) => Err(one(Mismatch::new(format!(
                 "expected the program to exit with code {code}, but it {exit}"
@@ -348,9 +473,10 @@ impl Case<'_> {
         let deadline = Instant::now() + within;
         let mut pause = Duration::from_millis(1);
         loop {
-            let output = self.program.output(stderr);
+            let output = self.session.program.output(stderr);
             let at_deadline = Instant::now() >= deadline;
-            match judge_output(&expect.matcher, &output.bytes, output.closed || at_deadline) {
+            let matcher = expect.resolve(self.env);
+            match judge_output(&matcher, &output.bytes, output.closed || at_deadline) {
                 Progress::Pass { .. } => return Ok(()),
                 Progress::Fail(mut m) => {
                     if output.truncated {
@@ -384,6 +510,15 @@ fn find<'c>(
     found
         .map(|(_, conn)| conn)
         .ok_or_else(|| one(Mismatch::new("no connection is open for this step")))
+}
+
+/// Discards datagrams left over from an earlier case.
+fn drain(socket: &UdpSocket) {
+    let mut buf = [0u8; 2048];
+    if socket.set_nonblocking(true).is_ok() {
+        while socket.recv_from(&mut buf).is_ok() {}
+        let _ = socket.set_nonblocking(false);
+    }
 }
 
 fn closed() -> Mismatch {

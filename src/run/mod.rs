@@ -5,7 +5,9 @@
 //! stops the run when conform itself cannot go on (the program does not exist, no port).
 
 pub mod case;
+pub mod fuzz;
 pub mod options;
+mod regress;
 mod start;
 
 use std::fmt;
@@ -86,6 +88,7 @@ pub fn run(
             jobs,
         })
         .map_err(SetupError::Report)?;
+    let run_seed = opts.seed.unwrap_or_else(fuzz::random_seed);
     let next = AtomicUsize::new(0);
     let abort = AtomicBool::new(false);
     let (tx, rx) = mpsc::channel::<Result<Event, SetupError>>();
@@ -101,7 +104,7 @@ pub fn run(
                     let Some(item) = planned.get(index) else {
                         break;
                     };
-                    let result = run_one(item, opts, &tx);
+                    let result = run_one(item, opts, run_seed, &tx);
                     if let Err(e) = result {
                         abort.store(true, Ordering::SeqCst);
                         let _ = tx.send(Err(e));
@@ -143,6 +146,7 @@ pub fn run(
 fn run_one(
     item: &Planned<'_>,
     opts: &RunOptions,
+    run_seed: u64,
     tx: &mpsc::Sender<Result<Event, SetupError>>,
 ) -> Result<(), SetupError> {
     let id = scenario_id(item.spec, item.scenario);
@@ -172,7 +176,39 @@ fn run_one(
             duration,
         }));
     };
-    let failure = case::run(item.spec, item.scenario, target, opts, &mut observe)?;
+    let (failure, cases, seed) = if item.scenario.is_generated() {
+        let pinned = fuzz::overrides(item.scenario, &opts.with).map_err(SetupError::Other)?;
+        let base = replay_base(item, target, opts);
+        let mut shown = Progress::new(opts.progress, &id.name);
+        let mut tick = |done: u64, failed: bool| shown.tick(done, failed);
+        let fuzzed = fuzz::fuzz(
+            item.spec,
+            item.scenario,
+            target,
+            opts,
+            run_seed,
+            &pinned,
+            &base,
+            Some(&mut tick),
+        )?;
+        shown.clear();
+        let mut failure = fuzzed.failure;
+        if let (Some(dir), Some(f), Some(env)) =
+            (&opts.save_failures, failure.as_mut(), &fuzzed.minimal)
+        {
+            regress::save(dir, item.spec, item.scenario, env, f).map_err(|e| {
+                SetupError::Other(format!("--save-failures {}: {e}", dir.display()))
+            })?;
+        }
+        (failure, fuzzed.cases, Some(run_seed))
+    } else {
+        let env = crate::spec::Env::new();
+        (
+            case::run(item.spec, item.scenario, target, opts, &env, &mut observe)?,
+            1,
+            None,
+        )
+    };
     let verdict = match failure {
         None => Verdict::Pass,
         Some(f) if item.scenario.level == Level::Should && !opts.strict => {
@@ -186,8 +222,73 @@ fn run_one(
         lifecycle,
         verdict,
         duration: started.elapsed(),
-        cases: 1,
-        seed: None,
+        cases,
+        seed,
     }));
     Ok(())
+}
+
+/// The start of a command line that runs this scenario against the same target again.
+fn replay_base(item: &Planned<'_>, target: &Target, opts: &RunOptions) -> String {
+    let mut line = format!("conform run {}", fuzz::quote(&item.spec.path));
+    match target {
+        Target::Reference => {}
+        Target::Program(words) => {
+            let flag = match item.scenario.role {
+                crate::spec::Role::Server => "--server",
+                crate::spec::Role::Client => "--client",
+            };
+            let command: Vec<String> = words.iter().map(|w| fuzz::quote(w)).collect();
+            line.push_str(&format!(" {flag} {}", fuzz::quote(&command.join(" "))));
+        }
+        Target::Address(addr) => line.push_str(&format!(" --connect {addr}")),
+    }
+    if let Some(lifecycle) = opts.lifecycle {
+        line.push_str(&format!(" --lifecycle {lifecycle}"));
+    }
+    line
+}
+
+/// A one-line progress display on a terminal, redrawn at most ten times a second.
+struct Progress<'a> {
+    enabled: bool,
+    name: &'a str,
+    started: Instant,
+    last: Option<Instant>,
+    failures: u64,
+}
+
+impl<'a> Progress<'a> {
+    fn new(enabled: bool, name: &'a str) -> Self {
+        Progress {
+            enabled,
+            name,
+            started: Instant::now(),
+            last: None,
+            failures: 0,
+        }
+    }
+
+    fn tick(&mut self, done: u64, failed: bool) {
+        self.failures += u64::from(failed);
+        if !self.enabled
+            || self
+                .last
+                .is_some_and(|t| t.elapsed() < Duration::from_millis(100))
+        {
+            return;
+        }
+        self.last = Some(Instant::now());
+        let rate = done as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
+        eprint!(
+            "\r\x1b[2K{}: {done} cases, {} failing (shrinking), {rate:.0} cases/s",
+            self.name, self.failures
+        );
+    }
+
+    fn clear(&self) {
+        if self.enabled && self.last.is_some() {
+            eprint!("\r\x1b[2K");
+        }
+    }
 }

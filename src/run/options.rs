@@ -10,6 +10,10 @@ use crate::spec::Lifecycle;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_GRACE: Duration = Duration::from_millis(500);
+/// Longest time spent shrinking one failure, by default.
+pub const DEFAULT_SHRINK_TIME: Duration = Duration::from_secs(60);
+/// Cases of a generated scenario when neither the spec nor the command line says.
+pub const DEFAULT_CASES: u32 = 256;
 /// Bytes of stdout and of stderr kept per program.
 pub const DEFAULT_CAPTURE_LIMIT: usize = 1 << 20;
 
@@ -47,6 +51,18 @@ pub struct RunOptions {
     pub capture_limit: usize,
     /// The loopback address programs listen on and connect to.
     pub ip: IpAddr,
+    /// Cases per generated scenario (overrides the spec's `cases`).
+    pub cases: Option<u32>,
+    /// Seed of the first generated scenario; random when absent.
+    pub seed: Option<u64>,
+    /// `--with NAME=VALUE`: pinned generated values, as text.
+    pub with: Vec<(String, String)>,
+    /// Where to write minimal counterexamples as regression specs.
+    pub save_failures: Option<std::path::PathBuf>,
+    /// Show a progress line for long generated runs (stdout is a terminal).
+    pub progress: bool,
+    /// Longest time spent shrinking one failure.
+    pub shrink_time: Duration,
 }
 
 impl Default for RunOptions {
@@ -61,6 +77,12 @@ impl Default for RunOptions {
             jobs: 1,
             capture_limit: DEFAULT_CAPTURE_LIMIT,
             ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            cases: None,
+            seed: None,
+            with: Vec::new(),
+            save_failures: None,
+            progress: false,
+            shrink_time: DEFAULT_SHRINK_TIME,
         }
     }
 }

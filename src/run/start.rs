@@ -221,6 +221,7 @@ fn external_server(
                 step: None,
                 mismatches: vec![summary],
                 program: report,
+                generated: None,
             },
         });
     }

@@ -17,6 +17,8 @@ const MAX_BYTES: usize = 4 << 20;
 pub struct Spec {
     /// The path as the user gave it, for messages.
     pub path: String,
+    /// The file's text, for snippets and for regression specs cut from it.
+    pub source: String,
     pub file: File,
 }
 
@@ -79,6 +81,7 @@ fn load_bytes(name: &str, bytes: &[u8]) -> Result<Spec, SpecError> {
         .map_err(|e| yaml_error(name, text, &e))?;
     let spec = Spec {
         path: name.to_string(),
+        source: text.to_string(),
         file,
     };
     validate::check(&spec).map_err(|e| e.with_source(text))?;

@@ -2,6 +2,7 @@
 //!
 //! No sockets, no processes: `conform check` and the JSON Schema need nothing else.
 
+pub mod data;
 pub mod duration;
 pub mod error;
 mod load;
@@ -9,6 +10,7 @@ pub mod model;
 pub mod payload;
 mod validate;
 
+pub use data::{Data, Env, Value};
 pub use duration::Dur;
 pub use error::SpecError;
 pub use load::{Spec, load_file, load_str};

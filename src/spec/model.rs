@@ -4,6 +4,7 @@
 //! carry their source positions, payloads already decoded to bytes and regexes compiled.
 //! Everything that can be checked without a network is checked here or in `validate.rs`.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use regex::bytes::Regex;
@@ -11,6 +12,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 
+use super::data::{Data, DataFields, TextOrData, VarOrData};
 use super::duration::Dur;
 use super::payload::{decode_escaped, decode_hex};
 
@@ -48,7 +50,172 @@ pub struct Scenario {
     /// Default deadline for every wait in this scenario.
     #[serde(default)]
     pub timeout: Option<Dur>,
+    /// Values generated afresh for every case; steps use them by name.
+    #[serde(default)]
+    pub generate: BTreeMap<String, Spanned<Generator>>,
+    /// How many cases a generated scenario runs by default.
+    #[serde(default)]
+    pub cases: Option<Spanned<u32>>,
+    /// Fixed values for the generated ones: the scenario runs once, with these (this is how a
+    /// saved counterexample replays).
+    #[serde(default)]
+    pub with: BTreeMap<String, Spanned<Fixed>>,
     pub steps: Vec<Spanned<Step>>,
+}
+
+impl Scenario {
+    /// Whether the scenario generates values (and so runs many cases).
+    pub fn is_generated(&self) -> bool {
+        !self.generate.is_empty()
+    }
+}
+
+/// How one value is generated.
+#[derive(Debug, Clone)]
+pub enum Generator {
+    /// Bytes of a length in `min..=max`, biased toward values that break programs.
+    Bytes { min: usize, max: usize },
+    /// Fixed bytes written in generated pieces with generated pauses.
+    Split {
+        data: Vec<u8>,
+        max_pieces: usize,
+        max_pause: std::time::Duration,
+    },
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGenerator {
+    bytes: Option<RawBytesGen>,
+    split: Option<RawSplitGen>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBytesGen {
+    length: Option<usize>,
+    min_length: Option<usize>,
+    max_length: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSplitGen {
+    text: Option<String>,
+    escaped: Option<String>,
+    hex: Option<String>,
+    bytes: Option<Vec<u8>>,
+    max_pieces: Option<usize>,
+    max_pause: Option<Dur>,
+}
+
+impl<'de> Deserialize<'de> for Generator {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = RawGenerator::deserialize(deserializer)?;
+        raw.try_into().map_err(de::Error::custom)
+    }
+}
+
+impl TryFrom<RawGenerator> for Generator {
+    type Error = String;
+    fn try_from(raw: RawGenerator) -> Result<Self, String> {
+        match (raw.bytes, raw.split) {
+            (Some(b), None) => {
+                let (min, max) = match (b.length, b.min_length, b.max_length) {
+                    (Some(n), None, None) => (n, n),
+                    (None, min, Some(max)) => (min.unwrap_or(0), max),
+                    (None, _, None) => {
+                        return Err(
+                            "`bytes` needs `length`, or `max_length` (and `min_length`)".into()
+                        );
+                    }
+                    _ => {
+                        return Err(
+                            "give either `length` or `min_length`/`max_length`, not both".into(),
+                        );
+                    }
+                };
+                if min > max {
+                    return Err(format!(
+                        "`min_length` {min} is larger than `max_length` {max}"
+                    ));
+                }
+                if max > MAX_DATAGRAM {
+                    return Err(format!(
+                        "lengths above {MAX_DATAGRAM} bytes (the largest datagram) make no sense here"
+                    ));
+                }
+                Ok(Generator::Bytes { min, max })
+            }
+            (None, Some(s)) => {
+                let data = one_payload(s.text, s.escaped, s.hex, s.bytes)?.ok_or(
+                    "`split` needs the bytes to split: `text`, `escaped`, `hex` or `bytes`",
+                )?;
+                if data.is_empty() {
+                    return Err("`split` needs at least one byte".into());
+                }
+                let max_pieces = s.max_pieces.unwrap_or(data.len()).clamp(1, data.len());
+                let max_pause = s
+                    .max_pause
+                    .map_or(std::time::Duration::from_millis(50), Dur::get);
+                if max_pause > std::time::Duration::from_secs(10) {
+                    return Err("`max_pause` above 10s would make every case slow".into());
+                }
+                Ok(Generator::Split {
+                    data,
+                    max_pieces,
+                    max_pause,
+                })
+            }
+            (None, None) => Err("a generator is `bytes: {...}` or `split: {...}`".into()),
+            (Some(_), Some(_)) => Err("a generator is either `bytes` or `split`, not both".into()),
+        }
+    }
+}
+
+/// A fixed value for a generated one (see [`Scenario::with`]).
+#[derive(Debug, Clone)]
+pub enum Fixed {
+    Bytes(Vec<u8>),
+    /// Offsets where writes start, and the pause before each.
+    Split {
+        cuts: Vec<usize>,
+        pauses: Vec<std::time::Duration>,
+    },
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFixed {
+    text: Option<String>,
+    escaped: Option<String>,
+    hex: Option<String>,
+    bytes: Option<Vec<u8>>,
+    cuts: Option<Vec<usize>>,
+    pauses: Option<Vec<String>>,
+}
+
+impl<'de> Deserialize<'de> for Fixed {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = RawFixed::deserialize(deserializer)?;
+        let payload =
+            one_payload(raw.text, raw.escaped, raw.hex, raw.bytes).map_err(de::Error::custom)?;
+        match (payload, raw.cuts, raw.pauses) {
+            (Some(b), None, None) => Ok(Fixed::Bytes(b)),
+            (None, Some(cuts), pauses) => Ok(Fixed::Split {
+                cuts,
+                pauses: pauses
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|p| super::data::parse_pause(p))
+                    .collect::<Result<_, _>>()
+                    .map_err(de::Error::custom)?,
+            }),
+            _ => Err(de::Error::custom(
+                "a fixed value is bytes (`hex`, `text`, ...) or, for a `split` value, `cuts` and `pauses`",
+            )),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -223,7 +390,7 @@ pub struct Silence {
     pub on: Option<String>,
 }
 
-/// The four ways to write bytes. Exactly one is given.
+/// `send`: the bytes, spelt one way (see [`DataFields`]), and the connection.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSend {
@@ -231,6 +398,10 @@ struct RawSend {
     escaped: Option<String>,
     hex: Option<String>,
     bytes: Option<Vec<u8>>,
+    var: Option<String>,
+    reverse: Option<VarOrData>,
+    concat: Option<Vec<TextOrData>>,
+    lisp_vector: Option<VarOrData>,
     on: Option<String>,
 }
 
@@ -264,15 +435,26 @@ fn one_payload(
 /// `send`: the bytes to write and on which connection.
 #[derive(Debug)]
 pub struct Send {
-    pub data: Vec<u8>,
+    pub data: Data,
     pub on: Option<String>,
 }
 
 impl TryFrom<RawSend> for Send {
     type Error = String;
     fn try_from(raw: RawSend) -> Result<Self, String> {
-        let data = one_payload(raw.text, raw.escaped, raw.hex, raw.bytes)?.ok_or(
-            "`send` needs the bytes: `text`, `escaped`, `hex` or `bytes` (or a plain string)",
+        let fields = DataFields {
+            text: raw.text,
+            escaped: raw.escaped,
+            hex: raw.hex,
+            bytes: raw.bytes,
+            var: raw.var,
+            reverse: raw.reverse,
+            concat: raw.concat,
+            lisp_vector: raw.lisp_vector,
+        };
+        let data = fields.into_data()?.ok_or(
+            "`send` needs the bytes: `text`, `escaped`, `hex`, `bytes`, `var`, `reverse`, \
+             `concat` or `lisp_vector` (or a plain string)",
         )?;
         Ok(Send { data, on: raw.on })
     }
@@ -297,9 +479,33 @@ pub enum Matcher {
 /// `expect`: a matcher, a deadline and a connection.
 #[derive(Debug)]
 pub struct Expect {
-    pub matcher: Matcher,
+    pub matcher: Expected,
     pub within: Option<Dur>,
     pub on: Option<String>,
+}
+
+/// A matcher as written: fixed, or computed from generated values for each case.
+#[derive(Debug, Clone)]
+pub enum Expected {
+    Fixed(Matcher),
+    /// Exactly the bytes this data evaluates to.
+    Bytes(Data),
+    /// As many bytes as this generated value has.
+    LengthOf(String),
+}
+
+impl Expected {
+    /// The concrete matcher for one case.
+    pub fn resolve(&self, env: &super::data::Env) -> std::borrow::Cow<'_, Matcher> {
+        use std::borrow::Cow;
+        match self {
+            Expected::Fixed(m) => Cow::Borrowed(m),
+            Expected::Bytes(data) => Cow::Owned(Matcher::Bytes(data.eval(env))),
+            Expected::LengthOf(name) => Cow::Owned(Matcher::Length(
+                env.get(name).map_or(0, |v| v.bytes().len()),
+            )),
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -309,6 +515,11 @@ struct RawExpect {
     escaped: Option<String>,
     hex: Option<String>,
     bytes: Option<Vec<u8>>,
+    var: Option<String>,
+    reverse: Option<VarOrData>,
+    concat: Option<Vec<TextOrData>>,
+    lisp_vector: Option<VarOrData>,
+    length_of: Option<String>,
     line: Option<String>,
     line_regex: Option<String>,
     regex: Option<String>,
@@ -342,22 +553,38 @@ fn first_line(text: &str) -> String {
 impl TryFrom<RawExpect> for Expect {
     type Error = String;
     fn try_from(raw: RawExpect) -> Result<Self, String> {
-        let payload = one_payload(raw.text, raw.escaped, raw.hex, raw.bytes)?;
+        let fields = DataFields {
+            text: raw.text,
+            escaped: raw.escaped,
+            hex: raw.hex,
+            bytes: raw.bytes,
+            var: raw.var,
+            reverse: raw.reverse,
+            concat: raw.concat,
+            lisp_vector: raw.lisp_vector,
+        };
         let mut matchers = Vec::new();
-        if let Some(bytes) = payload {
-            matchers.push(Matcher::Bytes(bytes));
+        match fields.into_data()? {
+            Some(Data::Literal(bytes)) => matchers.push(Expected::Fixed(Matcher::Bytes(bytes))),
+            Some(data) => matchers.push(Expected::Bytes(data)),
+            None => {}
+        }
+        if let Some(name) = raw.length_of {
+            matchers.push(Expected::LengthOf(name));
         }
         if let Some(line) = raw.line {
             if line.contains('\n') {
                 return Err("`line` is one line: leave out the `\\n`, conform adds it".into());
             }
-            matchers.push(Matcher::Line(line.into_bytes()));
+            matchers.push(Expected::Fixed(Matcher::Line(line.into_bytes())));
         }
         if let Some(pattern) = raw.line_regex {
-            matchers.push(Matcher::LineRegex(compile(&pattern, true)?));
+            matchers.push(Expected::Fixed(Matcher::LineRegex(compile(
+                &pattern, true,
+            )?)));
         }
         if let Some(pattern) = raw.regex {
-            matchers.push(Matcher::Regex(compile(&pattern, false)?));
+            matchers.push(Expected::Fixed(Matcher::Regex(compile(&pattern, false)?)));
         }
         if let Some(length) = raw.length {
             if length > MAX_DATAGRAM {
@@ -365,7 +592,7 @@ impl TryFrom<RawExpect> for Expect {
                     "`length: {length}` is larger than the largest datagram ({MAX_DATAGRAM} bytes)"
                 ));
             }
-            matchers.push(Matcher::Length(length));
+            matchers.push(Expected::Fixed(Matcher::Length(length)));
         }
         let matcher = match matchers.len() {
             1 => matchers.remove(0),
@@ -415,13 +642,31 @@ pub enum OutputMatcher {
 #[derive(Debug)]
 pub struct ExpectOutput {
     pub matcher: OutputMatcher,
+    /// Lines computed from generated values, when some are (`{lisp_vector: reply}`).
+    pub computed_lines: Option<Vec<Data>>,
     pub within: Option<Dur>,
+}
+
+impl ExpectOutput {
+    /// The concrete matcher for one case.
+    pub fn resolve(&self, env: &super::data::Env) -> std::borrow::Cow<'_, OutputMatcher> {
+        use std::borrow::Cow;
+        match &self.computed_lines {
+            None => Cow::Borrowed(&self.matcher),
+            Some(lines) => Cow::Owned(OutputMatcher::Lines(
+                lines
+                    .iter()
+                    .map(|l| String::from_utf8_lossy(&l.eval(env)).into_owned())
+                    .collect(),
+            )),
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawOutput {
-    lines: Option<Vec<String>>,
+    lines: Option<Vec<TextOrData>>,
     text: Option<String>,
     escaped: Option<String>,
     regex: Option<String>,
@@ -433,11 +678,26 @@ impl TryFrom<RawOutput> for ExpectOutput {
     fn try_from(raw: RawOutput) -> Result<Self, String> {
         let exact = one_payload(raw.text, raw.escaped, None, None)?;
         let mut matchers = Vec::new();
+        let mut computed_lines = None;
         if let Some(lines) = raw.lines {
-            if lines.iter().any(|l| l.contains('\n')) {
+            let lines: Vec<Data> = lines.into_iter().map(|l| l.0).collect();
+            if lines
+                .iter()
+                .any(|l| l.literal().is_some_and(|b| b.contains(&b'\n')))
+            {
                 return Err("each entry of `lines` is one line: leave out the `\\n`".into());
             }
-            matchers.push(OutputMatcher::Lines(lines));
+            let literal: Option<Vec<String>> = lines
+                .iter()
+                .map(|l| l.literal().map(|b| String::from_utf8_lossy(b).into_owned()))
+                .collect();
+            match literal {
+                Some(texts) => matchers.push(OutputMatcher::Lines(texts)),
+                None => {
+                    matchers.push(OutputMatcher::Lines(Vec::new()));
+                    computed_lines = Some(lines);
+                }
+            }
         }
         if let Some(bytes) = exact {
             matchers.push(OutputMatcher::Exact(bytes));
@@ -455,6 +715,7 @@ impl TryFrom<RawOutput> for ExpectOutput {
         match matchers.len() {
             1 => Ok(ExpectOutput {
                 matcher: matchers.remove(0),
+                computed_lines,
                 within: raw.within,
             }),
             0 => {

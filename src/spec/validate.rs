@@ -7,9 +7,10 @@ use std::collections::HashSet;
 
 use serde_saphyr::Location;
 
+use super::data::split_value;
 use super::error::SpecError;
 use super::load::Spec;
-use super::model::{Role, Scenario, Step, Transport};
+use super::model::{Expected, Fixed, Generator, Role, Scenario, Step, Transport};
 
 pub fn check(spec: &Spec) -> Result<(), SpecError> {
     let at =
@@ -57,13 +58,94 @@ pub fn check(spec: &Spec) -> Result<(), SpecError> {
                 format!("scenario `{}` has no steps", name.value),
             ));
         }
-        check_steps(&scenario.value)
+        check_generated(&scenario.value)
+            .and_then(|()| check_steps(&scenario.value))
             .map_err(|(loc, msg)| at(&loc, format!("in scenario `{}`: {msg}", name.value)))?;
     }
     Ok(())
 }
 
 type Problem = (Location, String);
+
+/// Most cases one scenario may ask for by default.
+const MAX_CASES: u32 = 10_000_000;
+
+/// Generated values: every variable a step reads is generated, fixed values fit their
+/// generators, case counts are sane.
+fn check_generated(scenario: &Scenario) -> Result<(), Problem> {
+    if let Some(cases) = &scenario.cases {
+        if cases.value == 0 || cases.value > MAX_CASES {
+            return Err((
+                cases.referenced,
+                format!("`cases` must be between 1 and {MAX_CASES}"),
+            ));
+        }
+        if !scenario.is_generated() {
+            return Err((
+                cases.referenced,
+                "`cases` only applies to a scenario with `generate`".into(),
+            ));
+        }
+    }
+    for (name, fixed) in &scenario.with {
+        let Some(generator) = scenario.generate.get(name) else {
+            return Err((
+                fixed.referenced,
+                format!("`with` fixes `{name}`, which `generate` does not declare"),
+            ));
+        };
+        match (&generator.value, &fixed.value) {
+            (Generator::Bytes { .. }, Fixed::Bytes(_)) => {}
+            (Generator::Split { data, .. }, Fixed::Split { cuts, pauses }) => {
+                split_value(data, cuts.clone(), pauses.clone())
+                    .map_err(|e| (fixed.referenced, format!("`with` value of `{name}`: {e}")))?;
+            }
+            _ => {
+                return Err((
+                    fixed.referenced,
+                    format!(
+                        "`with` value of `{name}` does not fit its generator (bytes for `bytes`, cuts and pauses for `split`)"
+                    ),
+                ));
+            }
+        }
+    }
+    for step in &scenario.steps {
+        let mut vars = Vec::new();
+        step_vars(&step.value, &mut vars);
+        for var in vars {
+            if !scenario.generate.contains_key(var) {
+                let known: Vec<&str> = scenario.generate.keys().map(String::as_str).collect();
+                let hint = if known.is_empty() {
+                    "this scenario has no `generate` section".to_string()
+                } else {
+                    format!("generated values are: {}", known.join(", "))
+                };
+                return Err((
+                    step.referenced,
+                    format!("`{var}` is not a generated value ({hint})"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn step_vars<'a>(step: &'a Step, out: &mut Vec<&'a str>) {
+    match step {
+        Step::Send(send) => send.data.vars(out),
+        Step::Expect(expect) => match &expect.matcher {
+            Expected::Bytes(data) => data.vars(out),
+            Expected::LengthOf(name) => out.push(name),
+            Expected::Fixed(_) => {}
+        },
+        Step::ExpectStdout(o) | Step::ExpectStderr(o) => {
+            o.computed_lines.iter().flatten().for_each(|l| l.vars(out));
+        }
+        Step::ExpectOneOf(branches) => branches.iter().for_each(|b| step_vars(&b.value, out)),
+        _ => {}
+    }
+}
 
 /// Walks the steps in order, tracking which connections exist.
 fn check_steps(scenario: &Scenario) -> Result<(), Problem> {

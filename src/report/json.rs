@@ -1,0 +1,345 @@
+//! JSON Lines for programs: one object per event, schema `conform-events/1`, documented in
+//! `docs/events.md`.
+//!
+//! In: [`Event`]s. Out: one line of JSON per event, written and flushed as it arrives. The
+//! structs here mirror the events field by field; they exist so that the wire format is
+//! written down in one place and changes only on purpose (a new schema version), not because
+//! a type in `event` was renamed.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::Reporter;
+use crate::event::{Event, Failure, Generated, ScenarioId, StepRef, Summary, TargetKind, Verdict};
+use crate::spec::payload::escape;
+use crate::verdict::Mismatch;
+
+/// Bump the number when a field changes meaning or disappears; adding a field keeps it.
+pub const SCHEMA: &str = "conform-events/1";
+
+pub struct Json<W: Write + Send> {
+    out: W,
+}
+
+impl<W: Write + Send> Json<W> {
+    pub fn new(out: W) -> Self {
+        Json { out }
+    }
+}
+
+impl<W: Write + Send> Reporter for Json<W> {
+    fn report(&mut self, event: &Event) -> io::Result<()> {
+        let body = match event {
+            Event::RunStarted { scenarios, jobs } => Body::RunStarted {
+                scenarios: *scenarios,
+                jobs: *jobs,
+            },
+            Event::ScenarioStarted { id } => Body::ScenarioStarted { id: id.into() },
+            Event::StepObserved {
+                id,
+                step,
+                passed,
+                duration,
+            } => Body::StepObserved {
+                id: id.into(),
+                step: step.into(),
+                passed: *passed,
+                duration_ms: millis(*duration),
+            },
+            Event::ScenarioFinished {
+                id,
+                target,
+                lifecycle,
+                verdict,
+                duration,
+                cases,
+                seed,
+            } => {
+                let (word, failure, skip_reason) = match verdict {
+                    Verdict::Pass => ("pass", None, None),
+                    Verdict::Fail(failure) => ("fail", Some(failure.as_ref().into()), None),
+                    Verdict::Warn(failure) => ("warn", Some(failure.as_ref().into()), None),
+                    Verdict::Skip(reason) => ("skip", None, Some(reason.as_str())),
+                };
+                Body::ScenarioFinished {
+                    id: id.into(),
+                    target: target.into(),
+                    lifecycle: lifecycle.to_string(),
+                    verdict: word,
+                    failure,
+                    skip_reason,
+                    duration_ms: millis(*duration),
+                    cases: *cases,
+                    // A string, because seeds use all 64 bits and JavaScript (and jq before
+                    // 1.7) read JSON numbers as doubles: a rounded seed replays nothing.
+                    seed: seed.map(|s| s.to_string()),
+                }
+            }
+            Event::RunFinished { summary, duration } => Body::RunFinished {
+                summary: summary.into(),
+                duration_ms: millis(*duration),
+            },
+        };
+        let line = Line {
+            schema: SCHEMA,
+            body,
+        };
+        serde_json::to_writer(&mut self.out, &line)?;
+        self.out.write_all(b"\n")?;
+        // Flushed per event so a program tailing the stream sees each one as it happens.
+        self.out.flush()
+    }
+}
+
+fn millis(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[derive(Serialize)]
+struct Line<'a> {
+    schema: &'static str,
+    #[serde(flatten)]
+    body: Body<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one value lives per event, only to be serialized: boxing would only add an allocation"
+)]
+enum Body<'a> {
+    RunStarted {
+        scenarios: usize,
+        jobs: usize,
+    },
+    ScenarioStarted {
+        id: Id<'a>,
+    },
+    StepObserved {
+        id: Id<'a>,
+        step: Step,
+        passed: bool,
+        duration_ms: f64,
+    },
+    ScenarioFinished {
+        id: Id<'a>,
+        target: Target<'a>,
+        lifecycle: String,
+        verdict: &'static str,
+        failure: Option<FailureJson<'a>>,
+        skip_reason: Option<&'a str>,
+        duration_ms: f64,
+        cases: u64,
+        seed: Option<String>,
+    },
+    RunFinished {
+        summary: SummaryJson,
+        duration_ms: f64,
+    },
+}
+
+#[derive(Serialize)]
+struct Id<'a> {
+    file: &'a str,
+    name: &'a str,
+    role: String,
+    transport: String,
+    level: String,
+    tags: &'a [String],
+}
+
+impl<'a> From<&'a ScenarioId> for Id<'a> {
+    fn from(id: &'a ScenarioId) -> Self {
+        Id {
+            file: &id.file,
+            name: &id.name,
+            role: id.role.to_string(),
+            transport: id.transport.to_string(),
+            level: id.level.to_string(),
+            tags: &id.tags,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Target<'a> {
+    Reference,
+    Program { command: &'a str },
+    Address { address: &'a str },
+}
+
+impl<'a> From<&'a TargetKind> for Target<'a> {
+    fn from(target: &'a TargetKind) -> Self {
+        match target {
+            TargetKind::Reference => Target::Reference,
+            TargetKind::Program(command) => Target::Program { command },
+            TargetKind::Address(address) => Target::Address { address },
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Step {
+    index: usize,
+    keyword: &'static str,
+    line: u64,
+    column: u64,
+}
+
+impl From<&StepRef> for Step {
+    fn from(step: &StepRef) -> Self {
+        Step {
+            index: step.index,
+            keyword: step.keyword,
+            line: step.line,
+            column: step.column,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct FailureJson<'a> {
+    step: Option<Step>,
+    mismatches: Vec<MismatchJson<'a>>,
+    program: Option<Program<'a>>,
+    generated: Option<GeneratedJson<'a>>,
+}
+
+impl<'a> From<&'a Failure> for FailureJson<'a> {
+    fn from(failure: &'a Failure) -> Self {
+        FailureJson {
+            step: failure.step.as_ref().map(Step::from),
+            mismatches: failure.mismatches.iter().map(MismatchJson::from).collect(),
+            program: failure.program.as_ref().map(|p| Program {
+                command: &p.command,
+                ending: p.ending.as_deref(),
+                stderr_tail: &p.stderr_tail,
+                stdout_tail: &p.stdout_tail,
+            }),
+            generated: failure.generated.as_ref().map(GeneratedJson::from),
+        }
+    }
+}
+
+/// The inputs of a failed generated scenario, first as found and then shrunk.
+#[derive(Serialize)]
+struct GeneratedJson<'a> {
+    /// A string for the same reason as `scenario_finished.seed`.
+    seed: String,
+    case: u64,
+    original: Vec<Value<'a>>,
+    minimal: Vec<Value<'a>>,
+    shrink_steps: u64,
+    replay: &'a str,
+    saved: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Value<'a> {
+    name: &'a str,
+    description: &'a str,
+}
+
+impl<'a> From<&'a Generated> for GeneratedJson<'a> {
+    fn from(g: &'a Generated) -> Self {
+        let values = |pairs: &'a [(String, String)]| {
+            pairs
+                .iter()
+                .map(|(name, description)| Value { name, description })
+                .collect()
+        };
+        GeneratedJson {
+            seed: g.seed.to_string(),
+            case: g.case,
+            original: values(&g.original),
+            minimal: values(&g.minimal),
+            shrink_steps: g.shrink_steps,
+            replay: &g.replay,
+            saved: g.saved.as_deref(),
+        }
+    }
+}
+
+/// Bytes twice: hex to decode exactly, conform's escaped text to read.
+#[derive(Serialize)]
+struct MismatchJson<'a> {
+    summary: &'a str,
+    expected_hex: Option<String>,
+    actual_hex: Option<String>,
+    expected_text: Option<String>,
+    actual_text: Option<String>,
+    hint: Option<&'a str>,
+}
+
+impl<'a> From<&'a Mismatch> for MismatchJson<'a> {
+    fn from(m: &'a Mismatch) -> Self {
+        MismatchJson {
+            summary: &m.summary,
+            expected_hex: m.expected.as_deref().map(hex),
+            actual_hex: m.actual.as_deref().map(hex),
+            expected_text: m.expected.as_deref().map(escape),
+            actual_text: m.actual.as_deref().map(escape),
+            hint: m.hint.as_deref(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Program<'a> {
+    command: &'a str,
+    ending: Option<&'a str>,
+    stderr_tail: &'a [String],
+    stdout_tail: &'a [String],
+}
+
+#[derive(Serialize)]
+struct SummaryJson {
+    passed: usize,
+    failed: usize,
+    warned: usize,
+    skipped: usize,
+}
+
+impl From<&Summary> for SummaryJson {
+    fn from(s: &Summary) -> Self {
+        SummaryJson {
+            passed: s.passed,
+            failed: s.failed,
+            warned: s.warned,
+            skipped: s.skipped,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_is_contiguous_lowercase() {
+        assert_eq!(hex(b"Hi\n\xff"), "48690aff");
+    }
+
+    #[test]
+    fn every_line_names_the_schema_and_the_event_first() {
+        let mut out = Vec::new();
+        Json::new(&mut out)
+            .report(&Event::RunStarted {
+                scenarios: 3,
+                jobs: 2,
+            })
+            .expect("in-memory write");
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            "{\"schema\":\"conform-events/1\",\"event\":\"run_started\",\"scenarios\":3,\"jobs\":2}\n"
+        );
+    }
+}

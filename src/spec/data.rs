@@ -1,0 +1,386 @@
+//! Bytes that may depend on generated values: literal bytes, a generated variable, or a
+//! computation over them (reverse, concatenation, the guide's Lisp vector rendering).
+//!
+//! In: the spec's `send`/`expect`/`expect_stdout` values and, at run time, an [`Env`] of
+//! generated values. Out: the concrete bytes of one case. Pure: no I/O, no randomness.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use super::duration::Dur;
+use super::payload::{decode_escaped, decode_hex, escape};
+
+/// A byte string in a spec, possibly computed from generated values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Data {
+    Literal(Vec<u8>),
+    /// The bytes of a generated value (a `split` value gives all its pieces joined).
+    Var(String),
+    Reverse(Box<Data>),
+    Concat(Vec<Data>),
+    /// The guide's rendering of a byte vector: `#(1 2 3)`.
+    LispVector(Box<Data>),
+}
+
+/// One generated value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    Bytes(Vec<u8>),
+    /// Bytes written in pieces: `cuts` are the offsets where a new write starts, `pauses` the
+    /// wait before each piece after the first (one per cut).
+    Split {
+        data: Vec<u8>,
+        cuts: Vec<usize>,
+        pauses: Vec<Duration>,
+    },
+}
+
+/// The generated values of one case, by name.
+pub type Env = BTreeMap<String, Value>;
+
+impl Value {
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            Value::Bytes(b) => b,
+            Value::Split { data, .. } => data,
+        }
+    }
+
+    /// The writes that deliver this value, each with the pause before it.
+    pub fn pieces(&self) -> Vec<(&[u8], Duration)> {
+        match self {
+            Value::Bytes(b) => vec![(b.as_slice(), Duration::ZERO)],
+            Value::Split { data, cuts, pauses } => {
+                let mut out = Vec::with_capacity(cuts.len() + 1);
+                let mut start = 0;
+                for (i, &cut) in cuts.iter().enumerate() {
+                    let pause = if i == 0 {
+                        Duration::ZERO
+                    } else {
+                        pauses[i - 1]
+                    };
+                    out.push((&data[start..cut], pause));
+                    start = cut;
+                }
+                let last = cuts
+                    .len()
+                    .checked_sub(1)
+                    .map_or(Duration::ZERO, |i| pauses[i]);
+                out.push((
+                    &data[start..],
+                    if cuts.is_empty() {
+                        Duration::ZERO
+                    } else {
+                        last
+                    },
+                ));
+                out
+            }
+        }
+    }
+
+    /// The `--with NAME=VALUE` text of this value: `hex:0a0b` or `split:3,9@20ms,0ms`.
+    pub fn encode(&self) -> String {
+        match self {
+            Value::Bytes(b) => format!("hex:{}", hex(b)),
+            Value::Split { cuts, pauses, .. } => {
+                let cuts: Vec<String> = cuts.iter().map(|c| c.to_string()).collect();
+                let pauses: Vec<String> = pauses
+                    .iter()
+                    .map(|p| format!("{}ms", p.as_millis()))
+                    .collect();
+                format!("split:{}@{}", cuts.join(","), pauses.join(","))
+            }
+        }
+    }
+
+    /// A short human description, for reports.
+    pub fn describe(&self) -> String {
+        match self {
+            Value::Bytes(b) => format!("{} byte(s) \"{}\"", b.len(), escape(&b[..b.len().min(64)])),
+            Value::Split { data, .. } => {
+                let pieces: Vec<String> = self
+                    .pieces()
+                    .iter()
+                    .map(|(p, pause)| format!("+{}ms \"{}\"", pause.as_millis(), escape(p)))
+                    .collect();
+                format!(
+                    "{} byte(s) in {} write(s): {}",
+                    data.len(),
+                    pieces.len(),
+                    pieces.join(", ")
+                )
+            }
+        }
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Parses the `--with` text of a value; `base` is the split generator's data, if it is one.
+pub fn decode_value(text: &str, base: Option<&[u8]>) -> Result<Value, String> {
+    if let Some(h) = text.strip_prefix("hex:") {
+        return decode_hex(h).map(Value::Bytes);
+    }
+    if let Some(t) = text.strip_prefix("text:") {
+        return Ok(Value::Bytes(t.as_bytes().to_vec()));
+    }
+    if let Some(spec) = text.strip_prefix("split:") {
+        let data = base.ok_or("`split:` only fits a value generated with `split`")?;
+        let (cuts, pauses) = spec.split_once('@').unwrap_or((spec, ""));
+        let cuts: Vec<usize> = list(cuts, |c| {
+            c.parse::<usize>()
+                .map_err(|_| format!("`{c}` is not an offset"))
+        })?;
+        let pauses: Vec<Duration> = list(pauses, parse_pause)?;
+        return split_value(data, cuts, pauses);
+    }
+    Err(format!(
+        "`{text}`: write `hex:...`, `text:...` or `split:CUTS@PAUSES`"
+    ))
+}
+
+/// A pause between writes: like a duration, but zero is allowed (`0ms`).
+pub fn parse_pause(text: &str) -> Result<Duration, String> {
+    match text.trim() {
+        "0" | "0ms" | "0s" => Ok(Duration::ZERO),
+        other => other.parse::<Dur>().map(Dur::get),
+    }
+}
+
+fn list<T>(text: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(parse)
+        .collect()
+}
+
+/// Checks and builds a split value.
+pub fn split_value(data: &[u8], cuts: Vec<usize>, pauses: Vec<Duration>) -> Result<Value, String> {
+    if cuts.windows(2).any(|w| w[0] >= w[1]) || cuts.iter().any(|&c| c == 0 || c >= data.len()) {
+        return Err(format!(
+            "cuts must be increasing offsets inside the {} bytes (1..{})",
+            data.len(),
+            data.len()
+        ));
+    }
+    if pauses.len() != cuts.len() {
+        return Err(format!(
+            "{} cut(s) need {} pause(s), one per cut",
+            cuts.len(),
+            cuts.len()
+        ));
+    }
+    Ok(Value::Split {
+        data: data.to_vec(),
+        cuts,
+        pauses,
+    })
+}
+
+impl Data {
+    /// The bytes of this data for one case. Variables are checked at load time, so a
+    /// missing one can only mean a generated value of another kind; it yields nothing.
+    pub fn eval(&self, env: &Env) -> Vec<u8> {
+        match self {
+            Data::Literal(b) => b.clone(),
+            Data::Var(name) => env
+                .get(name)
+                .map(|v| v.bytes().to_vec())
+                .unwrap_or_default(),
+            Data::Reverse(inner) => {
+                let mut b = inner.eval(env);
+                b.reverse();
+                b
+            }
+            Data::Concat(parts) => parts.iter().flat_map(|p| p.eval(env)).collect(),
+            Data::LispVector(inner) => {
+                let items: Vec<String> = inner.eval(env).iter().map(|b| b.to_string()).collect();
+                format!("#({})", items.join(" ")).into_bytes()
+            }
+        }
+    }
+
+    /// Every variable this data reads.
+    pub fn vars<'a>(&'a self, out: &mut Vec<&'a str>) {
+        match self {
+            Data::Literal(_) => {}
+            Data::Var(name) => out.push(name),
+            Data::Reverse(inner) | Data::LispVector(inner) => inner.vars(out),
+            Data::Concat(parts) => parts.iter().for_each(|p| p.vars(out)),
+        }
+    }
+
+    /// The literal bytes, when nothing is computed.
+    pub fn literal(&self) -> Option<&[u8]> {
+        match self {
+            Data::Literal(b) => Some(b),
+            _ => None,
+        }
+    }
+}
+
+/// The fields that spell a [`Data`] inside a map, shared by `send`, `expect` and output lines.
+#[derive(Debug, Default, Deserialize)]
+pub struct DataFields {
+    pub text: Option<String>,
+    pub escaped: Option<String>,
+    pub hex: Option<String>,
+    pub bytes: Option<Vec<u8>>,
+    pub var: Option<String>,
+    pub reverse: Option<VarOrData>,
+    pub concat: Option<Vec<TextOrData>>,
+    pub lisp_vector: Option<VarOrData>,
+}
+
+impl DataFields {
+    /// The one [`Data`] these fields spell, `None` when none is given.
+    pub fn into_data(self) -> Result<Option<Data>, String> {
+        let mut found: Vec<Data> = Vec::new();
+        if let Some(t) = self.text {
+            found.push(Data::Literal(t.into_bytes()));
+        }
+        if let Some(e) = self.escaped {
+            found.push(Data::Literal(decode_escaped(&e)?));
+        }
+        if let Some(h) = self.hex {
+            found.push(Data::Literal(decode_hex(&h)?));
+        }
+        if let Some(b) = self.bytes {
+            found.push(Data::Literal(b));
+        }
+        if let Some(v) = self.var {
+            found.push(Data::Var(v));
+        }
+        if let Some(r) = self.reverse {
+            found.push(Data::Reverse(Box::new(r.0)));
+        }
+        if let Some(parts) = self.concat {
+            found.push(Data::Concat(parts.into_iter().map(|p| p.0).collect()));
+        }
+        if let Some(v) = self.lisp_vector {
+            found.push(Data::LispVector(Box::new(v.0)));
+        }
+        match found.len() {
+            0 => Ok(None),
+            1 => Ok(found.pop()),
+            _ => Err(
+                "give the bytes only one way: `text`, `escaped`, `hex`, `bytes`, `var`, \
+                      `reverse`, `concat` or `lisp_vector`"
+                    .into(),
+            ),
+        }
+    }
+}
+
+/// A data map, or a plain string naming a generated variable (`reverse: payload`).
+#[derive(Debug)]
+pub struct VarOrData(pub Data);
+
+/// A data map, or a plain string of literal text (items of `concat`).
+#[derive(Debug)]
+pub struct TextOrData(pub Data);
+
+fn data_or_string<'de, D: Deserializer<'de>>(
+    deserializer: D,
+    from_str: fn(&str) -> Data,
+) -> Result<Data, D::Error> {
+    struct V(fn(&str) -> Data);
+    impl<'de> Visitor<'de> for V {
+        type Value = Data;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string or a map such as `{hex: \"01 02\"}`")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Data, E> {
+            Ok((self.0)(v))
+        }
+        fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<Data, M::Error> {
+            let fields = DataFields::deserialize(de::value::MapAccessDeserializer::new(map))?;
+            fields
+                .into_data()
+                .map_err(de::Error::custom)?
+                .ok_or_else(|| {
+                    de::Error::custom("empty map: say which bytes, e.g. `{var: payload}`")
+                })
+        }
+        fn visit_seq<S: SeqAccess<'de>>(self, _: S) -> Result<Data, S::Error> {
+            Err(de::Error::custom(
+                "a list here is ambiguous: use `concat: [...]`",
+            ))
+        }
+    }
+    deserializer.deserialize_any(V(from_str))
+}
+
+impl<'de> Deserialize<'de> for VarOrData {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        data_or_string(d, |s| Data::Var(s.to_string())).map(VarOrData)
+    }
+}
+
+impl<'de> Deserialize<'de> for TextOrData {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        data_or_string(d, |s| Data::Literal(s.as_bytes().to_vec())).map(TextOrData)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env() -> Env {
+        let mut env = Env::new();
+        env.insert("p".into(), Value::Bytes(vec![1, 2, 3]));
+        env
+    }
+
+    #[test]
+    fn computes_reverse_concat_and_vector() {
+        let data = Data::Concat(vec![
+            Data::Literal(b"<".to_vec()),
+            Data::Reverse(Box::new(Data::Var("p".into()))),
+        ]);
+        assert_eq!(data.eval(&env()), vec![b'<', 3, 2, 1]);
+        let vector = Data::LispVector(Box::new(Data::Var("p".into())));
+        assert_eq!(vector.eval(&env()), b"#(1 2 3)");
+        assert_eq!(
+            Data::LispVector(Box::new(Data::Literal(vec![]))).eval(&env()),
+            b"#()"
+        );
+    }
+
+    #[test]
+    fn split_values_round_trip_through_their_text() {
+        let value = split_value(
+            b"Hello",
+            vec![1, 3],
+            vec![Duration::from_millis(20), Duration::ZERO],
+        )
+        .unwrap();
+        let text = value.encode();
+        assert_eq!(text, "split:1,3@20ms,0ms");
+        assert_eq!(decode_value(&text, Some(b"Hello")), Ok(value.clone()));
+        let pieces: Vec<&[u8]> = value.pieces().iter().map(|p| p.0).collect();
+        assert_eq!(pieces, vec![&b"H"[..], b"el", b"lo"]);
+    }
+
+    #[test]
+    fn bytes_values_round_trip_through_hex() {
+        let value = Value::Bytes(vec![0, 255]);
+        assert_eq!(decode_value(&value.encode(), None), Ok(value));
+    }
+
+    #[test]
+    fn bad_split_values_are_refused() {
+        assert!(split_value(b"abc", vec![0], vec![Duration::ZERO]).is_err());
+        assert!(split_value(b"abc", vec![2, 1], vec![Duration::ZERO; 2]).is_err());
+        assert!(split_value(b"abc", vec![1], vec![]).is_err());
+    }
+}

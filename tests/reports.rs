@@ -1,0 +1,606 @@
+//! The machine-readable reporters (JUnit, TAP, JSON Lines), fed one synthetic run (no
+//! sockets, no programs) and checked two ways: against snapshot files in
+//! `tests/data/reports/` (re-bless with `SNAPSHOTS=overwrite cargo test --test reports`), and
+//! by the consumers people will feed them to: `xmllint` with a published JUnit schema, Perl's
+//! `TAP::Parser`, and `serde_json`.
+
+use std::fs;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use conform::event::{
+    Event, Failure, Generated, ProgramReport, ScenarioId, StepRef, Summary, TargetKind, Verdict,
+};
+use conform::report::Reporter;
+use conform::report::json::Json;
+use conform::report::junit::Junit;
+use conform::report::tap::Tap;
+use conform::spec::{Level, Lifecycle, Role, Transport};
+use conform::verdict::Mismatch;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn id(file: &str, name: &str, role: Role, transport: Transport, level: Level) -> ScenarioId {
+    ScenarioId {
+        file: file.into(),
+        name: name.into(),
+        role,
+        transport,
+        level,
+        tags: Vec::new(),
+    }
+}
+
+fn step(index: usize, keyword: &'static str, line: u64, column: u64) -> StepRef {
+    StepRef {
+        index,
+        keyword,
+        line,
+        column,
+    }
+}
+
+fn finished(id: ScenarioId, target: TargetKind, verdict: Verdict, ms: u64) -> Event {
+    Event::ScenarioFinished {
+        id,
+        target,
+        lifecycle: Lifecycle::Case,
+        verdict,
+        duration: Duration::from_millis(ms),
+        cases: 1,
+        seed: None,
+    }
+}
+
+/// One run that touches every verdict and every part of a failure: a wrong byte with a
+/// program's stderr, a warning with alternatives and binary bytes, a skip, a generated
+/// scenario with a seed and tags, a program that never listened (no step), and names full of
+/// characters each format must escape.
+fn sample_run() -> Vec<Event> {
+    use Level::{Must, Should};
+    use Role::{Client, Server};
+    use Transport::{Tcp, Udp};
+
+    let tcp = "specs/tcp.yaml";
+    let udp = "specs/udp.yaml";
+    let greets = id(tcp, "server greets with Hello World", Server, Tcp, Must);
+    let odd = id(
+        tcp,
+        r#"server answers #1 & <more> "quoted" \ back"#,
+        Server,
+        Tcp,
+        Must,
+    );
+    let two = id(
+        tcp,
+        "server serves two clients at once",
+        Server,
+        Tcp,
+        Should,
+    );
+    let client = id(tcp, "client prints the greeting", Client, Tcp, Must);
+    let mut reverses = id(udp, "server reverses 8 bytes", Server, Udp, Must);
+    reverses.tags = vec!["guide".into(), "fuzz".into()];
+    let text = id(udp, "server reverses text bytes", Server, Udp, Must);
+    let any = id(udp, "server reverses any datagram", Server, Udp, Must);
+
+    let wrong_byte = Failure {
+        step: Some(step(2, "expect", 16, 9)),
+        mismatches: vec![
+            Mismatch::new("the line differs at byte 11: expected 0x21 '!', got 0x3f '?'")
+                .bytes(b"Hello World!\n", b"Hello World?\n"),
+        ],
+        program: Some(ProgramReport {
+            command: "python3 my_server.py 30386".into(),
+            ending: Some("was still running; conform stopped it with SIGTERM".into()),
+            stderr_tail: vec![
+                "Traceback (most recent call last):".into(),
+                "ValueError: <bad> & \"worse\" it's \u{1b}[31mred\u{1b}[0m".into(),
+            ],
+            stdout_tail: Vec::new(),
+        }),
+        generated: None,
+    };
+    let alternatives = Failure {
+        step: Some(step(5, "expect_one_of", 21, 9)),
+        mismatches: vec![
+            Mismatch::new("expected the peer to close its side; it sent 3 more bytes")
+                .bytes(b"", b"\x00\xff\n"),
+            Mismatch::new("expected silence for 200 ms; 3 bytes arrived after 4 ms")
+                .hint("a server that serves one client and exits cannot do this"),
+        ],
+        program: None,
+        generated: None,
+    };
+    let never_listened = Failure {
+        step: None,
+        mismatches: vec![
+            Mismatch::new("the program did not bind udp port 30500 within 10000 ms")
+                .hint("it opened no socket at all; does it use the port it was given?"),
+        ],
+        program: Some(ProgramReport {
+            command: "./srv 30500".into(),
+            ending: Some("exited with code 1".into()),
+            stderr_tail: vec!["bind: Address already in use".into()],
+            stdout_tail: vec!["starting".into()],
+        }),
+        generated: None,
+    };
+    let seed = 12_345_678_901_234_567_890;
+    let shrunk = Failure {
+        step: Some(step(3, "expect", 30, 9)),
+        mismatches: vec![
+            Mismatch::new("the datagram differs at byte 0: expected 0x02, got 0x01")
+                .bytes(b"\x02\x01", b"\x01\x02"),
+        ],
+        program: None,
+        generated: Some(Generated {
+            seed,
+            case: 3,
+            original: vec![("payload".into(), "9 bytes: 07 00 ff 10 22 01 02 03 04".into())],
+            minimal: vec![("payload".into(), "2 bytes: 01 02".into())],
+            shrink_steps: 12,
+            replay: "conform run specs/udp.yaml --server './srv {port}' --only 'server reverses any datagram' --seed 12345678901234567890".into(),
+            saved: Some("specs/regressions/udp-reverses.yaml".into()),
+        }),
+    };
+
+    let observed = |id: &ScenarioId, index, passed, ms| Event::StepObserved {
+        id: id.clone(),
+        step: step(index, "connect", 14, 9),
+        passed,
+        duration: Duration::from_millis(ms),
+    };
+    let program = |cmd: &str| TargetKind::Program(cmd.into());
+    vec![
+        Event::RunStarted {
+            scenarios: 7,
+            jobs: 1,
+        },
+        Event::ScenarioStarted { id: greets.clone() },
+        observed(&greets, 1, true, 2),
+        finished(greets, TargetKind::Reference, Verdict::Pass, 190),
+        Event::ScenarioStarted { id: odd.clone() },
+        finished(
+            odd,
+            program("python3 my_server.py {port}"),
+            Verdict::Fail(Box::new(wrong_byte)),
+            1234,
+        ),
+        Event::ScenarioStarted { id: two.clone() },
+        finished(
+            two,
+            TargetKind::Reference,
+            Verdict::Warn(Box::new(alternatives)),
+            215,
+        ),
+        // Skipped scenarios never start: the runner reports them finished at once, with no
+        // case run.
+        Event::ScenarioFinished {
+            id: client,
+            target: TargetKind::Reference,
+            lifecycle: Lifecycle::Case,
+            verdict: Verdict::Skip("a client scenario, and only --server was given".into()),
+            duration: Duration::ZERO,
+            cases: 0,
+            seed: None,
+        },
+        Event::ScenarioStarted {
+            id: reverses.clone(),
+        },
+        Event::ScenarioFinished {
+            id: reverses,
+            target: TargetKind::Address("127.0.0.1:12321".into()),
+            lifecycle: Lifecycle::Scenario,
+            verdict: Verdict::Pass,
+            duration: Duration::from_micros(48_500),
+            cases: 64,
+            seed: Some(seed),
+        },
+        Event::ScenarioStarted { id: text.clone() },
+        finished(
+            text,
+            program("./srv {port}"),
+            Verdict::Fail(Box::new(never_listened)),
+            10_012,
+        ),
+        Event::ScenarioStarted { id: any.clone() },
+        Event::ScenarioFinished {
+            id: any,
+            target: program("./srv {port}"),
+            lifecycle: Lifecycle::Case,
+            verdict: Verdict::Fail(Box::new(shrunk)),
+            duration: Duration::from_millis(2_500),
+            cases: 3,
+            seed: Some(seed),
+        },
+        Event::RunFinished {
+            summary: Summary {
+                passed: 2,
+                failed: 3,
+                warned: 1,
+                skipped: 1,
+            },
+            duration: Duration::from_millis(14_404),
+        },
+    ]
+}
+
+/// A writer the test keeps a handle on after giving it to a reporter, which owns its writer.
+#[derive(Clone, Default)]
+struct Shared(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("not poisoned").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The text a reporter writes for the sample run.
+fn render<R: Reporter>(make: impl FnOnce(Shared) -> R) -> String {
+    let out = Shared::default();
+    let mut reporter = make(out.clone());
+    for event in sample_run() {
+        reporter.report(&event).expect("writing to memory");
+    }
+    let bytes = out.0.lock().expect("not poisoned").clone();
+    String::from_utf8(bytes).expect("reports are UTF-8")
+}
+
+fn snapshot(name: &str) -> PathBuf {
+    root().join("tests/data/reports").join(name)
+}
+
+/// Compares with the stored snapshot, or stores it when `SNAPSHOTS=overwrite`.
+fn assert_snapshot(name: &str, actual: &str) {
+    let path = snapshot(name);
+    if std::env::var("SNAPSHOTS").as_deref() == Ok("overwrite") {
+        fs::create_dir_all(root().join("tests/data/reports")).expect("create snapshot dir");
+        fs::write(&path, actual).expect("write snapshot");
+        return;
+    }
+    let expected = fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run `SNAPSHOTS=overwrite cargo test --test reports` to create it",
+            path.display()
+        )
+    });
+    assert!(
+        actual == expected,
+        "{} differs from the output below; if the change is intended, re-bless with \
+         `SNAPSHOTS=overwrite cargo test --test reports`\n{actual}",
+        path.display()
+    );
+}
+
+/// Runs a program the tests need from a Debian package; a missing one is a failure that
+/// says how to get it, never a silent skip.
+fn run_tool(program: &str, package: &str, args: &[&str]) -> std::process::Output {
+    match Command::new(program).args(args).output() {
+        Ok(output) => output,
+        Err(e) if e.kind() == ErrorKind::NotFound => panic!(
+            "`{program}` is not installed; run scripts/test, which installs the Debian \
+             package {package}, or `apt-get install -y {package}`"
+        ),
+        Err(e) => panic!("could not run {program}: {e}"),
+    }
+}
+
+fn temp_file(contents: &str, suffix: &str) -> tempfile::NamedTempFile {
+    let mut file = tempfile::Builder::new()
+        .suffix(suffix)
+        .tempfile()
+        .expect("temp file");
+    std::io::Write::write_all(&mut file, contents.as_bytes()).expect("write temp file");
+    file
+}
+
+// ---- JUnit ----------------------------------------------------------------------------------
+
+#[test]
+fn junit_report_matches_snapshot() {
+    assert_snapshot("sample.junit.xml", &render(Junit::new));
+}
+
+#[test]
+fn junit_report_validates_against_the_jenkins_junit_schema() {
+    let xml = temp_file(&render(Junit::new), ".xml");
+    let schema = root().join("tests/data/junit.xsd");
+    let path = xml.path().to_str().expect("UTF-8 temp path");
+    let output = run_tool(
+        "xmllint",
+        "libxml2-utils",
+        &[
+            "--noout",
+            "--schema",
+            schema.to_str().expect("UTF-8 path"),
+            path,
+        ],
+    );
+    assert!(
+        output.status.success(),
+        "xmllint rejected the report:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn junit_report_reads_back_as_dashboards_see_it() {
+    let xml = temp_file(&render(Junit::new), ".xml");
+    let path = xml.path().to_str().expect("UTF-8 temp path");
+    let xpath = |expr: &str| -> String {
+        let output = run_tool("xmllint", "libxml2-utils", &["--xpath", expr, path]);
+        assert!(
+            output.status.success(),
+            "xmllint --xpath {expr}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    };
+    assert_eq!(xpath("count(/testsuites/testsuite)"), "2");
+    assert_eq!(xpath("string(/testsuites/@tests)"), "7");
+    assert_eq!(xpath("string(/testsuites/@failures)"), "3");
+    assert_eq!(xpath("string(/testsuites/@skipped)"), "1");
+    assert_eq!(xpath("string(/testsuites/@time)"), "14.404");
+    // The suite's time is the sum of its scenarios'.
+    assert_eq!(
+        xpath("string(/testsuites/testsuite[@name='specs/tcp.yaml']/@time)"),
+        "1.639"
+    );
+    assert_eq!(
+        xpath("string(//testcase[failure]/@name)"),
+        r#"server answers #1 & <more> "quoted" \ back"#
+    );
+    assert_eq!(
+        xpath("string((//testcase/failure)[1]/@message)"),
+        "the line differs at byte 11: expected 0x21 '!', got 0x3f '?'"
+    );
+    let body = xpath("string((//testcase/failure)[1])");
+    assert!(body.contains(r#"expected: "Hello World!\n""#), "{body}");
+    assert!(body.contains("000000  48 65 6c 6c 6f"), "{body}");
+    // The warning passes, with its diagnosis in system-err.
+    let warned = "//testcase[properties/property[@name='verdict' and @value='warn']]";
+    assert_eq!(xpath(&format!("count({warned}/failure)")), "0");
+    assert!(xpath(&format!("string({warned}/system-err)")).starts_with("warning: "));
+    assert_eq!(
+        xpath("string(//testcase[skipped]/skipped/@message)"),
+        "a client scenario, and only --server was given"
+    );
+    assert_eq!(
+        xpath("string(//testcase/properties/property[@name='seed']/@value)"),
+        "12345678901234567890"
+    );
+    assert_eq!(
+        xpath(
+            "string(//testcase[@name='server reverses 8 bytes']/properties/property[@name='tags']/@value)"
+        ),
+        "guide,fuzz"
+    );
+    assert!(
+        xpath("string(//testcase/properties/property[@name='replay']/@value)")
+            .starts_with("conform run specs/udp.yaml")
+    );
+}
+
+// ---- TAP ------------------------------------------------------------------------------------
+
+#[test]
+fn tap_stream_matches_snapshot() {
+    assert_snapshot("sample.tap", &render(Tap::new));
+}
+
+/// Reads the stream with Perl's TAP::Parser and prints what it understood, one `key=value`
+/// per line. TAP::Parser learnt TAP 14 in Test::Harness 3.48; older ones (Debian 12 ships
+/// 3.44) parse it as 13 and add exactly one complaint about the version, which is filtered
+/// out here, and only there.
+const TAP_PARSER_SCRIPT: &str = r#"
+use strict; use warnings; use TAP::Parser;
+my $p = TAP::Parser->new({ source => $ARGV[0] });
+my ($declared, @yaml) = ('none');
+while (my $r = $p->next) {
+    $declared = $r->version if $r->is_version;
+    push @yaml, $r->data if $r->is_yaml;
+}
+my $old = $TAP::Parser::VERSION < 3.48;
+my @errors = grep {
+    !($old && /TAP specified version 14 but we don't know about versions later than 13/)
+} $p->parse_errors;
+print "declared_version=$declared\n";
+print "parser_version=", ($old ? 14 : $p->version), "\n";
+print "plan=", $p->plan, "\n";
+print "tests_run=", $p->tests_run, "\n";
+print "passed=", scalar($p->passed), "\n";
+print "failed=", scalar($p->failed), "\n";
+print "skipped=", scalar($p->skipped), "\n";
+print "todo=", scalar($p->todo), "\n";
+print "errors=", join(' | ', @errors), "\n";
+print "yaml_blocks=", scalar(@yaml), "\n";
+print "yaml1_severity=$yaml[0]{severity}\n";
+print "yaml1_expected=$yaml[0]{expected}\n";
+print "yaml1_at=$yaml[0]{at}\n";
+print "yaml1_stderr2=", (split /\n/, $yaml[0]{program}{stderr_tail})[1], "\n";
+print "yaml2_severity=$yaml[1]{severity}\n";
+print "yaml2_alternatives=", scalar(@{$yaml[1]{alternatives}}), "\n";
+print "yaml2_actual=$yaml[1]{alternatives}[0]{actual}\n";
+print "yaml3_ending=$yaml[2]{program}{ending}\n";
+print "yaml3_stderr=$yaml[2]{program}{stderr_tail}";
+print "yaml4_seed=$yaml[3]{generated}{seed}\n";
+print "yaml4_minimal=$yaml[3]{generated}{minimal}[0]{name}: $yaml[3]{generated}{minimal}[0]{description}\n";
+print "yaml4_actual=$yaml[3]{actual}\n";
+"#;
+
+#[test]
+fn tap_stream_is_read_by_perls_tap_parser() {
+    let tap = temp_file(&render(Tap::new), ".tap");
+    let path = tap.path().to_str().expect("UTF-8 temp path");
+    let output = run_tool("perl", "perl", &["-e", TAP_PARSER_SCRIPT, path]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // perl-base alone lacks TAP::Parser; Debian's `perl` package brings it.
+    assert!(
+        !stderr.contains("Can't locate TAP/Parser.pm"),
+        "Perl's TAP::Parser is missing; run scripts/test, which installs the Debian package \
+         perl, or `apt-get install -y perl`"
+    );
+    assert!(output.status.success(), "perl failed:\n{stderr}{stdout}");
+    let expected = [
+        "declared_version=14",
+        "parser_version=14",
+        "plan=1..7",
+        "tests_run=7",
+        // TAP counts skips and warnings (both `ok`) as passed.
+        "passed=4",
+        "failed=3",
+        "skipped=1",
+        "todo=0",
+        "errors=",
+        "yaml_blocks=4",
+        "yaml1_severity=fail",
+        r"yaml1_expected=Hello World!\n",
+        "yaml1_at=specs/tcp.yaml:16:9",
+        "yaml1_stderr2=ValueError: <bad> & \"worse\" it's \u{1b}[31mred\u{1b}[0m",
+        "yaml2_severity=warning",
+        "yaml2_alternatives=2",
+        r"yaml2_actual=\x00\xff\n",
+        "yaml3_ending=exited with code 1",
+        "yaml3_stderr=bind: Address already in use",
+        "yaml4_seed=12345678901234567890",
+        "yaml4_minimal=payload: 2 bytes: 01 02",
+        "yaml4_actual=\\x01\\x02",
+    ];
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines, expected, "TAP::Parser read:\n{stdout}");
+}
+
+// ---- JSON Lines -----------------------------------------------------------------------------
+
+#[test]
+fn json_lines_match_snapshot() {
+    assert_snapshot("sample.jsonl", &render(Json::new));
+}
+
+#[test]
+fn every_json_line_parses_and_names_schema_and_event() {
+    let text = render(Json::new);
+    let events: Vec<serde_json::Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    assert_eq!(events.len(), sample_run().len());
+    for event in &events {
+        assert_eq!(event["schema"], "conform-events/1", "{event}");
+    }
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().expect("event is a string"))
+        .collect();
+    assert_eq!(kinds.first(), Some(&"run_started"));
+    assert_eq!(kinds.last(), Some(&"run_finished"));
+    for kind in &kinds {
+        assert!(
+            [
+                "run_started",
+                "scenario_started",
+                "step_observed",
+                "scenario_finished",
+                "run_finished"
+            ]
+            .contains(kind),
+            "{kind}"
+        );
+    }
+    let finished: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| e["event"] == "scenario_finished")
+        .collect();
+    let verdicts: Vec<&str> = finished
+        .iter()
+        .map(|e| e["verdict"].as_str().expect("verdict is a string"))
+        .collect();
+    assert_eq!(
+        verdicts,
+        ["pass", "fail", "warn", "skip", "pass", "fail", "fail"]
+    );
+    let mismatch = &finished[1]["failure"]["mismatches"][0];
+    assert_eq!(mismatch["expected_hex"], "48656c6c6f20576f726c64210a");
+    assert_eq!(mismatch["actual_text"], r"Hello World?\n");
+    assert_eq!(finished[1]["failure"]["step"]["line"], 16);
+    assert!(finished[5]["failure"]["step"].is_null());
+    assert_eq!(finished[4]["seed"], "12345678901234567890");
+    assert_eq!(finished[4]["duration_ms"], 48.5);
+    assert_eq!(
+        finished[4]["id"]["tags"],
+        serde_json::json!(["guide", "fuzz"])
+    );
+    assert_eq!(finished[4]["target"]["kind"], "address");
+    let generated = &finished[6]["failure"]["generated"];
+    assert_eq!(generated["seed"], "12345678901234567890");
+    assert_eq!(generated["minimal"][0]["name"], "payload");
+    assert_eq!(generated["shrink_steps"], 12);
+    assert!(finished[1]["failure"]["generated"].is_null());
+}
+
+/// The diagnostics blocks are YAML 1.2 for readers other than Perl's YAMLish subset too
+/// (node-tap and most TAP 14 harnesses use a full YAML parser).
+#[test]
+fn tap_diagnostics_blocks_are_yaml_for_a_full_yaml_parser() {
+    let tap = render(Tap::new);
+    let mut blocks: Vec<serde_json::Value> = Vec::new();
+    let mut current: Option<String> = None;
+    for line in tap.lines() {
+        match (line, current.as_mut()) {
+            ("  ---", None) => current = Some(String::new()),
+            ("  ...", Some(text)) => {
+                let value = serde_saphyr::from_str(text)
+                    .unwrap_or_else(|e| panic!("not YAML: {e}\n{text}"));
+                blocks.push(value);
+                current = None;
+            }
+            (line, Some(text)) => {
+                text.push_str(line.strip_prefix("  ").expect("indented by two spaces"));
+                text.push('\n');
+            }
+            (_, None) => {}
+        }
+    }
+    assert_eq!(blocks.len(), 4);
+    assert_eq!(blocks[0]["expected"], r"Hello World!\n");
+    assert_eq!(
+        blocks[0]["program"]["stderr_tail"],
+        "Traceback (most recent call last):\nValueError: <bad> & \"worse\" it's \u{1b}[31mred\u{1b}[0m\n"
+    );
+    assert_eq!(blocks[1]["alternatives"][0]["actual"], r"\x00\xff\n");
+    assert_eq!(
+        blocks[2]["program"]["stderr_tail"],
+        "bind: Address already in use\n"
+    );
+    assert_eq!(blocks[3]["generated"]["seed"], "12345678901234567890");
+    assert_eq!(blocks[3]["step"], 3);
+}
+
+/// The examples in the schema's documentation are real lines of the current schema.
+#[test]
+fn documented_json_examples_parse_and_name_the_schema() {
+    let doc = fs::read_to_string(root().join("docs/events.md")).expect("docs/events.md");
+    let examples: Vec<&str> = doc
+        .split("```json\n")
+        .skip(1)
+        .filter_map(|block| block.split("\n```").next())
+        .collect();
+    assert!(examples.len() >= 5, "{examples:?}");
+    for example in examples {
+        let value: serde_json::Value =
+            serde_json::from_str(example).unwrap_or_else(|e| panic!("{e}: {example}"));
+        assert_eq!(value["schema"], "conform-events/1", "{example}");
+        assert!(value["event"].is_string(), "{example}");
+    }
+}
