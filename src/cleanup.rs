@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, Once};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -86,7 +87,27 @@ fn watch_signals() -> std::io::Result<()> {
     Ok(())
 }
 
+/// Set as soon as an interrupt arrives: from then on nothing the programs do is judged or
+/// reported (what they do is conform's SIGTERM at work), and conform exits with 128+signal.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether conform is being interrupted.
+pub fn is_interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// Called by the main thread when it finds the run interrupted: the signal thread is stopping
+/// the programs and will exit the process; wait for it (bounded), never report a verdict.
+pub fn wait_for_interrupt_exit() -> ! {
+    let deadline = std::time::Instant::now() + INTERRUPT_GRACE * 4 + Duration::from_secs(5);
+    while std::time::Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(10));
+    }
+    std::process::exit(130)
+}
+
 fn interrupted(signal: i32) -> ! {
+    INTERRUPTED.store(true, Ordering::SeqCst);
     let stopped = kill_all(INTERRUPT_GRACE);
     kill_descendants();
     let _ = writeln!(

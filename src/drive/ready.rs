@@ -275,7 +275,9 @@ pub fn wait_ready(
     mut exited: impl FnMut() -> Option<Exit>,
     deadline: Instant,
 ) -> io::Result<Ready> {
-    let mut pause = Duration::from_millis(1);
+    // Starts short: a small program binds within a millisecond, and each look at the table
+    // costs only tens of microseconds.
+    let mut pause = Duration::from_micros(100);
     loop {
         if is_bound(proto, port)? {
             return Ok(Ready::Yes);
@@ -288,7 +290,7 @@ pub fn wait_ready(
             return Ok(Ready::TimedOut);
         }
         std::thread::sleep(pause.min(deadline - now));
-        pause = (pause * 2).min(Duration::from_millis(25));
+        pause = (pause * 2).min(Duration::from_millis(5));
     }
 }
 

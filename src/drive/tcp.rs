@@ -33,14 +33,44 @@ impl TcpPeer {
         }
     }
 
-    pub fn send(&mut self, data: &[u8]) -> Result<(), Mismatch> {
-        self.stream.write_all(data).map_err(|e| {
-            Mismatch::new(format!(
-                "could not send {} byte(s): {}",
-                data.len(),
-                io_reason(&e)
-            ))
-        })
+    /// Writes all of `data`, giving up after `within`: a peer that stops reading fills the
+    /// socket buffers and would otherwise block conform forever.
+    pub fn send(&mut self, data: &[u8], within: Duration) -> Result<(), Mismatch> {
+        let deadline = Instant::now() + within;
+        let mut sent = 0;
+        while sent < data.len() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Mismatch::new(format!(
+                    "the peer stopped reading: only {sent} of {} byte(s) could be sent within {}ms",
+                    data.len(),
+                    within.as_millis()
+                )));
+            }
+            let _ = self.stream.set_write_timeout(Some(left));
+            match self.stream.write(&data[sent..]) {
+                Ok(0) => {
+                    return Err(Mismatch::new(format!(
+                        "could not send {} byte(s): the connection is closed",
+                        data.len() - sent
+                    )));
+                }
+                Ok(n) => sent += n,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                    ) => {}
+                Err(e) => {
+                    return Err(Mismatch::new(format!(
+                        "could not send {} byte(s): {}",
+                        data.len() - sent,
+                        io_reason(&e)
+                    )));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Closes conform's side entirely.

@@ -23,6 +23,9 @@ pub struct UdpPeer {
     /// Whether replies must come from `peer` (conform addressed a server there).
     check_source: bool,
     buf: Vec<u8>,
+    /// The read timeout last set on the socket, so it is set only when it changes: a
+    /// system call per datagram is a measurable share of a loopback round trip.
+    timeout: Option<Duration>,
 }
 
 /// What a wait for a datagram found.
@@ -41,6 +44,7 @@ impl UdpPeer {
             peer: Some(server),
             check_source: true,
             buf: vec![0u8; 65_536],
+            timeout: None,
         }
     }
 
@@ -51,12 +55,38 @@ impl UdpPeer {
             peer: None,
             check_source: false,
             buf: vec![0u8; 65_536],
+            timeout: None,
         }
     }
 
-    /// Gives the socket back, e.g. for reuse by a later case.
-    pub fn into_socket(self) -> UdpSocket {
-        self.socket
+    /// Makes a peer of an earlier case ready for a new one against `server`: datagrams left
+    /// over from the earlier case are discarded so they cannot be taken for this case's reply.
+    pub fn reuse(&mut self, server: SocketAddr) {
+        self.peer = Some(server);
+        self.check_source = true;
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&self.socket);
+        loop {
+            // SAFETY: `fd` is this peer's open socket and `buf` is a writable buffer of the
+            // length given; MSG_DONTWAIT makes the call return at once.
+            let n = unsafe {
+                libc::recv(
+                    fd,
+                    self.buf.as_mut_ptr().cast(),
+                    self.buf.len(),
+                    libc::MSG_DONTWAIT,
+                )
+            };
+            if n < 0 {
+                break;
+            }
+        }
+    }
+
+    fn set_timeout(&mut self, timeout: Duration) {
+        if self.timeout != Some(timeout) {
+            let _ = self.socket.set_read_timeout(Some(timeout));
+            self.timeout = Some(timeout);
+        }
     }
 
     pub fn send(&mut self, data: &[u8]) -> Result<(), Mismatch> {
@@ -89,7 +119,7 @@ impl UdpPeer {
             if left.is_zero() {
                 return Received::Nothing;
             }
-            let _ = self.socket.set_read_timeout(Some(left.min(SLICE)));
+            self.set_timeout(left.min(SLICE));
             match self.socket.recv_from(&mut self.buf) {
                 Ok((n, from)) => return Received::Datagram(self.buf[..n].to_vec(), from),
                 Err(e)
@@ -105,6 +135,7 @@ impl UdpPeer {
                 let _ = self.socket.set_nonblocking(true);
                 let last = self.socket.recv_from(&mut self.buf);
                 let _ = self.socket.set_nonblocking(false);
+                self.timeout = None;
                 return match last {
                     Ok((n, from)) => Received::Datagram(self.buf[..n].to_vec(), from),
                     Err(_) => Received::ProgramEnded,

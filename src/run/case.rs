@@ -23,6 +23,9 @@ use crate::verdict::{Expectation, Mismatch, Progress, judge_datagram, judge_outp
 /// How long a failed case waits for the program to end by itself before stopping it.
 const SETTLE: Duration = Duration::from_millis(300);
 
+/// How long output steps wait for an exited program's last writes to arrive.
+const OUTPUT_SETTLE: Duration = Duration::from_millis(200);
+
 /// What a scenario runs against, decided by the plan.
 #[derive(Debug, Clone)]
 pub enum Target {
@@ -47,9 +50,9 @@ pub struct Session {
     listener: Option<TcpListener>,
     /// conform's socket for a UDP client under test.
     udp: Option<UdpSocket>,
-    /// UDP sockets of finished cases, reused: a new socket per case would cost about as
-    /// much as the exchange itself.
-    spare_udp: Vec<UdpSocket>,
+    /// UDP peers of finished cases, reused: a new socket per case would cost about as much
+    /// as the exchange itself.
+    spare_udp: Vec<UdpPeer>,
 }
 
 /// A session, or the failure of a program that never became ready.
@@ -259,7 +262,7 @@ impl Case<'_> {
                 std::thread::sleep(pause);
             }
             let sent = match conn {
-                Conn::Tcp(peer) => peer.send(&piece),
+                Conn::Tcp(peer) => peer.send(&piece, self.default_within),
                 Conn::Udp(peer) => peer.send(&piece),
                 Conn::Closed => return Err(one(closed())),
             };
@@ -284,7 +287,7 @@ impl Case<'_> {
             if let Conn::Udp(peer) = conn
                 && self.session.server.is_some()
             {
-                self.session.spare_udp.push(peer.into_socket());
+                self.session.spare_udp.push(peer);
             }
         }
     }
@@ -315,11 +318,10 @@ impl Case<'_> {
                 }
             },
             Transport::Udp => {
-                if let Some(socket) = self.session.spare_udp.pop() {
-                    drain(&socket);
+                if let Some(mut peer) = self.session.spare_udp.pop() {
+                    peer.reuse(server);
                     let name = self.name(name);
-                    self.conns
-                        .push((name, Conn::Udp(UdpPeer::to_server(socket, server))));
+                    self.conns.push((name, Conn::Udp(peer)));
                     return Ok(());
                 }
                 let local = SocketAddr::new(server.ip(), 0);
@@ -472,16 +474,24 @@ impl Case<'_> {
         let within = self.within(expect.within);
         let deadline = Instant::now() + within;
         let mut pause = Duration::from_millis(1);
+        let mut ended_at: Option<Instant> = None;
+        let matcher = expect.resolve(self.env);
         loop {
             let output = self.session.program.output(stderr);
-            let at_deadline = Instant::now() >= deadline;
-            let matcher = expect.resolve(self.env);
-            match judge_output(&matcher, &output.bytes, output.closed || at_deadline) {
+            let now = Instant::now();
+            // Once the program has exited, what it wrote reaches us within moments; a helper
+            // it left behind may hold the pipe open much longer, and is not what is judged.
+            if self.session.program.exited().is_some() {
+                ended_at.get_or_insert(now);
+            }
+            let settled = ended_at.is_some_and(|t| now.duration_since(t) >= OUTPUT_SETTLE);
+            let closed = output.closed || settled || now >= deadline;
+            match judge_output(&matcher, &output.bytes, closed) {
                 Progress::Pass { .. } => return Ok(()),
                 Progress::Fail(mut m) => {
                     if output.truncated {
                         m = m.hint("the program wrote more than the capture limit; only the start is compared");
-                    } else if !output.closed {
+                    } else if !output.closed && ended_at.is_none() {
                         m = m.hint(format!(
                             "the program was still running after {}ms; this is its output so far",
                             within.as_millis()
@@ -510,15 +520,6 @@ fn find<'c>(
     found
         .map(|(_, conn)| conn)
         .ok_or_else(|| one(Mismatch::new("no connection is open for this step")))
-}
-
-/// Discards datagrams left over from an earlier case.
-fn drain(socket: &UdpSocket) {
-    let mut buf = [0u8; 2048];
-    if socket.set_nonblocking(true).is_ok() {
-        while socket.recv_from(&mut buf).is_ok() {}
-        let _ = socket.set_nonblocking(false);
-    }
 }
 
 fn closed() -> Mismatch {

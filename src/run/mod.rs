@@ -115,6 +115,11 @@ pub fn run(
         }
         drop(tx);
         for message in rx {
+            if crate::cleanup::is_interrupted() {
+                // What programs do now is conform's own SIGTERM at work: judge nothing.
+                abort.store(true, Ordering::SeqCst);
+                continue;
+            }
             match message {
                 Ok(event) => {
                     if let Event::ScenarioFinished { verdict, .. } = &event {
@@ -131,6 +136,9 @@ pub fn run(
             }
         }
     });
+    if crate::cleanup::is_interrupted() {
+        crate::cleanup::wait_for_interrupt_exit();
+    }
     if let Some(e) = first_error {
         return Err(e);
     }

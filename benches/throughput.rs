@@ -1,0 +1,274 @@
+//! Throughput of generated scenarios, as ratios against baselines run side by side.
+//!
+//! `cargo bench --bench throughput` builds conform in release mode and measures, against the
+//! same persistent external UDP reverse server (`conform reference udp-server --forever`):
+//!
+//! 1. one request in flight: conform fuzzing a `reverse` scenario vs. a bare Rust
+//!    send/receive loop (target: conform reaches at least 85% of the bare loop);
+//! 2. per-case restart (`--lifecycle case`) of a one-shot server vs. a bare
+//!    spawn / wait-until-bound / exchange / kill cycle of the same program (target: at most
+//!    20% slower);
+//! 3. memory: conform's peak RSS for 1,000 vs. 1,000,000 cases (target: flat).
+//!
+//! Each measurement alternates baseline and conform runs (A B A B A B) and reports medians,
+//! because absolute times drift on a shared machine. Every loop is bounded in count.
+//! Set `CONFORM_BENCH_QUICK=1` for a short run.
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SPEC: &str = "version: 1
+scenarios:
+  - name: reverse
+    role: server
+    transport: udp
+    generate:
+      payload: {bytes: {length: 8}}
+    steps:
+      - connect
+      - send: {var: payload}
+      - expect: {reverse: payload}
+";
+
+fn conform() -> &'static str {
+    env!("CARGO_BIN_EXE_conform")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Waits (bounded) until `port` shows as a bound UDP socket in /proc/net/udp.
+fn wait_bound(port: u16) {
+    let needle = format!(":{port:04X} ");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let table = std::fs::read_to_string("/proc/net/udp").unwrap_or_default();
+        if table.lines().any(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .is_some_and(|a| format!("{a} ").ends_with(&needle))
+        }) {
+            return;
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    panic!("server on {port} never bound");
+}
+
+fn server(port: u16, forever: bool) -> Child {
+    let mut cmd = Command::new(conform());
+    cmd.args(["reference", "udp-server", "--port", &port.to_string()]);
+    if forever {
+        cmd.arg("--forever");
+    }
+    cmd.stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the reference server")
+}
+
+/// The bare loop: send 8 pseudo-random bytes, receive, check the reverse.
+fn bare_loop(addr: SocketAddr, cases: u64) -> f64 {
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut buf = [0u8; 64];
+    let start = Instant::now();
+    for _ in 0..cases {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let request = x.to_le_bytes();
+        socket.send_to(&request, addr).unwrap();
+        let (n, _) = socket.recv_from(&mut buf).unwrap();
+        let mut expected = request;
+        expected.reverse();
+        assert_eq!(&buf[..n], &expected);
+    }
+    cases as f64 / start.elapsed().as_secs_f64()
+}
+
+fn conform_run(spec: &Path, args: &[&str]) -> Duration {
+    let start = Instant::now();
+    let status = Command::new(conform())
+        .arg("run")
+        .arg(spec)
+        .args(args)
+        .stdout(Stdio::null())
+        .status()
+        .expect("run conform");
+    let elapsed = start.elapsed();
+    assert!(status.success(), "conform failed: {args:?}");
+    elapsed
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn one_in_flight(spec: &Path, rounds: usize, cases: u64) {
+    let port = free_port();
+    let mut srv = server(port, true);
+    wait_bound(port);
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let connect = format!("127.0.0.1:{port}");
+    let cases_arg = cases.to_string();
+    let (mut bare, mut ours) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        bare.push(bare_loop(addr, cases));
+        let took = conform_run(
+            spec,
+            &["--connect", &connect, "--cases", &cases_arg, "--seed", "1"],
+        );
+        ours.push(cases as f64 / took.as_secs_f64());
+    }
+    let _ = srv.kill();
+    let _ = srv.wait();
+    let (b, c) = (median(bare), median(ours));
+    println!("one request in flight ({cases} cases, median of {rounds}):");
+    println!("  bare send/receive loop   {b:>10.0} cases/s");
+    println!("  conform                  {c:>10.0} cases/s");
+    println!(
+        "  ratio                    {:>10.1}%   (target >= 85%)",
+        100.0 * c / b
+    );
+}
+
+/// Spawn the one-shot server, wait until bound, one exchange, stop it: the bare cycle.
+fn bare_restart(cycles: u64) -> f64 {
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let start = Instant::now();
+    for i in 0..cycles {
+        let port = free_port();
+        let mut child = server(port, false);
+        wait_bound(port);
+        let request = i.to_le_bytes();
+        socket.send_to(&request, ("127.0.0.1", port)).unwrap();
+        let (n, _) = socket.recv_from(&mut buf).unwrap();
+        assert_eq!(n, 8);
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    cycles as f64 / start.elapsed().as_secs_f64()
+}
+
+fn restart(spec: &Path, rounds: usize, cases: u64) {
+    let template = format!("{} reference udp-server --port {{port}}", conform());
+    let cases_arg = cases.to_string();
+    let (mut bare, mut ours) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        bare.push(bare_restart(cases));
+        let took = conform_run(
+            spec,
+            &[
+                "--server",
+                &template,
+                "--lifecycle",
+                "case",
+                "--cases",
+                &cases_arg,
+                "--seed",
+                "1",
+            ],
+        );
+        ours.push(cases as f64 / took.as_secs_f64());
+    }
+    let (b, c) = (median(bare), median(ours));
+    println!("per-case restart ({cases} cases, median of {rounds}):");
+    println!("  bare spawn/ready/exchange/kill {b:>8.0} cycles/s");
+    println!("  conform --lifecycle case       {c:>8.0} cases/s");
+    println!(
+        "  overhead                       {:>8.1}%   (target <= 20%)",
+        100.0 * (b / c - 1.0)
+    );
+}
+
+/// conform's peak resident memory (VmHWM) for a run, read via /usr/bin/time-free means:
+/// the run reports nothing itself, so wrap it in `sh -c` and read /proc of the child.
+fn peak_rss_kib(spec: &Path, connect: &str, cases: u64) -> u64 {
+    let mut child = Command::new(conform())
+        .arg("run")
+        .arg(spec)
+        .args([
+            "--connect",
+            connect,
+            "--cases",
+            &cases.to_string(),
+            "--seed",
+            "1",
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("run conform");
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+        if let Ok(status) = std::fs::read_to_string(&status_path)
+            && let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:"))
+        {
+            peak = line
+                .split_whitespace()
+                .nth(1)
+                .and_then(|k| k.parse().ok())
+                .unwrap_or(peak);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    peak
+}
+
+fn memory(spec: &Path, small: u64, large: u64) {
+    let port = free_port();
+    let mut srv = server(port, true);
+    wait_bound(port);
+    let connect = format!("127.0.0.1:{port}");
+    let a = peak_rss_kib(spec, &connect, small);
+    let b = peak_rss_kib(spec, &connect, large);
+    let _ = srv.kill();
+    let _ = srv.wait();
+    println!("memory (peak RSS):");
+    println!("  {small:>9} cases  {a:>8} KiB");
+    println!(
+        "  {large:>9} cases  {b:>8} KiB   (ratio {:.2}, target: flat)",
+        b as f64 / a.max(1) as f64
+    );
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; anything else (e.g. `cargo test --benches`) only checks
+    // that this builds and runs briefly.
+    let quick = std::env::var_os("CONFORM_BENCH_QUICK").is_some()
+        || !std::env::args().any(|a| a == "--bench");
+    let dir = std::env::temp_dir().join(format!("conform-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let spec = dir.join("reverse.yaml");
+    std::fs::File::create(&spec)
+        .and_then(|mut f| f.write_all(SPEC.as_bytes()))
+        .unwrap();
+    let (rounds, cases, restarts, big) = if quick {
+        (1, 2_000, 20, 20_000)
+    } else {
+        (3, 50_000, 300, 1_000_000)
+    };
+    one_in_flight(&spec, rounds, cases);
+    restart(&spec, rounds, restarts);
+    memory(&spec, 1_000, big);
+    let _ = std::fs::remove_dir_all(&dir);
+}
