@@ -8,7 +8,9 @@
 //! 2. per-case restart (`--lifecycle case`) of a one-shot server vs. a bare
 //!    spawn / wait-until-bound / exchange / kill cycle of the same program (target: at most
 //!    20% slower);
-//! 3. memory: conform's peak RSS for 1,000 vs. 1,000,000 cases (target: flat).
+//! 3. memory: conform's peak RSS for 1,000 vs. 1,000,000 cases (target: flat);
+//! 4. `--window 64` (requests in flight, replies matched by content): an absolute rate,
+//!    target at least 100,000 cases/s.
 //!
 //! Each measurement alternates baseline and conform runs (A B A B A B) and reports medians,
 //! because absolute times drift on a shared machine. Every loop is bounded in count.
@@ -251,6 +253,39 @@ fn memory(spec: &Path, small: u64, large: u64) {
     );
 }
 
+/// `--window 64` against the same kind of server: an absolute rate, target 100k cases/s.
+fn windowed(spec: &Path, rounds: usize, cases: u64) {
+    let port = free_port();
+    let mut srv = server(port, true);
+    wait_bound(port);
+    let connect = format!("127.0.0.1:{port}");
+    let cases_arg = cases.to_string();
+    let mut rates = Vec::new();
+    for _ in 0..rounds {
+        let took = conform_run(
+            spec,
+            &[
+                "--connect",
+                &connect,
+                "--cases",
+                &cases_arg,
+                "--seed",
+                "1",
+                "--window",
+                "64",
+            ],
+        );
+        rates.push(cases as f64 / took.as_secs_f64());
+    }
+    let _ = srv.kill();
+    let _ = srv.wait();
+    println!("64 requests in flight ({cases} cases, median of {rounds}):");
+    println!(
+        "  conform --window 64      {:>10.0} cases/s   (target >= 100000)",
+        median(rates)
+    );
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; anything else (e.g. `cargo test --benches`) only checks
     // that this builds and runs briefly.
@@ -268,6 +303,7 @@ fn main() {
         (3, 50_000, 300, 1_000_000)
     };
     one_in_flight(&spec, rounds, cases);
+    windowed(&spec, rounds, cases * 4);
     restart(&spec, rounds, restarts);
     memory(&spec, 1_000, big);
     let _ = std::fs::remove_dir_all(&dir);

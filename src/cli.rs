@@ -43,6 +43,15 @@ enum Command {
     },
     /// Run one of the guide's four programs, written in Rust.
     Reference(ReferenceArgs),
+    /// Print the JSON Schema of the spec format (for editors: see specs/schema.json).
+    Schema,
+    /// Print a shell completion script: bash, zsh, fish, elvish or powershell.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
 }
 
 #[derive(clap::Args, Debug)]
@@ -96,6 +105,10 @@ struct RunArgs {
     /// Longest time spent shrinking one failure to a smaller counterexample.
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_dur)]
     shrink_time: Dur,
+    /// Requests kept in flight at once for generated UDP server scenarios of one request and
+    /// one computed reply (stateless datagram services); replies are matched by content.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=4096))]
+    window: Option<u16>,
     /// Write each minimal counterexample to DIR as a regression spec.
     #[arg(long, value_name = "DIR")]
     save_failures: Option<PathBuf>,
@@ -112,6 +125,23 @@ struct RunArgs {
     /// `level:must|should`, `file:PATH`, or text found in the name. Repeatable; all must match.
     #[arg(long, value_name = "EXPR")]
     filter: Vec<String>,
+    /// Address family: 4 (127.0.0.1), 6 (::1) or both (every scenario once per family,
+    /// named with an ` [ipv4]` / ` [ipv6]` suffix).
+    #[arg(long, value_name = "4|6|both", default_value = "4", value_parser = ["4", "6", "both"])]
+    ip: String,
+    /// Print the scenarios this run would execute (after --filter and --partition); run nothing.
+    #[arg(long)]
+    list: bool,
+    /// Run one share of the selected scenarios, for N parallel CI jobs: `hash:M/N` (by a
+    /// stable hash of `file :: name`) or `count:M/N` (the i-th scenario goes to job i mod N).
+    #[arg(long, value_name = "KIND:M/N")]
+    partition: Option<String>,
+    /// Record this run's verdict per scenario to FILE (JSON).
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+    /// Compare with a baseline file: failures it records do not fail the run; new ones do.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -158,6 +188,24 @@ pub fn main() -> i32 {
         Command::Run(args) => run_command(args),
         Command::Check { specs } => check_command(&specs),
         Command::Reference(args) => reference_command(args),
+        Command::Schema => {
+            print!("{}", spec::schema::json());
+            exit::PASS
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "conform",
+                &mut std::io::stdout(),
+            );
+            exit::PASS
+        }
+        Command::Man => match man_page(&mut std::io::stdout()) {
+            Ok(()) => exit::PASS,
+            Err(e) => error(format!("cannot write the man page: {e}"), exit::SETUP),
+        },
     }
 }
 
@@ -211,6 +259,17 @@ fn resolve(text: &str) -> Result<SocketAddr, String> {
         .ok_or_else(|| format!("--connect {text}: the name resolves to no address"))
 }
 
+/// The loopback addresses `--ip` selects, IPv4 first.
+fn families(choice: &str) -> Vec<IpAddr> {
+    let v4 = IpAddr::from([127, 0, 0, 1]);
+    let v6 = IpAddr::V6(std::net::Ipv6Addr::LOCALHOST);
+    match choice {
+        "6" => vec![v6],
+        "both" => vec![v4, v6],
+        _ => vec![v4],
+    }
+}
+
 fn options(args: &RunArgs) -> Result<RunOptions, String> {
     let targets = Targets {
         server: words("server", &args.server)?,
@@ -241,10 +300,13 @@ fn options(args: &RunArgs) -> Result<RunOptions, String> {
             .collect::<Result<_, _>>()?,
         save_failures: args.save_failures.clone(),
         shrink_time: args.shrink_time.get(),
+        window: args.window.map(usize::from),
         progress: {
             use std::io::IsTerminal;
             std::io::stdout().is_terminal() && std::io::stderr().is_terminal()
         },
+        ip: families(&args.ip)[0],
+        families: families(&args.ip),
         ..RunOptions::default()
     })
 }
@@ -267,7 +329,35 @@ fn run_command(args: RunArgs) -> i32 {
         Ok(filters) => filters,
         Err(message) => return error(message, exit::USAGE),
     };
-    let planned = plan::plan(&specs, &opts.targets, &filters);
+    let partition = match args.partition.as_deref().map(str::parse::<plan::Partition>) {
+        None => None,
+        Some(Ok(p)) => Some(p),
+        Some(Err(message)) => return error(message, exit::USAGE),
+    };
+    let baseline = match args
+        .baseline
+        .as_deref()
+        .map(crate::baseline::Baseline::load)
+    {
+        None => None,
+        Some(Ok(b)) => Some(b),
+        Some(Err(message)) => return error(message, exit::USAGE),
+    };
+    let mut planned = plan::plan(&specs, &opts.targets, &filters);
+    let selected = planned.len();
+    if let Some(partition) = partition {
+        planned = partition.apply(planned);
+        if planned.is_empty() && selected > 0 {
+            // More CI jobs than scenarios is not an error: this job has nothing to do.
+            eprintln!(
+                "conform: --partition {partition}: this share has none of the {selected} selected scenario(s)"
+            );
+            return exit::PASS;
+        }
+    }
+    if args.list {
+        return list_command(&planned);
+    }
     if planned.is_empty() {
         return error(
             "no scenario selected: no scenario matches every --filter",
@@ -287,11 +377,67 @@ fn run_command(args: RunArgs) -> i32 {
         Ok(reporter) => reporter,
         Err((message, code)) => return error(message, code),
     };
-    match run::run(&planned, &opts, &mut reporter as &mut dyn Reporter) {
-        Ok(summary) if summary.failed > 0 => exit::FAIL,
-        Ok(_) => exit::PASS,
-        Err(e) => error(e, exit::SETUP),
+    let recorder = crate::baseline::Recorder::default();
+    reporter.0.push(Box::new(recorder.clone()));
+    let summary = match run::run(&planned, &opts, &mut reporter as &mut dyn Reporter) {
+        Ok(summary) => summary,
+        Err(e) => return error(e, exit::SETUP),
+    };
+    drop(reporter);
+    let entries = recorder.entries();
+    if let Some(path) = &args.write_baseline
+        && let Err(message) = crate::baseline::Baseline::new(entries.clone()).write(path)
+    {
+        return error(message, exit::SETUP);
     }
+    match baseline {
+        Some(baseline) => {
+            let comparison = baseline.compare(&entries);
+            eprint!("{}", comparison.describe());
+            if comparison.new_failures.is_empty() {
+                exit::PASS
+            } else {
+                exit::FAIL
+            }
+        }
+        None if summary.failed > 0 => exit::FAIL,
+        None => exit::PASS,
+    }
+}
+
+/// `run --list`: one line per selected scenario, skipped ones marked with why.
+fn list_command(planned: &[plan::Planned<'_>]) -> i32 {
+    for p in planned {
+        let s = p.scenario;
+        let mut line = format!("{}  [{} {} {}]", plan::key(p), s.role, s.transport, s.level);
+        if let Err(reason) = &p.target {
+            line.push_str(&format!("  (skipped: {reason})"));
+        }
+        println!("{line}");
+    }
+    if planned.iter().all(|p| p.target.is_err()) {
+        return error(
+            "no scenario selected: nothing would run (see the list)",
+            exit::USAGE,
+        );
+    }
+    exit::PASS
+}
+
+/// The man page: the top-level page, then the options of each subcommand.
+fn man_page(out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    clap_mangen::Man::new(command.clone()).render(out)?;
+    for sub in command.get_subcommands() {
+        let name = format!("conform {}", sub.get_name());
+        writeln!(out, ".SH \"{}\"", name.to_uppercase())?;
+        let page = clap_mangen::Man::new(sub.clone().bin_name(name));
+        page.render_synopsis_section(out)?;
+        page.render_description_section(out)?;
+        page.render_options_section(out)?;
+    }
+    Ok(())
 }
 
 /// The stdout report and every `--report FORMAT=PATH` file.

@@ -12,6 +12,8 @@
 //!   event      the only thing the runner hands to reporters
 //!   report     human output, a consumer of events
 //!   reference  the guide's four programs in Rust
+//!   baseline   a run's verdicts saved, and compared with the next run (CI gates)
+//!   api        the library entry point: spec + target -> typed verdicts
 //! ```
 //!
 //! Glossary: a **spec** is one YAML file; it holds **scenarios**, each a list of **steps**
@@ -19,6 +21,8 @@
 //! transport. A **case** is one run of a scenario. The **target** is what a case runs
 //! against: the reference, an external program, or an address. A case ends in a **verdict**.
 
+pub mod api;
+pub mod baseline;
 pub mod cleanup;
 pub mod cli;
 pub mod drive;

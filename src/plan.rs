@@ -105,3 +105,168 @@ fn target_for(scenario: &Scenario, targets: &Targets) -> Result<Target, String> 
         },
     }
 }
+
+/// `--partition hash:M/N` or `count:M/N`: this CI job's share of the selected scenarios.
+/// The N shares of one selection are disjoint and together hold every scenario once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Partition {
+    pub kind: PartitionKind,
+    /// 1-based: this job's share, `1..=total`.
+    pub index: usize,
+    pub total: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartitionKind {
+    /// A stable hash of `file :: name`: a scenario stays in its share when others are added.
+    Hash,
+    /// The i-th selected scenario goes to share i mod N: shares differ in size by at most one.
+    Count,
+}
+
+impl std::str::FromStr for Partition {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        let bad = |what: &str| format!("--partition {text}: {what}");
+        let (kind, share) = text
+            .split_once(':')
+            .ok_or_else(|| bad("write hash:M/N or count:M/N, e.g. hash:1/3"))?;
+        let kind = match kind {
+            "hash" => PartitionKind::Hash,
+            "count" => PartitionKind::Count,
+            _ => return Err(bad("the kind is `hash` or `count`, e.g. hash:1/3")),
+        };
+        let (m, n) = share
+            .split_once('/')
+            .ok_or_else(|| bad("write M/N after the kind, e.g. hash:1/3"))?;
+        let parse = |v: &str| v.trim().parse::<usize>().ok();
+        let (Some(index), Some(total)) = (parse(m), parse(n)) else {
+            return Err(bad("M and N are whole numbers, e.g. hash:1/3"));
+        };
+        if total == 0 || index == 0 || index > total {
+            return Err(bad("M/N needs 1 <= M <= N (share M of N jobs)"));
+        }
+        Ok(Partition { kind, index, total })
+    }
+}
+
+impl std::fmt::Display for Partition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.kind {
+            PartitionKind::Hash => "hash",
+            PartitionKind::Count => "count",
+        };
+        write!(f, "{kind}:{}/{}", self.index, self.total)
+    }
+}
+
+impl Partition {
+    /// Whether the `position`-th (0-based) selected scenario, named `key`, is in this share.
+    pub fn keeps(&self, position: usize, key: &str) -> bool {
+        let bucket = match self.kind {
+            PartitionKind::Hash => (fnv1a(key.as_bytes()) % self.total as u64) as usize,
+            PartitionKind::Count => position % self.total,
+        };
+        bucket == self.index - 1
+    }
+
+    /// This share of `planned`, in order.
+    pub fn apply<'a>(&self, planned: Vec<Planned<'a>>) -> Vec<Planned<'a>> {
+        planned
+            .into_iter()
+            .enumerate()
+            .filter(|(i, p)| self.keeps(*i, &key(p)))
+            .map(|(_, p)| p)
+            .collect()
+    }
+}
+
+/// The name a scenario goes by across runs: `file :: name`.
+pub fn key(planned: &Planned<'_>) -> String {
+    format!("{} :: {}", planned.spec.path, planned.scenario.name.value)
+}
+
+/// 64-bit FNV-1a: tiny, and stable across platforms and Rust versions (unlike `DefaultHasher`).
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn shares(kind: PartitionKind, keys: &[String], total: usize) -> Vec<Vec<usize>> {
+        (1..=total)
+            .map(|index| {
+                let p = Partition { kind, index, total };
+                (0..keys.len()).filter(|&i| p.keeps(i, &keys[i])).collect()
+            })
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn partitions_cover_every_scenario_exactly_once(
+            keys in proptest::collection::vec("[a-z/.]{1,12} :: [ -~]{0,20}", 0..60),
+            total in 1usize..12,
+            hash in any::<bool>(),
+        ) {
+            let kind = if hash { PartitionKind::Hash } else { PartitionKind::Count };
+            let mut seen = vec![0u32; keys.len()];
+            for share in shares(kind, &keys, total) {
+                for i in share {
+                    seen[i] += 1;
+                }
+            }
+            prop_assert!(seen.iter().all(|&n| n == 1), "{seen:?}");
+        }
+
+        #[test]
+        fn count_shares_differ_in_size_by_at_most_one(len in 0usize..100, total in 1usize..12) {
+            let keys = vec![String::new(); len];
+            let sizes: Vec<usize> = shares(PartitionKind::Count, &keys, total)
+                .iter()
+                .map(Vec::len)
+                .collect();
+            let (min, max) = (sizes.iter().min().unwrap(), sizes.iter().max().unwrap());
+            prop_assert!(max - min <= 1, "{sizes:?}");
+        }
+    }
+
+    #[test]
+    fn hash_is_fnv1a() {
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn parses_valid_partitions_and_refuses_others() {
+        assert_eq!(
+            "hash:2/3".parse(),
+            Ok(Partition {
+                kind: PartitionKind::Hash,
+                index: 2,
+                total: 3
+            })
+        );
+        assert_eq!(
+            "count:3/3".parse::<Partition>().unwrap().to_string(),
+            "count:3/3"
+        );
+        for bad in [
+            "hash:0/3",
+            "hash:4/3",
+            "foo:1/2",
+            "hash:1",
+            "count:a/b",
+            "hash:1/0",
+            "1/2",
+        ] {
+            let err = bad.parse::<Partition>().unwrap_err();
+            assert!(err.starts_with(&format!("--partition {bad}: ")), "{err}");
+        }
+    }
+}

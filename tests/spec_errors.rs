@@ -744,3 +744,70 @@ proptest! {
         check_loader(&text)?;
     }
 }
+
+// Fault injection: options that do not fit the transport, or do not make sense, are errors
+// located at the step.
+
+fn client(transport: &str, steps: &[&str]) -> String {
+    scenario("client", transport, steps)
+}
+
+#[rstest]
+#[case::truncate_on_tcp(server_tcp(&["connect", "send: {text: hi, truncate: 1}"]), "`truncate` is a UDP fault and this is a tcp scenario")]
+#[case::drop_on_tcp(server_tcp(&["connect", "send: {text: hi, drop: true}"]), "`drop` is a UDP fault")]
+#[case::from_other_port_on_tcp(server_tcp(&["connect", "send: {text: hi, from_other_port: true}"]), "`from_other_port` is a UDP fault")]
+#[case::chunks_on_udp(scenario("server", "udp", &["connect", "send: {text: hi, chunks: 1}"]), "`chunks` is a TCP fault and this is a udp scenario")]
+#[case::send_all_on_udp(scenario("server", "udp", &["connect", "send_all: [a, b]"]), "`send_all` is about TCP streams")]
+#[case::shutdown_write_on_udp(scenario("server", "udp", &["connect", "shutdown_write"]), "`shutdown_write` is about TCP streams")]
+#[case::reset_on_udp(scenario("server", "udp", &["connect", "close: {reset: true}"]), "`reset` is a TCP fault")]
+#[case::read_chunk_on_udp(scenario("server", "udp", &["connect", "expect: {length: 8, read_chunk: 1}"]), "`read_chunk` and `read_pause` are TCP faults")]
+#[case::read_chunk_in_an_alternative(server_tcp(&["connect", "expect_one_of: [{expect: {line: hi, read_chunk: 1}}, expect_eof]"]), "`read_chunk` cannot be used in an alternative")]
+fn fault_that_does_not_fit_the_transport_is_located_at_its_step(
+    #[case] text: String,
+    #[case] says: &str,
+) {
+    assert_shown(&text, &load_err(&text), 7, 9, says);
+}
+
+#[rstest]
+#[case::zero_chunks(server_tcp(&["connect", "send: {text: hi, chunks: 0}"]), "`chunks` is a number of bytes per write: at least 1")]
+#[case::pause_without_chunks(server_tcp(&["connect", "send: {text: hi, pause: 20ms}"]), "give `chunks` too")]
+#[case::zero_duplicates(client("udp", &["expect: {length: 8}", "send: {text: hi, duplicate: 0}"]), "write `drop: true` for that")]
+#[case::drop_with_another_fault(client("udp", &["expect: {length: 8}", "send: {text: hi, drop: true, delay: 1s}"]), "`drop` takes no other fault")]
+#[case::read_pause_without_read_chunk(server_tcp(&["connect", "expect: {line: hi, read_pause: 5ms}"]), "give `read_chunk` too")]
+#[case::send_all_with_one_payload(server_tcp(&["connect", "send_all: [a]"]), "give at least two")]
+#[case::unknown_close_option(server_tcp(&["connect", "close: {rst: true}"]), "unknown field `rst`")]
+#[case::unknown_send_option(server_tcp(&["connect", "send: {text: hi, chunk: 1}"]), "unknown field `chunk`")]
+fn meaningless_fault_is_an_error_on_its_line(#[case] text: String, #[case] says: &str) {
+    let err = load_err(&text);
+    assert_eq!(err.line, 7, "{err}");
+    assert!(
+        err.message.contains(says),
+        "message does not say {says:?}:\n{err}"
+    );
+}
+
+#[test]
+fn every_fault_loads_where_it_fits() {
+    let tcp = server_tcp(&[
+        "connect",
+        "send: {text: hi, chunks: 1, pause: 20ms}",
+        "send_all: [\"a\", {hex: \"0a\"}]",
+        "coalesce: {payloads: [a, b], on: main}",
+        "expect: {line: hi, read_chunk: 1, read_pause: 10ms}",
+        "shutdown_write",
+        "close: {reset: true}",
+    ])
+    .replace("      - connect\n", "      - connect: {as: main}\n");
+    load_str(NAME, &tcp).unwrap_or_else(|e| panic!("{e}"));
+    let udp = client(
+        "udp",
+        &[
+            "expect: {length: 8}",
+            "send: {hex: \"01\", drop: true}",
+            "send: {hex: \"0102\", duplicate: 3, delay: 10ms, truncate: 1}",
+            "send: {hex: \"01\", from_other_port: true}",
+        ],
+    );
+    load_str(NAME, &udp).unwrap_or_else(|e| panic!("{e}"));
+}

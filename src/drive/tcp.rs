@@ -8,6 +8,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant};
 
+use crate::spec::SlowRead;
 use crate::verdict::{Expectation, MAX_BUFFER, Mismatch, PeerState, Progress, judge_stream};
 
 /// The longest single blocking read; bounds how late a deadline can be noticed.
@@ -19,6 +20,8 @@ pub struct TcpPeer {
     state: PeerState,
     /// Everything received, for the transcript (bounded).
     pub received_total: u64,
+    /// While set, reads take at most `chunk` bytes and pause after each (`read_chunk`).
+    slow: Option<SlowRead>,
 }
 
 impl TcpPeer {
@@ -30,6 +33,7 @@ impl TcpPeer {
             buf: Vec::new(),
             state: PeerState::Open,
             received_total: 0,
+            slow: None,
         }
     }
 
@@ -78,6 +82,59 @@ impl TcpPeer {
         let _ = self.stream.shutdown(Shutdown::Both);
     }
 
+    /// Half-closes: the peer reads EOF, and conform can still read what it sends.
+    pub fn shutdown_write(&mut self) -> Result<(), Mismatch> {
+        self.stream.shutdown(Shutdown::Write).map_err(|e| {
+            Mismatch::new(format!(
+                "could not shut down conform's write side: {}",
+                io_reason(&e)
+            ))
+        })
+    }
+
+    /// Closes abortively: with SO_LINGER {on, 0} the kernel sends RST instead of FIN and
+    /// discards whatever was not yet sent.
+    pub fn reset(self) -> Result<(), Mismatch> {
+        let linger = libc::linger {
+            l_onoff: 1,
+            l_linger: 0,
+        };
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&self.stream);
+        // SAFETY: `fd` is this peer's open socket, and `linger` is a valid `struct linger`
+        // whose size is passed along with it.
+        let rc = unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_LINGER,
+                (&raw const linger).cast(),
+                std::mem::size_of::<libc::linger>() as libc::socklen_t,
+            )
+        };
+        if rc != 0 {
+            let e = std::io::Error::last_os_error();
+            return Err(Mismatch::new(format!(
+                "could not set SO_LINGER to reset the connection: {}",
+                io_reason(&e)
+            )));
+        }
+        drop(self.stream);
+        Ok(())
+    }
+
+    /// Like [`expect`](Self::expect), reading at most `slow.chunk` bytes at a time and
+    /// pausing after each read, so a peer writing much meets a slow reader.
+    pub fn expect_slowly(
+        &mut self,
+        alternatives: &[(Expectation, Duration)],
+        slow: SlowRead,
+    ) -> Result<usize, Vec<Mismatch>> {
+        self.slow = Some(slow);
+        let result = self.expect(alternatives);
+        self.slow = None;
+        result
+    }
+
     /// Waits until one of `alternatives` passes (returns its index) or all have failed.
     /// A program that exits closes its sockets, so no liveness check is needed here.
     pub fn expect(
@@ -119,12 +176,20 @@ impl TcpPeer {
             return;
         }
         let _ = self.stream.set_read_timeout(Some(timeout));
-        let room = (MAX_BUFFER - self.buf.len()).min(chunk.len());
+        let mut room = (MAX_BUFFER - self.buf.len()).min(chunk.len());
+        if let Some(slow) = self.slow {
+            room = room.min(slow.chunk);
+        }
         match self.stream.read(&mut chunk[..room]) {
             Ok(0) => self.state = PeerState::Closed,
             Ok(n) => {
                 self.buf.extend_from_slice(&chunk[..n]);
                 self.received_total += n as u64;
+                if let Some(slow) = self.slow
+                    && !slow.pause.is_zero()
+                {
+                    std::thread::sleep(slow.pause);
+                }
             }
             Err(e)
                 if matches!(

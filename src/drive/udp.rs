@@ -107,6 +107,32 @@ impl UdpPeer {
         }
     }
 
+    /// Sends `data` from a fresh socket on another port of the same address: a client that
+    /// filters by source address (a connected UDP socket) must not take it for the reply.
+    pub fn send_from_other_port(&mut self, data: &[u8]) -> Result<(), Mismatch> {
+        let peer = self.peer.ok_or_else(|| {
+            Mismatch::new("nothing to answer: no datagram has arrived from the client yet")
+        })?;
+        let here = self
+            .socket
+            .local_addr()
+            .map_err(|e| Mismatch::new(format!("no local address: {}", io_reason(&e))))?;
+        let other = UdpSocket::bind(SocketAddr::new(here.ip(), 0)).map_err(|e| {
+            Mismatch::new(format!(
+                "could not open a second UDP socket on {}: {}",
+                here.ip(),
+                io_reason(&e)
+            ))
+        })?;
+        other.send_to(data, peer).map(|_| ()).map_err(|e| {
+            Mismatch::new(format!(
+                "could not send a {}-byte datagram to {peer} from another port: {}",
+                data.len(),
+                io_reason(&e)
+            ))
+        })
+    }
+
     /// Waits up to `within` for one datagram, polling `program_ended` between slices.
     pub fn receive(
         &mut self,

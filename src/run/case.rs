@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use serde_saphyr::Spanned;
 
 use super::SetupError;
+use super::inject;
 use super::options::RunOptions;
 use super::start::{self, Started};
 use crate::drive::program::Program;
@@ -81,6 +82,17 @@ pub fn open(scenario: &Scenario, target: &Target, opts: &RunOptions) -> Result<O
 }
 
 impl Session {
+    /// Drops the UDP sockets kept from earlier cases, so the next case starts on a fresh port
+    /// that no late or duplicate reply can reach.
+    pub fn forget_spares(&mut self) {
+        self.spare_udp.clear();
+    }
+
+    /// Where the server under test listens, for a server scenario.
+    pub fn server(&self) -> Option<SocketAddr> {
+        self.server
+    }
+
     /// Whether the program under test has ended (a server that did cannot serve more cases).
     pub fn program_ended(&mut self) -> bool {
         self.program.exited().is_some()
@@ -223,14 +235,25 @@ impl Case<'_> {
                 }
             }
             Step::ExpectOneOf(branches) => self.expect_one_of(branches),
-            Step::Close(on) => {
-                let conn = self.conn(on.on.as_deref())?;
-                if let Conn::Tcp(peer) = conn {
-                    peer.close();
+            Step::SendAll(all) => self.send_all(all),
+            Step::Close(close) => {
+                let conn = self.conn(close.on.as_deref())?;
+                match std::mem::replace(conn, Conn::Closed) {
+                    Conn::Tcp(peer) if close.reset => peer.reset().map_err(one),
+                    Conn::Tcp(mut peer) => {
+                        peer.close();
+                        Ok(())
+                    }
+                    _ => Ok(()),
                 }
-                *conn = Conn::Closed;
-                Ok(())
             }
+            Step::ShutdownWrite(on) => match self.conn(on.on.as_deref())? {
+                Conn::Tcp(peer) => peer.shutdown_write().map_err(one),
+                Conn::Udp(_) => Err(one(Mismatch::new(
+                    "`shutdown_write` is about TCP connections",
+                ))),
+                Conn::Closed => Err(one(closed())),
+            },
             Step::Pause(d) => {
                 std::thread::sleep(d.get());
                 Ok(())
@@ -257,13 +280,37 @@ impl Case<'_> {
             data => vec![(data.eval(self.env), Duration::ZERO)],
         };
         let conn = find(&mut self.conns, send.on.as_deref())?;
-        for (piece, pause) in pieces {
-            if !pause.is_zero() {
-                std::thread::sleep(pause);
+        let writes = match conn {
+            Conn::Udp(_) => pieces
+                .into_iter()
+                .flat_map(|(piece, _)| inject::udp_datagrams(piece, &send.faults))
+                .collect(),
+            _ => inject::tcp_writes(pieces, &send.faults),
+        };
+        self.write_all(send.on.as_deref(), writes)
+    }
+
+    /// `send_all`: every payload, concatenated, in one write.
+    fn send_all(&mut self, all: &crate::spec::SendAll) -> StepResult {
+        let bytes: Vec<u8> = all.payloads.iter().flat_map(|p| p.eval(self.env)).collect();
+        let write = inject::Write {
+            bytes,
+            pause_before: Duration::ZERO,
+            from_other_port: false,
+        };
+        self.write_all(all.on.as_deref(), vec![write])
+    }
+
+    fn write_all(&mut self, on: Option<&str>, writes: Vec<inject::Write>) -> StepResult {
+        let conn = find(&mut self.conns, on)?;
+        for write in writes {
+            if !write.pause_before.is_zero() {
+                std::thread::sleep(write.pause_before);
             }
             let sent = match conn {
-                Conn::Tcp(peer) => peer.send(&piece, self.default_within),
-                Conn::Udp(peer) => peer.send(&piece),
+                Conn::Tcp(peer) => peer.send(&write.bytes, self.default_within),
+                Conn::Udp(peer) if write.from_other_port => peer.send_from_other_port(&write.bytes),
+                Conn::Udp(peer) => peer.send(&write.bytes),
                 Conn::Closed => return Err(one(closed())),
             };
             if let Err(mut m) = sent {
@@ -401,9 +448,14 @@ impl Case<'_> {
             Conn::Udp(peer) => peer
                 .expect(&matcher, within, &mut || session.program.exited().is_some())
                 .map_err(one),
-            Conn::Tcp(peer) => peer
-                .expect(&[(Expectation::Data(matcher.into_owned()), within)])
-                .map(|_| ()),
+            Conn::Tcp(peer) => {
+                let wanted = [(Expectation::Data(matcher.into_owned()), within)];
+                match expect.slow_read {
+                    Some(slow) => peer.expect_slowly(&wanted, slow),
+                    None => peer.expect(&wanted),
+                }
+                .map(|_| ())
+            }
             Conn::Closed => Err(one(closed())),
         }
     }

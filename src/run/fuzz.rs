@@ -98,10 +98,7 @@ pub fn fuzz(
         rng_algorithm: RngAlgorithm::ChaCha,
         ..Config::default()
     };
-    let mut seed_bytes = [0u8; 32];
-    for chunk in seed_bytes.chunks_mut(8) {
-        chunk.copy_from_slice(&seed.to_le_bytes());
-    }
+    let seed_bytes = seed_bytes(seed);
     let mut runner = TestRunner::new_with_rng(
         config,
         TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes),
@@ -182,6 +179,11 @@ pub fn fuzz(
     })
 }
 
+/// The values of a case as `(name, description)` pairs, for reports.
+pub fn describe_env(env: &Env) -> Vec<(String, String)> {
+    describe(env)
+}
+
 fn describe(env: &Env) -> Vec<(String, String)> {
     env.iter().map(|(k, v)| (k.clone(), v.describe())).collect()
 }
@@ -229,6 +231,15 @@ fn one_case(
     })
 }
 
+/// The 32-byte proptest seed for a run seed.
+pub fn seed_bytes(seed: u64) -> [u8; 32] {
+    let mut bytes = [0u8; 32];
+    for chunk in bytes.chunks_mut(8) {
+        chunk.copy_from_slice(&seed.to_le_bytes());
+    }
+    bytes
+}
+
 /// A shell-quoted word.
 pub fn quote(word: &str) -> String {
     if !word.is_empty()
@@ -240,6 +251,11 @@ pub fn quote(word: &str) -> String {
     } else {
         format!("'{}'", word.replace('\'', r"'\''"))
     }
+}
+
+/// The command line that replays one case.
+pub fn replay_line(base: &str, scenario: &Scenario, seed: u64, env: &Env) -> String {
+    replay(base, scenario, seed, env)
 }
 
 fn replay(base: &str, scenario: &Scenario, seed: u64, env: &Env) -> String {

@@ -6,9 +6,11 @@
 
 pub mod case;
 pub mod fuzz;
+mod inject;
 pub mod options;
 mod regress;
 mod start;
+mod window;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -81,10 +83,23 @@ pub fn run(
     reporter: &mut dyn Reporter,
 ) -> Result<Summary, SetupError> {
     let started = Instant::now();
-    let jobs = opts.jobs.clamp(1, planned.len().max(1));
+    // Every scenario runs once per address family (`--ip both`), family by family.
+    let families: Vec<RunOptions> = if opts.families.is_empty() {
+        vec![opts.clone()]
+    } else {
+        opts.families
+            .iter()
+            .map(|ip| opts.for_family(*ip))
+            .collect()
+    };
+    let work: Vec<(&Planned<'_>, &RunOptions)> = families
+        .iter()
+        .flat_map(|family| planned.iter().map(move |item| (item, family)))
+        .collect();
+    let jobs = opts.jobs.clamp(1, work.len().max(1));
     reporter
         .report(&Event::RunStarted {
-            scenarios: planned.len(),
+            scenarios: work.len(),
             jobs,
         })
         .map_err(SetupError::Report)?;
@@ -97,11 +112,11 @@ pub fn run(
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             let tx = tx.clone();
-            let (next, abort) = (&next, &abort);
+            let (next, abort, work) = (&next, &abort, &work);
             scope.spawn(move || {
                 while !abort.load(Ordering::SeqCst) {
                     let index = next.fetch_add(1, Ordering::SeqCst);
-                    let Some(item) = planned.get(index) else {
+                    let Some((item, opts)) = work.get(index) else {
                         break;
                     };
                     let result = run_one(item, opts, run_seed, &tx);
@@ -157,7 +172,8 @@ fn run_one(
     run_seed: u64,
     tx: &mpsc::Sender<Result<Event, SetupError>>,
 ) -> Result<(), SetupError> {
-    let id = scenario_id(item.spec, item.scenario);
+    let mut id = scenario_id(item.spec, item.scenario);
+    id.name.push_str(opts.family_suffix());
     let lifecycle = opts.lifecycle.unwrap_or(item.scenario.lifecycle);
     let target = match &item.target {
         Ok(target) => target,
@@ -189,16 +205,47 @@ fn run_one(
         let base = replay_base(item, target, opts);
         let mut shown = Progress::new(opts.progress, &id.name);
         let mut tick = |done: u64, failed: bool| shown.tick(done, failed);
-        let fuzzed = fuzz::fuzz(
-            item.spec,
-            item.scenario,
-            target,
-            opts,
-            run_seed,
-            &pinned,
-            &base,
-            Some(&mut tick),
-        )?;
+        let window = opts
+            .window
+            .or(item.scenario.window.as_ref().map(|w| w.value as usize))
+            .unwrap_or(1);
+        // Several requests in flight need one long-running server: a program restarted for
+        // every case (the default for external programs) is fuzzed one case at a time.
+        let persistent = matches!(target, Target::Reference | Target::Address(_))
+            || opts.lifecycle.unwrap_or(item.scenario.lifecycle)
+                == crate::spec::Lifecycle::Scenario;
+        let fuzzed = if window > 1
+            && persistent
+            && crate::spec::validate::windowable(item.scenario)
+            && !crate::generate::all_pinned(item.scenario, &pinned)
+        {
+            let cases = opts
+                .cases
+                .or(item.scenario.cases.as_ref().map(|c| c.value))
+                .unwrap_or(options::DEFAULT_CASES);
+            window::windowed(
+                item.spec,
+                item.scenario,
+                target,
+                opts,
+                run_seed,
+                &pinned,
+                &base,
+                window,
+                cases,
+            )?
+        } else {
+            fuzz::fuzz(
+                item.spec,
+                item.scenario,
+                target,
+                opts,
+                run_seed,
+                &pinned,
+                &base,
+                Some(&mut tick),
+            )?
+        };
         shown.clear();
         let mut failure = fuzzed.failure;
         if let (Some(dir), Some(f), Some(env)) =
@@ -253,6 +300,9 @@ fn replay_base(item: &Planned<'_>, target: &Target, opts: &RunOptions) -> String
     }
     if let Some(lifecycle) = opts.lifecycle {
         line.push_str(&format!(" --lifecycle {lifecycle}"));
+    }
+    if opts.ip.is_ipv6() {
+        line.push_str(" --ip 6");
     }
     line
 }

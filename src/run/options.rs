@@ -49,8 +49,11 @@ pub struct RunOptions {
     /// Scenarios run at once.
     pub jobs: usize,
     pub capture_limit: usize,
-    /// The loopback address programs listen on and connect to.
+    /// The loopback address programs listen on and connect to, for the case being run.
     pub ip: IpAddr,
+    /// The loopback addresses to run every scenario on (`--ip 4|6|both`); with more than
+    /// one, each scenario runs once per address and its name says which family.
+    pub families: Vec<IpAddr>,
     /// Cases per generated scenario (overrides the spec's `cases`).
     pub cases: Option<u32>,
     /// Seed of the first generated scenario; random when absent.
@@ -63,6 +66,25 @@ pub struct RunOptions {
     pub progress: bool,
     /// Longest time spent shrinking one failure.
     pub shrink_time: Duration,
+    /// Requests in flight for windowable scenarios (overrides the spec's `window`).
+    pub window: Option<usize>,
+}
+
+impl RunOptions {
+    /// These options for one address family: `ip` set, and `families` kept so the run still
+    /// knows whether names need a family suffix.
+    pub fn for_family(&self, ip: IpAddr) -> RunOptions {
+        RunOptions { ip, ..self.clone() }
+    }
+
+    /// The suffix that tells the runs of one scenario apart with `--ip both`.
+    pub fn family_suffix(&self) -> &'static str {
+        match (self.families.len() > 1, self.ip) {
+            (false, _) => "",
+            (true, IpAddr::V4(_)) => " [ipv4]",
+            (true, IpAddr::V6(_)) => " [ipv6]",
+        }
+    }
 }
 
 impl Default for RunOptions {
@@ -77,12 +99,14 @@ impl Default for RunOptions {
             jobs: 1,
             capture_limit: DEFAULT_CAPTURE_LIMIT,
             ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            families: vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
             cases: None,
             seed: None,
             with: Vec::new(),
             save_failures: None,
             progress: false,
             shrink_time: DEFAULT_SHRINK_TIME,
+            window: None,
         }
     }
 }

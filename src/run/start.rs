@@ -173,6 +173,11 @@ fn external_server(
                 SetupError::Other(format!("cannot read the kernel's socket tables: {e}"))
             })?;
         let addr = SocketAddr::new(opts.ip, port);
+        let ready = match ready {
+            // The tables are read by port: a program on [::1] is not ready for 127.0.0.1.
+            Ready::Yes => wait_for_family(proto, addr, deadline, || child.try_status()),
+            other => other,
+        };
         let summary = match ready {
             Ready::Yes => {
                 return Ok(Started::Ready {
@@ -224,6 +229,39 @@ fn external_server(
                 generated: None,
             },
         });
+    }
+}
+
+/// Whether a socket bound to `bound` accepts traffic for `wanted`: the same address, the
+/// wildcard of its family, or the IPv6 wildcard (dual-stack unless the program said otherwise).
+fn reaches(bound: SocketAddr, wanted: SocketAddr) -> bool {
+    bound.ip() == wanted.ip()
+        || bound.ip().is_unspecified() && (bound.is_ipv6() || wanted.is_ipv4())
+}
+
+/// After the port shows up in the tables, waits until a socket that serves `addr`'s family
+/// does (a program may bind one family after the other), the program exits, or the deadline.
+fn wait_for_family(
+    proto: Proto,
+    addr: SocketAddr,
+    deadline: Instant,
+    mut exited: impl FnMut() -> Option<process::Exit>,
+) -> Ready {
+    let mut pause = std::time::Duration::from_millis(1);
+    loop {
+        let bound = ready::bound_addrs(proto, addr.port()).unwrap_or_default();
+        if bound.is_empty() || bound.iter().any(|b| reaches(*b, addr)) {
+            return Ready::Yes;
+        }
+        if let Some(exit) = exited() {
+            return Ready::Exited(exit);
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Ready::TimedOut;
+        }
+        std::thread::sleep(pause.min(deadline - now));
+        pause = (pause * 2).min(std::time::Duration::from_millis(25));
     }
 }
 

@@ -228,7 +228,8 @@ impl Data {
 }
 
 /// The fields that spell a [`Data`] inside a map, shared by `send`, `expect` and output lines.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DataFields {
     pub text: Option<String>,
     pub escaped: Option<String>,

@@ -8,7 +8,7 @@ pub mod error;
 mod load;
 pub mod model;
 pub mod payload;
-mod validate;
+pub mod validate;
 
 pub use data::{Data, Env, Value};
 pub use duration::Dur;

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use regex::bytes::Regex;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_saphyr::Spanned;
@@ -16,25 +17,30 @@ use super::data::{Data, DataFields, TextOrData, VarOrData};
 use super::duration::Dur;
 use super::payload::{decode_escaped, decode_hex};
 
+pub mod schema;
+
 /// One spec file as written.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct File {
     /// Format version; only `1` exists.
     #[serde(default)]
+    #[schemars(with = "Option<u32>")]
     pub version: Option<Spanned<u32>>,
     #[serde(default)]
     pub description: Option<String>,
     /// Default deadline for every wait in this file.
     #[serde(default)]
     pub timeout: Option<Dur>,
+    #[schemars(with = "Vec<Scenario>")]
     pub scenarios: Vec<Spanned<Scenario>>,
 }
 
 /// One named exchange with the program under test.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
+    #[schemars(with = "String")]
     pub name: Spanned<String>,
     #[serde(default)]
     pub description: Option<String>,
@@ -52,14 +58,23 @@ pub struct Scenario {
     pub timeout: Option<Dur>,
     /// Values generated afresh for every case; steps use them by name.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, Generator>")]
     pub generate: BTreeMap<String, Spanned<Generator>>,
     /// How many cases a generated scenario runs by default.
     #[serde(default)]
+    #[schemars(with = "Option<u32>")]
     pub cases: Option<Spanned<u32>>,
+    /// Requests kept in flight at once (UDP servers without state only; replies are matched
+    /// to requests by content). 1, the default, is one request at a time.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub window: Option<Spanned<u32>>,
     /// Fixed values for the generated ones: the scenario runs once, with these (this is how a
     /// saved counterexample replays).
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, Fixed>")]
     pub with: BTreeMap<String, Spanned<Fixed>>,
+    #[schemars(with = "Vec<Step>")]
     pub steps: Vec<Spanned<Step>>,
 }
 
@@ -83,14 +98,14 @@ pub enum Generator {
     },
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawGenerator {
     bytes: Option<RawBytesGen>,
     split: Option<RawSplitGen>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawBytesGen {
     length: Option<usize>,
@@ -98,7 +113,7 @@ struct RawBytesGen {
     max_length: Option<usize>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawSplitGen {
     text: Option<String>,
@@ -184,7 +199,7 @@ pub enum Fixed {
     },
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawFixed {
     text: Option<String>,
@@ -218,14 +233,14 @@ impl<'de> Deserialize<'de> for Fixed {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Server,
     Client,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Transport {
     Tcp,
@@ -234,7 +249,7 @@ pub enum Transport {
 
 /// `must`: the guide requires it. `should`: a careful implementation does it; a failure is a
 /// warning unless the run is `--strict`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     #[default]
@@ -244,7 +259,7 @@ pub enum Level {
 
 /// How often the program under test is started: once per case (programs that serve one client
 /// and exit, like the guide's), or once per scenario.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Lifecycle {
     #[default]
@@ -275,6 +290,8 @@ pub enum Step {
     Accept(Open),
     /// Send bytes (TCP) or one datagram (UDP).
     Send(Send),
+    /// Write several messages in one write (TCP), so the peer gets them coalesced.
+    SendAll(SendAll),
     /// Expect bytes (TCP) or one datagram (UDP).
     Expect(Expect),
     /// Expect the peer to close its side (TCP FIN) with nothing more sent.
@@ -285,8 +302,10 @@ pub enum Step {
     ExpectSilence(Silence),
     /// Expect any one of several outcomes, tried together.
     ExpectOneOf(Vec<Spanned<Step>>),
-    /// Close conform's side of a connection or socket.
-    Close(On),
+    /// Close conform's side of a connection or socket (with `reset`, abortively: RST).
+    Close(Close),
+    /// Shut down conform's write side (TCP half-close: the peer reads EOF) and keep reading.
+    ShutdownWrite(On),
     /// Do nothing for a while.
     Pause(Dur),
     /// Expect the program under test to exit with a status.
@@ -302,12 +321,15 @@ pub const STEP_NAMES: &[&str] = &[
     "connect",
     "accept",
     "send",
+    "send_all",
+    "coalesce",
     "expect",
     "expect_eof",
     "expect_reset",
     "expect_silence",
     "expect_one_of",
     "close",
+    "shutdown_write",
     "pause",
     "expect_exit",
     "expect_stdout",
@@ -320,12 +342,14 @@ impl Step {
             Step::Connect(_) => "connect",
             Step::Accept(_) => "accept",
             Step::Send(_) => "send",
+            Step::SendAll(_) => "send_all",
             Step::Expect(_) => "expect",
             Step::ExpectEof(_) => "expect_eof",
             Step::ExpectReset(_) => "expect_reset",
             Step::ExpectSilence(_) => "expect_silence",
             Step::ExpectOneOf(_) => "expect_one_of",
             Step::Close(_) => "close",
+            Step::ShutdownWrite(_) => "shutdown_write",
             Step::Pause(_) => "pause",
             Step::ExpectExit(_) => "expect_exit",
             Step::ExpectStdout(_) => "expect_stdout",
@@ -348,14 +372,16 @@ impl Step {
             Step::Expect(e) => e.on.as_deref(),
             Step::ExpectEof(w) | Step::ExpectReset(w) => w.on.as_deref(),
             Step::ExpectSilence(s) => s.on.as_deref(),
+            Step::SendAll(s) => s.on.as_deref(),
             Step::Close(c) => c.on.as_deref(),
+            Step::ShutdownWrite(o) => o.on.as_deref(),
             _ => None,
         }
     }
 }
 
 /// `connect` / `accept`: optionally name the connection (default `main`).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Open {
     #[serde(default, rename = "as")]
@@ -365,14 +391,25 @@ pub struct Open {
 }
 
 /// Selects a connection by name; the most recent one when absent.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct On {
     #[serde(default)]
     pub on: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// `close` / `close: {reset: true, on: NAME}`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Close {
+    #[serde(default)]
+    pub on: Option<String>,
+    /// Close abortively (SO_LINGER 0): the peer sees RST instead of FIN.
+    #[serde(default)]
+    pub reset: bool,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Wait {
     #[serde(default)]
@@ -381,7 +418,7 @@ pub struct Wait {
     pub on: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Silence {
     #[serde(rename = "for")]
@@ -391,7 +428,7 @@ pub struct Silence {
 }
 
 /// `send`: the bytes, spelt one way (see [`DataFields`]), and the connection.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawSend {
     text: Option<String>,
@@ -403,6 +440,13 @@ struct RawSend {
     concat: Option<Vec<TextOrData>>,
     lisp_vector: Option<VarOrData>,
     on: Option<String>,
+    chunks: Option<usize>,
+    pause: Option<Dur>,
+    drop: Option<bool>,
+    duplicate: Option<u32>,
+    delay: Option<Dur>,
+    truncate: Option<usize>,
+    from_other_port: Option<bool>,
 }
 
 fn one_payload(
@@ -432,11 +476,152 @@ fn one_payload(
     Ok(bytes)
 }
 
-/// `send`: the bytes to write and on which connection.
+/// `send`: the bytes to write, on which connection, and the faults to inject.
 #[derive(Debug)]
 pub struct Send {
     pub data: Data,
     pub on: Option<String>,
+    pub faults: SendFaults,
+}
+
+/// Deterministic faults conform injects when it sends. Each applies to one transport;
+/// `validate.rs` rejects the ones that do not fit the scenario's.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct SendFaults {
+    /// TCP: write in chunks of this many bytes.
+    pub chunks: Option<usize>,
+    /// TCP: wait this long between chunks.
+    pub pause: Option<Dur>,
+    /// UDP: do not send the datagram at all.
+    pub drop: bool,
+    /// UDP: send the datagram this many times.
+    pub duplicate: Option<u32>,
+    /// UDP: wait this long before sending.
+    pub delay: Option<Dur>,
+    /// UDP: send only the first this many bytes.
+    pub truncate: Option<usize>,
+    /// UDP: send from a fresh socket on another port, not the one the peer talked to.
+    pub from_other_port: bool,
+}
+
+impl SendFaults {
+    /// The TCP-only faults that are set, by their YAML names.
+    pub fn tcp_only(&self) -> Vec<&'static str> {
+        let mut set = Vec::new();
+        if self.chunks.is_some() {
+            set.push("chunks");
+        }
+        if self.pause.is_some() {
+            set.push("pause");
+        }
+        set
+    }
+
+    /// The UDP-only faults that are set, by their YAML names.
+    pub fn udp_only(&self) -> Vec<&'static str> {
+        let mut set = Vec::new();
+        if self.drop {
+            set.push("drop");
+        }
+        if self.duplicate.is_some() {
+            set.push("duplicate");
+        }
+        if self.delay.is_some() {
+            set.push("delay");
+        }
+        if self.truncate.is_some() {
+            set.push("truncate");
+        }
+        if self.from_other_port {
+            set.push("from_other_port");
+        }
+        set
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if self.chunks == Some(0) {
+            return Err("`chunks` is a number of bytes per write: at least 1".into());
+        }
+        if self.pause.is_some() && self.chunks.is_none() {
+            return Err("`pause` is the wait between chunks: give `chunks` too".into());
+        }
+        if self.duplicate == Some(0) {
+            return Err("`duplicate: 0` would send nothing: write `drop: true` for that".into());
+        }
+        if self.duplicate.is_some_and(|n| n > 1000) {
+            return Err("`duplicate` above 1000 copies makes no sense here".into());
+        }
+        if self.drop && self.udp_only().len() > 1 {
+            return Err(
+                "a dropped datagram is not sent at all: `drop` takes no other fault".into(),
+            );
+        }
+        if self.truncate.is_some_and(|n| n > MAX_DATAGRAM) {
+            return Err(format!(
+                "`truncate` above {MAX_DATAGRAM} bytes (the largest datagram) makes no sense"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `send_all: [PAYLOAD, ...]` (or `coalesce`): several messages written in one write.
+#[derive(Debug)]
+pub struct SendAll {
+    pub payloads: Vec<Data>,
+    pub on: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RawSendAll {
+    payloads: Vec<TextOrData>,
+    #[serde(default)]
+    on: Option<String>,
+}
+
+/// `send_all` as a plain list, or as a map with `payloads` and `on`.
+enum ListOrMap {
+    List(Vec<TextOrData>),
+    Map(RawSendAll),
+}
+
+impl<'de> Deserialize<'de> for ListOrMap {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ListOrMap;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of payloads, or a map with `payloads` and `on`")
+            }
+            fn visit_seq<S: de::SeqAccess<'de>>(self, seq: S) -> Result<ListOrMap, S::Error> {
+                Vec::<TextOrData>::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                    .map(ListOrMap::List)
+            }
+            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<ListOrMap, M::Error> {
+                RawSendAll::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(ListOrMap::Map)
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+impl TryFrom<ListOrMap> for SendAll {
+    type Error = String;
+    fn try_from(raw: ListOrMap) -> Result<Self, String> {
+        let (payloads, on) = match raw {
+            ListOrMap::List(list) => (list, None),
+            ListOrMap::Map(map) => (map.payloads, map.on),
+        };
+        if payloads.len() < 2 {
+            return Err("`send_all` writes several payloads at once: give at least two".into());
+        }
+        Ok(SendAll {
+            payloads: payloads.into_iter().map(|p| p.0).collect(),
+            on,
+        })
+    }
 }
 
 impl TryFrom<RawSend> for Send {
@@ -456,7 +641,21 @@ impl TryFrom<RawSend> for Send {
             "`send` needs the bytes: `text`, `escaped`, `hex`, `bytes`, `var`, `reverse`, \
              `concat` or `lisp_vector` (or a plain string)",
         )?;
-        Ok(Send { data, on: raw.on })
+        let faults = SendFaults {
+            chunks: raw.chunks,
+            pause: raw.pause,
+            drop: raw.drop.unwrap_or(false),
+            duplicate: raw.duplicate,
+            delay: raw.delay,
+            truncate: raw.truncate,
+            from_other_port: raw.from_other_port.unwrap_or(false),
+        };
+        faults.check()?;
+        Ok(Send {
+            data,
+            on: raw.on,
+            faults,
+        })
     }
 }
 
@@ -482,6 +681,15 @@ pub struct Expect {
     pub matcher: Expected,
     pub within: Option<Dur>,
     pub on: Option<String>,
+    /// TCP: read slowly, this many bytes at a time with pauses (`read_chunk`, `read_pause`).
+    pub slow_read: Option<SlowRead>,
+}
+
+/// How conform reads when it reads slowly, to exercise a peer's partial writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlowRead {
+    pub chunk: usize,
+    pub pause: std::time::Duration,
 }
 
 /// A matcher as written: fixed, or computed from generated values for each case.
@@ -508,7 +716,7 @@ impl Expected {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawExpect {
     text: Option<String>,
@@ -526,6 +734,8 @@ struct RawExpect {
     length: Option<usize>,
     within: Option<Dur>,
     on: Option<String>,
+    read_chunk: Option<usize>,
+    read_pause: Option<Dur>,
 }
 
 /// The largest datagram payload over IPv4, and so the largest thing worth expecting at once.
@@ -610,16 +820,28 @@ impl TryFrom<RawExpect> for Expect {
                 );
             }
         };
+        let slow_read = match (raw.read_chunk, raw.read_pause) {
+            (Some(0), _) => return Err("`read_chunk` is a number of bytes: at least 1".into()),
+            (Some(chunk), pause) => Some(SlowRead {
+                chunk,
+                pause: pause.map_or(std::time::Duration::ZERO, Dur::get),
+            }),
+            (None, Some(_)) => {
+                return Err("`read_pause` is the wait between reads: give `read_chunk` too".into());
+            }
+            (None, None) => None,
+        };
         Ok(Expect {
             matcher,
             within: raw.within,
             on: raw.on,
+            slow_read,
         })
     }
 }
 
 /// `expect_exit`: the status the program must end with (default 0).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExpectExit {
     #[serde(default)]
@@ -663,7 +885,7 @@ impl ExpectOutput {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawOutput {
     lines: Option<Vec<TextOrData>>,
@@ -828,7 +1050,8 @@ impl<'de> Deserialize<'de> for Step {
                     "accept" => Step::Accept(Open::default()),
                     "expect_eof" => Step::ExpectEof(Wait::default()),
                     "expect_reset" => Step::ExpectReset(Wait::default()),
-                    "close" => Step::Close(On::default()),
+                    "close" => Step::Close(Close::default()),
+                    "shutdown_write" => Step::ShutdownWrite(On::default()),
                     "expect_exit" => Step::ExpectExit(ExpectExit::default()),
                     other if STEP_NAMES.contains(&other) => {
                         return Err(E::custom(format!(
@@ -849,6 +1072,11 @@ impl<'de> Deserialize<'de> for Step {
                     }
                     "accept" => Step::Accept(map.next_value::<Option<Open>>()?.unwrap_or_default()),
                     "send" => Step::Send(string_or_map(&mut map, text_send)?),
+                    "send_all" | "coalesce" => Step::SendAll(
+                        map.next_value::<ListOrMap>()?
+                            .try_into()
+                            .map_err(de::Error::custom)?,
+                    ),
                     "expect" => Step::Expect(string_or_map(&mut map, text_expect)?),
                     "expect_eof" => {
                         Step::ExpectEof(map.next_value::<Option<Wait>>()?.unwrap_or_default())
@@ -863,7 +1091,10 @@ impl<'de> Deserialize<'de> for Step {
                         RawSilence::Long(silence) => Step::ExpectSilence(silence),
                     },
                     "expect_one_of" => Step::ExpectOneOf(map.next_value()?),
-                    "close" => Step::Close(map.next_value::<Option<On>>()?.unwrap_or_default()),
+                    "close" => Step::Close(map.next_value::<Option<Close>>()?.unwrap_or_default()),
+                    "shutdown_write" => {
+                        Step::ShutdownWrite(map.next_value::<Option<On>>()?.unwrap_or_default())
+                    }
                     "pause" => Step::Pause(map.next_value()?),
                     "expect_exit" => Step::ExpectExit(
                         map.next_value::<Option<ExpectExit>>()?.unwrap_or_default(),

@@ -87,6 +87,22 @@ fn check_generated(scenario: &Scenario) -> Result<(), Problem> {
             ));
         }
     }
+    if let Some(window) = &scenario.window {
+        if window.value == 0 || window.value > 4096 {
+            return Err((
+                window.referenced,
+                "`window` must be between 1 and 4096".into(),
+            ));
+        }
+        if window.value > 1 && !windowable(scenario) {
+            return Err((
+                window.referenced,
+                "`window` needs a generated UDP server scenario of exactly `connect`, `send` and \
+                 `expect` with computed bytes (replies are matched to requests by content)"
+                    .into(),
+            ));
+        }
+    }
     for (name, fixed) in &scenario.with {
         let Some(generator) = scenario.generate.get(name) else {
             return Err((
@@ -131,9 +147,25 @@ fn check_generated(scenario: &Scenario) -> Result<(), Problem> {
     Ok(())
 }
 
+/// Whether a scenario can keep several requests in flight: a generated UDP server exchange of
+/// one request and one computed reply, nothing else.
+pub fn windowable(scenario: &Scenario) -> bool {
+    let steps: Vec<&Step> = scenario.steps.iter().map(|s| &s.value).collect();
+    scenario.role == Role::Server
+        && scenario.transport == Transport::Udp
+        && scenario.is_generated()
+        && matches!(
+            steps.as_slice(),
+            [Step::Connect(_), Step::Send(send), Step::Expect(expect)]
+                if send.on.is_none() && expect.on.is_none()
+                    && matches!(expect.matcher, Expected::Bytes(_))
+        )
+}
+
 fn step_vars<'a>(step: &'a Step, out: &mut Vec<&'a str>) {
     match step {
         Step::Send(send) => send.data.vars(out),
+        Step::SendAll(all) => all.payloads.iter().for_each(|p| p.vars(out)),
         Step::Expect(expect) => match &expect.matcher {
             Expected::Bytes(data) => data.vars(out),
             Expected::LengthOf(name) => out.push(name),
@@ -209,6 +241,21 @@ fn check_step(
                 step.keyword()
             ));
         }
+        Step::Send(send) => check_faults(&send.faults, transport)?,
+        Step::SendAll(_) | Step::ShutdownWrite(_) if transport == Transport::Udp => {
+            return Err(format!(
+                "`{}` is about TCP streams; UDP keeps each datagram separate",
+                step.keyword()
+            ));
+        }
+        Step::Close(close) if close.reset && transport == Transport::Udp => {
+            return Err("`reset` is a TCP fault: a UDP socket has no connection to reset".into());
+        }
+        Step::Expect(expect) if expect.slow_read.is_some() && transport == Transport::Udp => {
+            return Err(
+                "`read_chunk` and `read_pause` are TCP faults: a datagram is read whole".into(),
+            );
+        }
         Step::ExpectOneOf(branches) => {
             if branches.len() < 2 {
                 return Err("`expect_one_of` needs at least two alternatives".into());
@@ -220,6 +267,14 @@ fn check_step(
                          `expect_reset` or `expect_silence`",
                         branch.value.keyword()
                     ));
+                }
+                if let Step::Expect(e) = &branch.value
+                    && e.slow_read.is_some()
+                {
+                    return Err(
+                        "`read_chunk` cannot be used in an alternative: read slowly in a plain `expect`"
+                            .into(),
+                    );
                 }
                 check_step(scenario, &branch.value, open, named)?;
             }
@@ -235,6 +290,8 @@ fn check_step(
     let uses_connection = matches!(
         step,
         Step::Send(_)
+            | Step::SendAll(_)
+            | Step::ShutdownWrite(_)
             | Step::Expect(_)
             | Step::ExpectEof(_)
             | Step::ExpectReset(_)
@@ -262,4 +319,24 @@ fn check_step(
         }
     }
     Ok(())
+}
+
+/// Faults that do not fit the transport are errors, named with the fitting alternative.
+fn check_faults(faults: &super::model::SendFaults, transport: Transport) -> Result<(), String> {
+    let (wrong, other) = match transport {
+        Transport::Tcp => (faults.udp_only(), "UDP"),
+        Transport::Udp => (faults.tcp_only(), "TCP"),
+    };
+    match wrong.first() {
+        None => Ok(()),
+        Some(name) => Err(format!(
+            "`{name}` is a {other} fault and this is a {transport} scenario{}",
+            match transport {
+                Transport::Tcp =>
+                    ": TCP is a byte stream; use `chunks`/`pause` to split a write, `close: {reset: true}` to abort",
+                Transport::Udp =>
+                    ": a datagram is sent whole; use `truncate`, `duplicate`, `delay` or `drop`",
+            }
+        )),
+    }
 }
