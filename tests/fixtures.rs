@@ -161,7 +161,9 @@ const DEFECTS: &[Defect] = &[
         "server",
         "server serves a second client",
         "WARN",
-        &["step 4 `connect`", "connection refused"],
+        // Refused, or accepted into the backlog and then reset as the program exits: which
+        // one depends on timing, both are the right diagnosis.
+        &["exited with code 0"],
     ),
     (
         "python/tcp_server_correct.py",
@@ -169,7 +171,7 @@ const DEFECTS: &[Defect] = &[
         "server",
         "server serves two clients at once",
         "WARN",
-        &["step 3 `expect`"],
+        &["exited with code 0"],
     ),
     // UDP servers
     (
