@@ -9,6 +9,12 @@ use super::error::{SpecError, suggest};
 use super::model::File;
 use super::validate;
 
+/// Parser budgets: far above any real spec (the shipped ones use a few hundred nodes), low
+/// enough that an alias bomb is refused in milliseconds.
+const MAX_NODES: usize = 20_000;
+const MAX_ALIASES: usize = 256;
+const MAX_DEPTH: usize = 32;
+
 /// Spec files larger than this are refused before parsing.
 const MAX_BYTES: usize = 4 << 20;
 
@@ -68,10 +74,10 @@ fn load_bytes(name: &str, bytes: &[u8]) -> Result<Spec, SpecError> {
     }
     let options = serde_saphyr::options! {
         budget: serde_saphyr::budget! {
-            max_depth: 32,
-            max_aliases: 256,
+            max_depth: MAX_DEPTH,
+            max_aliases: MAX_ALIASES,
             max_anchors: 256,
-            max_nodes: 100_000,
+            max_nodes: MAX_NODES,
             max_events: 200_000,
             max_documents: 1,
         },
@@ -134,6 +140,13 @@ fn clean_message(message: &str) -> String {
     // Say what the parser's internal names mean for a spec author.
     if text.contains("Documents {") {
         return "a spec file holds one YAML document: remove the second `---`".into();
+    }
+    if text.starts_with("budget breached") {
+        // Aliases and merge keys that multiply nodes (or a truly huge file) end here.
+        return format!(
+            "the spec is too large once its aliases are expanded (limit: {MAX_NODES} YAML \
+             nodes, {MAX_ALIASES} aliases, depth {MAX_DEPTH}); is an anchor used recursively?"
+        );
     }
     text.trim_end_matches(" set DuplicateKeyPolicy in Options if acceptable")
         .trim_end_matches(',')
