@@ -23,8 +23,14 @@ fn a_long_generated_run_shows_progress_on_a_terminal() {
         .unwrap();
     let screen = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{screen}");
-    assert!(screen.contains(" cases/s"), "no progress line in:\n{screen}");
-    assert!(screen.contains("server reverses datagrams of any size: "), "{screen}");
+    assert!(
+        screen.contains(" cases/s"),
+        "no progress line in:\n{screen}"
+    );
+    assert!(
+        screen.contains("server reverses datagrams of any size: "),
+        "{screen}"
+    );
     // The line is cleared before the verdict is printed.
     assert!(screen.contains("\r\x1b[2K"), "{screen}");
     assert!(screen.contains("1 passed, 0 failed"), "{screen}");
