@@ -516,7 +516,3 @@ fn reference_command(args: ReferenceArgs) -> i32 {
     }
 }
 
-/// Only used by tests and library users that want a loopback address.
-pub fn loopback() -> IpAddr {
-    IpAddr::from([127, 0, 0, 1])
-}
