@@ -515,4 +515,3 @@ fn reference_command(args: ReferenceArgs) -> i32 {
         Err(e) => error(format!("{addr}: {e}"), exit::FAIL),
     }
 }
-

@@ -1,0 +1,852 @@
+//! Steps: what a scenario does and expects, one keyword each, with their options decoded
+//! (payloads to bytes, regexes compiled, faults checked against each other).
+//!
+//! In: YAML through serde; a step is a bare keyword or a map with exactly one keyword.
+//! Out: [`Step`] values with everything that can be checked without a network checked.
+
+use std::fmt;
+
+use regex::bytes::Regex;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde_saphyr::Spanned;
+
+use crate::spec::data::{Data, DataFields, TextOrData, VarOrData};
+use crate::spec::duration::Dur;
+use crate::spec::payload::{decode_escaped, decode_hex};
+
+/// One thing conform does or expects, in order.
+#[derive(Debug)]
+pub enum Step {
+    /// Open a connection (TCP) or a socket (UDP) to the server under test.
+    Connect(Open),
+    /// Wait for the client under test to connect (TCP).
+    Accept(Open),
+    /// Send bytes (TCP) or one datagram (UDP).
+    Send(Send),
+    /// Write several messages in one write (TCP), so the peer gets them coalesced.
+    SendAll(SendAll),
+    /// Expect bytes (TCP) or one datagram (UDP).
+    Expect(Expect),
+    /// Expect the peer to close its side (TCP FIN) with nothing more sent.
+    ExpectEof(Wait),
+    /// Expect the peer to reset the connection.
+    ExpectReset(Wait),
+    /// Expect nothing to arrive for a while.
+    ExpectSilence(Silence),
+    /// Expect any one of several outcomes, tried together.
+    ExpectOneOf(Vec<Spanned<Step>>),
+    /// Close conform's side of a connection or socket (with `reset`, abortively: RST).
+    Close(Close),
+    /// Shut down conform's write side (TCP half-close: the peer reads EOF) and keep reading.
+    ShutdownWrite(On),
+    /// Do nothing for a while.
+    Pause(Dur),
+    /// Expect the program under test to exit with a status.
+    ExpectExit(ExpectExit),
+    /// Expect what the program printed on stdout.
+    ExpectStdout(ExpectOutput),
+    /// Expect what the program printed on stderr.
+    ExpectStderr(ExpectOutput),
+}
+
+/// Every step keyword, for messages and for "did you mean".
+pub const STEP_NAMES: &[&str] = &[
+    "connect",
+    "accept",
+    "send",
+    "send_all",
+    "coalesce",
+    "expect",
+    "expect_eof",
+    "expect_reset",
+    "expect_silence",
+    "expect_one_of",
+    "close",
+    "shutdown_write",
+    "pause",
+    "expect_exit",
+    "expect_stdout",
+    "expect_stderr",
+];
+
+impl Step {
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Step::Connect(_) => "connect",
+            Step::Accept(_) => "accept",
+            Step::Send(_) => "send",
+            Step::SendAll(_) => "send_all",
+            Step::Expect(_) => "expect",
+            Step::ExpectEof(_) => "expect_eof",
+            Step::ExpectReset(_) => "expect_reset",
+            Step::ExpectSilence(_) => "expect_silence",
+            Step::ExpectOneOf(_) => "expect_one_of",
+            Step::Close(_) => "close",
+            Step::ShutdownWrite(_) => "shutdown_write",
+            Step::Pause(_) => "pause",
+            Step::ExpectExit(_) => "expect_exit",
+            Step::ExpectStdout(_) => "expect_stdout",
+            Step::ExpectStderr(_) => "expect_stderr",
+        }
+    }
+
+    /// Whether this step only observes the peer (and so may be an `expect_one_of` branch).
+    pub fn is_network_expectation(&self) -> bool {
+        matches!(
+            self,
+            Step::Expect(_) | Step::ExpectEof(_) | Step::ExpectReset(_) | Step::ExpectSilence(_)
+        )
+    }
+
+    /// The connection this step names with `on:`, if any.
+    pub fn on(&self) -> Option<&str> {
+        match self {
+            Step::Send(s) => s.on.as_deref(),
+            Step::Expect(e) => e.on.as_deref(),
+            Step::ExpectEof(w) | Step::ExpectReset(w) => w.on.as_deref(),
+            Step::ExpectSilence(s) => s.on.as_deref(),
+            Step::SendAll(s) => s.on.as_deref(),
+            Step::Close(c) => c.on.as_deref(),
+            Step::ShutdownWrite(o) => o.on.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// `connect` / `accept`: optionally name the connection (default `main`).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Open {
+    #[serde(default, rename = "as")]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub within: Option<Dur>,
+}
+
+/// Selects a connection by name; the most recent one when absent.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct On {
+    #[serde(default)]
+    pub on: Option<String>,
+}
+
+/// `close` / `close: {reset: true, on: NAME}`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Close {
+    #[serde(default)]
+    pub on: Option<String>,
+    /// Close abortively (SO_LINGER 0): the peer sees RST instead of FIN.
+    #[serde(default)]
+    pub reset: bool,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Wait {
+    #[serde(default)]
+    pub within: Option<Dur>,
+    #[serde(default)]
+    pub on: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Silence {
+    #[serde(rename = "for")]
+    pub duration: Dur,
+    #[serde(default)]
+    pub on: Option<String>,
+}
+
+/// `send`: the bytes, spelt one way (see [`DataFields`]), and the connection.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSend {
+    text: Option<String>,
+    escaped: Option<String>,
+    hex: Option<String>,
+    bytes: Option<Vec<u8>>,
+    var: Option<String>,
+    reverse: Option<VarOrData>,
+    concat: Option<Vec<TextOrData>>,
+    lisp_vector: Option<VarOrData>,
+    on: Option<String>,
+    chunks: Option<usize>,
+    pause: Option<Dur>,
+    drop: Option<bool>,
+    duplicate: Option<u32>,
+    delay: Option<Dur>,
+    truncate: Option<usize>,
+    from_other_port: Option<bool>,
+}
+
+pub(super) fn one_payload(
+    text: Option<String>,
+    escaped: Option<String>,
+    hex: Option<String>,
+    bytes: Option<Vec<u8>>,
+) -> Result<Option<Vec<u8>>, String> {
+    let given = [
+        text.is_some(),
+        escaped.is_some(),
+        hex.is_some(),
+        bytes.is_some(),
+    ];
+    if given.iter().filter(|g| **g).count() > 1 {
+        return Err("give the bytes only one way: `text`, `escaped`, `hex` or `bytes`".into());
+    }
+    if let Some(text) = text {
+        return Ok(Some(text.into_bytes()));
+    }
+    if let Some(escaped) = escaped {
+        return decode_escaped(&escaped).map(Some);
+    }
+    if let Some(hex) = hex {
+        return decode_hex(&hex).map(Some);
+    }
+    Ok(bytes)
+}
+
+/// `send`: the bytes to write, on which connection, and the faults to inject.
+#[derive(Debug)]
+pub struct Send {
+    pub data: Data,
+    pub on: Option<String>,
+    pub faults: SendFaults,
+}
+
+/// Deterministic faults conform injects when it sends. Each applies to one transport;
+/// `validate.rs` rejects the ones that do not fit the scenario's.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct SendFaults {
+    /// TCP: write in chunks of this many bytes.
+    pub chunks: Option<usize>,
+    /// TCP: wait this long between chunks.
+    pub pause: Option<Dur>,
+    /// UDP: do not send the datagram at all.
+    pub drop: bool,
+    /// UDP: send the datagram this many times.
+    pub duplicate: Option<u32>,
+    /// UDP: wait this long before sending.
+    pub delay: Option<Dur>,
+    /// UDP: send only the first this many bytes.
+    pub truncate: Option<usize>,
+    /// UDP: send from a fresh socket on another port, not the one the peer talked to.
+    pub from_other_port: bool,
+}
+
+impl SendFaults {
+    /// The TCP-only faults that are set, by their YAML names.
+    pub fn tcp_only(&self) -> Vec<&'static str> {
+        let mut set = Vec::new();
+        if self.chunks.is_some() {
+            set.push("chunks");
+        }
+        if self.pause.is_some() {
+            set.push("pause");
+        }
+        set
+    }
+
+    /// The UDP-only faults that are set, by their YAML names.
+    pub fn udp_only(&self) -> Vec<&'static str> {
+        let mut set = Vec::new();
+        if self.drop {
+            set.push("drop");
+        }
+        if self.duplicate.is_some() {
+            set.push("duplicate");
+        }
+        if self.delay.is_some() {
+            set.push("delay");
+        }
+        if self.truncate.is_some() {
+            set.push("truncate");
+        }
+        if self.from_other_port {
+            set.push("from_other_port");
+        }
+        set
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if self.chunks == Some(0) {
+            return Err("`chunks` is a number of bytes per write: at least 1".into());
+        }
+        if self.pause.is_some() && self.chunks.is_none() {
+            return Err("`pause` is the wait between chunks: give `chunks` too".into());
+        }
+        if self.duplicate == Some(0) {
+            return Err("`duplicate: 0` would send nothing: write `drop: true` for that".into());
+        }
+        if self.duplicate.is_some_and(|n| n > 1000) {
+            return Err("`duplicate` above 1000 copies makes no sense here".into());
+        }
+        if self.drop && self.udp_only().len() > 1 {
+            return Err(
+                "a dropped datagram is not sent at all: `drop` takes no other fault".into(),
+            );
+        }
+        if self.truncate.is_some_and(|n| n > MAX_DATAGRAM) {
+            return Err(format!(
+                "`truncate` above {MAX_DATAGRAM} bytes (the largest datagram) makes no sense"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `send_all: [PAYLOAD, ...]` (or `coalesce`): several messages written in one write.
+#[derive(Debug)]
+pub struct SendAll {
+    pub payloads: Vec<Data>,
+    pub on: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSendAll {
+    payloads: Vec<TextOrData>,
+    #[serde(default)]
+    on: Option<String>,
+}
+
+/// `send_all` as a plain list, or as a map with `payloads` and `on`.
+pub(super) enum ListOrMap {
+    List(Vec<TextOrData>),
+    Map(RawSendAll),
+}
+
+impl<'de> Deserialize<'de> for ListOrMap {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ListOrMap;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of payloads, or a map with `payloads` and `on`")
+            }
+            fn visit_seq<S: de::SeqAccess<'de>>(self, seq: S) -> Result<ListOrMap, S::Error> {
+                Vec::<TextOrData>::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                    .map(ListOrMap::List)
+            }
+            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<ListOrMap, M::Error> {
+                RawSendAll::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(ListOrMap::Map)
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+impl TryFrom<ListOrMap> for SendAll {
+    type Error = String;
+    fn try_from(raw: ListOrMap) -> Result<Self, String> {
+        let (payloads, on) = match raw {
+            ListOrMap::List(list) => (list, None),
+            ListOrMap::Map(map) => (map.payloads, map.on),
+        };
+        if payloads.len() < 2 {
+            return Err("`send_all` writes several payloads at once: give at least two".into());
+        }
+        Ok(SendAll {
+            payloads: payloads.into_iter().map(|p| p.0).collect(),
+            on,
+        })
+    }
+}
+
+impl TryFrom<RawSend> for Send {
+    type Error = String;
+    fn try_from(raw: RawSend) -> Result<Self, String> {
+        let fields = DataFields {
+            text: raw.text,
+            escaped: raw.escaped,
+            hex: raw.hex,
+            bytes: raw.bytes,
+            var: raw.var,
+            reverse: raw.reverse,
+            concat: raw.concat,
+            lisp_vector: raw.lisp_vector,
+        };
+        let data = fields.into_data()?.ok_or(
+            "`send` needs the bytes: `text`, `escaped`, `hex`, `bytes`, `var`, `reverse`, \
+             `concat` or `lisp_vector` (or a plain string)",
+        )?;
+        let faults = SendFaults {
+            chunks: raw.chunks,
+            pause: raw.pause,
+            drop: raw.drop.unwrap_or(false),
+            duplicate: raw.duplicate,
+            delay: raw.delay,
+            truncate: raw.truncate,
+            from_other_port: raw.from_other_port.unwrap_or(false),
+        };
+        faults.check()?;
+        Ok(Send {
+            data,
+            on: raw.on,
+            faults,
+        })
+    }
+}
+
+/// What the next bytes or datagram must look like.
+#[derive(Debug, Clone)]
+pub enum Matcher {
+    /// Exactly these bytes.
+    Bytes(Vec<u8>),
+    /// One line, `\n`-terminated, equal to this (without the `\n`).
+    Line(Vec<u8>),
+    /// One line, `\n`-terminated, whose content matches this regex entirely.
+    LineRegex(Regex),
+    /// Bytes matching this regex (anchored at the start); for TCP, the shortest prefix of the
+    /// stream that matches is consumed.
+    Regex(Regex),
+    /// Exactly this many bytes, any content.
+    Length(usize),
+}
+
+/// `expect`: a matcher, a deadline and a connection.
+#[derive(Debug)]
+pub struct Expect {
+    pub matcher: Expected,
+    pub within: Option<Dur>,
+    pub on: Option<String>,
+    /// TCP: read slowly, this many bytes at a time with pauses (`read_chunk`, `read_pause`).
+    pub slow_read: Option<SlowRead>,
+}
+
+/// How conform reads when it reads slowly, to exercise a peer's partial writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlowRead {
+    pub chunk: usize,
+    pub pause: std::time::Duration,
+}
+
+/// A matcher as written: fixed, or computed from generated values for each case.
+#[derive(Debug, Clone)]
+pub enum Expected {
+    Fixed(Matcher),
+    /// Exactly the bytes this data evaluates to.
+    Bytes(Data),
+    /// As many bytes as this generated value has.
+    LengthOf(String),
+}
+
+impl Expected {
+    /// The concrete matcher for one case.
+    pub fn resolve(&self, env: &crate::spec::data::Env) -> std::borrow::Cow<'_, Matcher> {
+        use std::borrow::Cow;
+        match self {
+            Expected::Fixed(m) => Cow::Borrowed(m),
+            Expected::Bytes(data) => Cow::Owned(Matcher::Bytes(data.eval(env))),
+            Expected::LengthOf(name) => Cow::Owned(Matcher::Length(
+                env.get(name).map_or(0, |v| v.bytes().len()),
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawExpect {
+    text: Option<String>,
+    escaped: Option<String>,
+    hex: Option<String>,
+    bytes: Option<Vec<u8>>,
+    var: Option<String>,
+    reverse: Option<VarOrData>,
+    concat: Option<Vec<TextOrData>>,
+    lisp_vector: Option<VarOrData>,
+    length_of: Option<String>,
+    line: Option<String>,
+    line_regex: Option<String>,
+    regex: Option<String>,
+    length: Option<usize>,
+    within: Option<Dur>,
+    on: Option<String>,
+    read_chunk: Option<usize>,
+    read_pause: Option<Dur>,
+}
+
+/// The largest datagram payload over IPv4, and so the largest thing worth expecting at once.
+pub const MAX_DATAGRAM: usize = 65_507;
+
+fn compile(pattern: &str, whole: bool) -> Result<Regex, String> {
+    let anchored = if whole {
+        format!("^(?:{pattern})$")
+    } else {
+        format!("^(?:{pattern})")
+    };
+    regex::bytes::RegexBuilder::new(&anchored)
+        .size_limit(1 << 20)
+        .build()
+        .map_err(|e| format!("invalid regex `{pattern}`: {}", first_line(&e.to_string())))
+}
+
+fn first_line(text: &str) -> String {
+    // The regex crate's messages draw a caret diagram over several lines; keep the summary,
+    // which is the last line.
+    let last = text.lines().last().unwrap_or(text).trim();
+    last.strip_prefix("error: ").unwrap_or(last).to_string()
+}
+
+impl TryFrom<RawExpect> for Expect {
+    type Error = String;
+    fn try_from(raw: RawExpect) -> Result<Self, String> {
+        let fields = DataFields {
+            text: raw.text,
+            escaped: raw.escaped,
+            hex: raw.hex,
+            bytes: raw.bytes,
+            var: raw.var,
+            reverse: raw.reverse,
+            concat: raw.concat,
+            lisp_vector: raw.lisp_vector,
+        };
+        let mut matchers = Vec::new();
+        match fields.into_data()? {
+            Some(Data::Literal(bytes)) => matchers.push(Expected::Fixed(Matcher::Bytes(bytes))),
+            Some(data) => matchers.push(Expected::Bytes(data)),
+            None => {}
+        }
+        if let Some(name) = raw.length_of {
+            matchers.push(Expected::LengthOf(name));
+        }
+        if let Some(line) = raw.line {
+            if line.contains('\n') {
+                return Err("`line` is one line: leave out the `\\n`, conform adds it".into());
+            }
+            matchers.push(Expected::Fixed(Matcher::Line(line.into_bytes())));
+        }
+        if let Some(pattern) = raw.line_regex {
+            matchers.push(Expected::Fixed(Matcher::LineRegex(compile(
+                &pattern, true,
+            )?)));
+        }
+        if let Some(pattern) = raw.regex {
+            matchers.push(Expected::Fixed(Matcher::Regex(compile(&pattern, false)?)));
+        }
+        if let Some(length) = raw.length {
+            if length > MAX_DATAGRAM {
+                return Err(format!(
+                    "`length: {length}` is larger than the largest datagram ({MAX_DATAGRAM} bytes)"
+                ));
+            }
+            matchers.push(Expected::Fixed(Matcher::Length(length)));
+        }
+        let matcher = match matchers.len() {
+            1 => matchers.remove(0),
+            0 => {
+                return Err(
+                    "`expect` needs one of `text`, `escaped`, `hex`, `bytes`, `line`, \
+                     `line_regex`, `regex` or `length` (or a plain string)"
+                        .into(),
+                );
+            }
+            _ => {
+                return Err(
+                    "`expect` takes exactly one matcher; use `expect_one_of` for alternatives"
+                        .into(),
+                );
+            }
+        };
+        let slow_read = match (raw.read_chunk, raw.read_pause) {
+            (Some(0), _) => return Err("`read_chunk` is a number of bytes: at least 1".into()),
+            (Some(chunk), pause) => Some(SlowRead {
+                chunk,
+                pause: pause.map_or(std::time::Duration::ZERO, Dur::get),
+            }),
+            (None, Some(_)) => {
+                return Err("`read_pause` is the wait between reads: give `read_chunk` too".into());
+            }
+            (None, None) => None,
+        };
+        Ok(Expect {
+            matcher,
+            within: raw.within,
+            on: raw.on,
+            slow_read,
+        })
+    }
+}
+
+/// `expect_exit`: the status the program must end with (default 0).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectExit {
+    #[serde(default)]
+    pub code: Option<i32>,
+    #[serde(default)]
+    pub within: Option<Dur>,
+}
+
+/// How a program's output is judged.
+#[derive(Debug, Clone)]
+pub enum OutputMatcher {
+    /// The whole output is exactly these lines, each ending in `\n`.
+    Lines(Vec<String>),
+    /// The whole output is exactly these bytes.
+    Exact(Vec<u8>),
+    /// Some part of the output matches this regex (multi-line mode).
+    Regex(Regex),
+}
+
+#[derive(Debug)]
+pub struct ExpectOutput {
+    pub matcher: OutputMatcher,
+    /// Lines computed from generated values, when some are (`{lisp_vector: reply}`).
+    pub computed_lines: Option<Vec<Data>>,
+    pub within: Option<Dur>,
+}
+
+impl ExpectOutput {
+    /// The concrete matcher for one case.
+    pub fn resolve(&self, env: &crate::spec::data::Env) -> std::borrow::Cow<'_, OutputMatcher> {
+        use std::borrow::Cow;
+        match &self.computed_lines {
+            None => Cow::Borrowed(&self.matcher),
+            Some(lines) => Cow::Owned(OutputMatcher::Lines(
+                lines
+                    .iter()
+                    .map(|l| String::from_utf8_lossy(&l.eval(env)).into_owned())
+                    .collect(),
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawOutput {
+    lines: Option<Vec<TextOrData>>,
+    text: Option<String>,
+    escaped: Option<String>,
+    regex: Option<String>,
+    within: Option<Dur>,
+}
+
+impl TryFrom<RawOutput> for ExpectOutput {
+    type Error = String;
+    fn try_from(raw: RawOutput) -> Result<Self, String> {
+        let exact = one_payload(raw.text, raw.escaped, None, None)?;
+        let mut matchers = Vec::new();
+        let mut computed_lines = None;
+        if let Some(lines) = raw.lines {
+            let lines: Vec<Data> = lines.into_iter().map(|l| l.0).collect();
+            if lines
+                .iter()
+                .any(|l| l.literal().is_some_and(|b| b.contains(&b'\n')))
+            {
+                return Err("each entry of `lines` is one line: leave out the `\\n`".into());
+            }
+            let literal: Option<Vec<String>> = lines
+                .iter()
+                .map(|l| l.literal().map(|b| String::from_utf8_lossy(b).into_owned()))
+                .collect();
+            match literal {
+                Some(texts) => matchers.push(OutputMatcher::Lines(texts)),
+                None => {
+                    matchers.push(OutputMatcher::Lines(Vec::new()));
+                    computed_lines = Some(lines);
+                }
+            }
+        }
+        if let Some(bytes) = exact {
+            matchers.push(OutputMatcher::Exact(bytes));
+        }
+        if let Some(pattern) = raw.regex {
+            let regex = regex::bytes::RegexBuilder::new(&pattern)
+                .multi_line(true)
+                .size_limit(1 << 20)
+                .build()
+                .map_err(|e| {
+                    format!("invalid regex `{pattern}`: {}", first_line(&e.to_string()))
+                })?;
+            matchers.push(OutputMatcher::Regex(regex));
+        }
+        match matchers.len() {
+            1 => Ok(ExpectOutput {
+                matcher: matchers.remove(0),
+                computed_lines,
+                within: raw.within,
+            }),
+            0 => {
+                Err("output expectations need one of `lines`, `text`, `escaped` or `regex`".into())
+            }
+            _ => Err("give exactly one of `lines`, `text`, `escaped` or `regex`".into()),
+        }
+    }
+}
+
+/// Deserializes a step value that may be a plain string (`send: "hi"`) or a map.
+fn string_or_map<'de, R, T, A>(map: &mut A, from_str: fn(String) -> R) -> Result<T, A::Error>
+where
+    R: Deserialize<'de> + TryInto<T, Error = String>,
+    A: MapAccess<'de>,
+{
+    let raw: StringOr<R> = map.next_value()?;
+    let raw = match raw {
+        StringOr::Str(s) => from_str(s),
+        StringOr::Map(r) => r,
+    };
+    raw.try_into().map_err(de::Error::custom)
+}
+
+/// A value written either as a plain string or as a map; kept private to this module.
+enum StringOr<R> {
+    Str(String),
+    Map(R),
+}
+
+impl<'de, R: Deserialize<'de>> Deserialize<'de> for StringOr<R> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V<R>(std::marker::PhantomData<R>);
+        impl<'de, R: Deserialize<'de>> Visitor<'de> for V<R> {
+            type Value = StringOr<R>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or a map")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(StringOr::Str(v.to_string()))
+            }
+            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<Self::Value, M::Error> {
+                R::deserialize(de::value::MapAccessDeserializer::new(map)).map(StringOr::Map)
+            }
+        }
+        deserializer.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+fn text_send(text: String) -> RawSend {
+    RawSend {
+        text: Some(text),
+        ..RawSend::default()
+    }
+}
+
+fn text_expect(text: String) -> RawExpect {
+    RawExpect {
+        text: Some(text),
+        ..RawExpect::default()
+    }
+}
+
+fn text_output(text: String) -> RawOutput {
+    RawOutput {
+        text: Some(text),
+        ..RawOutput::default()
+    }
+}
+
+/// `expect_silence: 200ms` or `expect_silence: {for: 200ms, on: b}`.
+enum RawSilence {
+    Short(Dur),
+    Long(Silence),
+}
+
+impl<'de> Deserialize<'de> for RawSilence {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawSilence;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a duration such as `200ms`, or a map with `for` and `on`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawSilence, E> {
+                v.parse().map(RawSilence::Short).map_err(E::custom)
+            }
+            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<RawSilence, M::Error> {
+                Silence::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(RawSilence::Long)
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for Step {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct StepVisitor;
+        impl<'de> Visitor<'de> for StepVisitor {
+            type Value = Step;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a step such as `connect`, `send: ...` or `expect: ...`")
+            }
+
+            // A bare keyword is a step with all options at their defaults.
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Step, E> {
+                Ok(match v {
+                    "connect" => Step::Connect(Open::default()),
+                    "accept" => Step::Accept(Open::default()),
+                    "expect_eof" => Step::ExpectEof(Wait::default()),
+                    "expect_reset" => Step::ExpectReset(Wait::default()),
+                    "close" => Step::Close(Close::default()),
+                    "shutdown_write" => Step::ShutdownWrite(On::default()),
+                    "expect_exit" => Step::ExpectExit(ExpectExit::default()),
+                    other if STEP_NAMES.contains(&other) => {
+                        return Err(E::custom(format!(
+                            "`{other}` needs a value, e.g. `{other}: ...`"
+                        )));
+                    }
+                    other => return Err(E::unknown_variant(other, STEP_NAMES)),
+                })
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Step, A::Error> {
+                let key: String = map
+                    .next_key()?
+                    .ok_or_else(|| de::Error::custom("a step needs a keyword such as `send`"))?;
+                let step = match key.as_str() {
+                    "connect" => {
+                        Step::Connect(map.next_value::<Option<Open>>()?.unwrap_or_default())
+                    }
+                    "accept" => Step::Accept(map.next_value::<Option<Open>>()?.unwrap_or_default()),
+                    "send" => Step::Send(string_or_map(&mut map, text_send)?),
+                    "send_all" | "coalesce" => Step::SendAll(
+                        map.next_value::<ListOrMap>()?
+                            .try_into()
+                            .map_err(de::Error::custom)?,
+                    ),
+                    "expect" => Step::Expect(string_or_map(&mut map, text_expect)?),
+                    "expect_eof" => {
+                        Step::ExpectEof(map.next_value::<Option<Wait>>()?.unwrap_or_default())
+                    }
+                    "expect_reset" => {
+                        Step::ExpectReset(map.next_value::<Option<Wait>>()?.unwrap_or_default())
+                    }
+                    "expect_silence" => match map.next_value::<RawSilence>()? {
+                        RawSilence::Short(duration) => {
+                            Step::ExpectSilence(Silence { duration, on: None })
+                        }
+                        RawSilence::Long(silence) => Step::ExpectSilence(silence),
+                    },
+                    "expect_one_of" => Step::ExpectOneOf(map.next_value()?),
+                    "close" => Step::Close(map.next_value::<Option<Close>>()?.unwrap_or_default()),
+                    "shutdown_write" => {
+                        Step::ShutdownWrite(map.next_value::<Option<On>>()?.unwrap_or_default())
+                    }
+                    "pause" => Step::Pause(map.next_value()?),
+                    "expect_exit" => Step::ExpectExit(
+                        map.next_value::<Option<ExpectExit>>()?.unwrap_or_default(),
+                    ),
+                    "expect_stdout" => Step::ExpectStdout(string_or_map(&mut map, text_output)?),
+                    "expect_stderr" => Step::ExpectStderr(string_or_map(&mut map, text_output)?),
+                    other => return Err(de::Error::unknown_variant(other, STEP_NAMES)),
+                };
+                if let Some(extra) = map.next_key::<String>()? {
+                    return Err(de::Error::custom(format!(
+                        "a step has one keyword, but this one also has `{extra}`: \
+                         indent options under the keyword, or start a new step with `- `"
+                    )));
+                }
+                Ok(step)
+            }
+        }
+        deserializer.deserialize_any(StepVisitor)
+    }
+}
