@@ -3,6 +3,10 @@
 
 use std::fmt;
 
+/// Characters of the offending line kept, and shown around the column.
+const MAX_LINE: usize = 10_000;
+const SHOWN: usize = 160;
+
 /// A spec that cannot be used, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpecError {
@@ -29,10 +33,12 @@ impl SpecError {
     /// Attaches the source line at `self.line` from the file's text.
     pub fn with_source(mut self, text: &str) -> Self {
         if self.line > 0 {
-            self.source_line = text
+            // YAML breaks lines at CR LF, LF and a lone CR alike.
+            let normalized = text.replace("\r\n", "\n").replace('\r', "\n");
+            self.source_line = normalized
                 .lines()
                 .nth(self.line as usize - 1)
-                .map(|l| l.chars().take(160).collect());
+                .map(|l| l.chars().take(MAX_LINE).collect());
         }
         self
     }
@@ -52,12 +58,21 @@ impl fmt::Display for SpecError {
             let gutter = self.line.to_string();
             let pad = " ".repeat(gutter.len());
             let caret_at = (self.column.max(1) - 1) as usize;
+            // A long line is shown as a window around the column, so the caret stays under it.
+            let start = caret_at.saturating_sub(SHOWN / 2).min(caret_at);
+            let start = if caret_at < SHOWN * 3 / 4 { 0 } else { start };
+            let (lead, lead_marker) = if start > 0 { ("…", " ") } else { ("", "") };
+            let shown: String = source.chars().skip(start).take(SHOWN).collect();
             let marker: String = source
                 .chars()
-                .take(caret_at)
+                .skip(start)
+                .take(caret_at - start)
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
-            write!(f, "\n{pad} |\n{gutter} | {source}\n{pad} | {marker}^")?;
+            write!(
+                f,
+                "\n{pad} |\n{gutter} | {lead}{shown}\n{pad} | {lead_marker}{marker}^"
+            )?;
         }
         Ok(())
     }

@@ -122,7 +122,48 @@ fn yaml_error(name: &str, text: &str, error: &serde_saphyr::Error) -> SpecError 
     let error = error.without_snippet();
     let (line, column) = error.location().map_or((0, 0), |l| (l.line(), l.column()));
     let message = clean_message(&error.to_string());
+    let message = in_plain_words(&message, token_at(text, line, column));
     SpecError::new(name, line, column, suggest(&message)).with_source(text)
+}
+
+/// The YAML token that starts at `line`:`column` (1-based), for "found `...`".
+fn token_at(text: &str, line: u64, column: u64) -> Option<String> {
+    let source = text
+        .lines()
+        .nth(usize::try_from(line).ok()?.checked_sub(1)?)?;
+    let rest: String = source
+        .chars()
+        .skip(usize::try_from(column).ok()?.checked_sub(1)?)
+        .collect();
+    let token: String = rest
+        .chars()
+        .take_while(|c| !matches!(c, ',' | ']' | '}' | '#'))
+        .collect::<String>()
+        .trim()
+        .chars()
+        .take(40)
+        .collect();
+    (!token.is_empty()).then_some(token)
+}
+
+/// Rewrites the parser's and serde's wording for wrong types into what a spec author knows.
+fn in_plain_words(message: &str, found: Option<String>) -> String {
+    let found = found.map_or(String::new(), |t| format!(", found `{t}`"));
+    match message {
+        "expected sequence start" => {
+            format!("expected a list (a YAML sequence: `[a, b]` or `- ` items) here{found}")
+        }
+        "expected mapping start" => {
+            format!("expected a map (a YAML mapping: `key: value`) here{found}")
+        }
+        m if m.starts_with("invalid u") || m.starts_with("invalid i") => {
+            format!("expected a whole number here{found}")
+        }
+        m => m
+            .replace("invalid type: unit value", "an empty value")
+            .replace("invalid type: sequence", "a list")
+            .replace("invalid type: map", "a map"),
+    }
 }
 
 /// serde-saphyr appends " at line L column C" to its messages; the location is shown once,
