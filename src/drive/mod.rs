@@ -1,5 +1,6 @@
 //! All I/O with the program under test: processes, readiness, ports, TCP and UDP.
 
+pub mod capture;
 pub mod port;
 pub mod process;
 pub mod program;
