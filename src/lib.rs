@@ -5,21 +5,26 @@
 //! ```text
 //! specs/*.yaml
 //!   spec       text -> validated model with source positions   (no sockets, no processes)
-//!   plan       model + targets -> what runs against what
-//!   run        one scenario -> start the target, play the steps, stop it
-//!   drive      all I/O: processes, readiness, ports, tcp, udp
+//!   plan       model + targets + filters -> what runs against what (partitions too)
+//!   generate   proptest strategies for a scenario's generated values
+//!   run        one scenario -> start the target, play the steps (or many generated
+//!              cases, shrinking a failure), stop it
+//!   drive      all I/O: processes, output capture, readiness, ports, tcp, udp
 //!   verdict    expectation + bytes received -> pass, pending or mismatch (pure)
 //!   event      the only thing the runner hands to reporters
-//!   report     human output, a consumer of events
+//!   report     human, junit, tap, json: each a consumer of events
 //!   reference  the guide's four programs in Rust
 //!   baseline   a run's verdicts saved, and compared with the next run (CI gates)
 //!   api        the library entry point: spec + target -> typed verdicts
+//!   cleanup    nothing outlives conform: process groups killed on exit, Ctrl-C, panic
 //! ```
 //!
 //! Glossary: a **spec** is one YAML file; it holds **scenarios**, each a list of **steps**
 //! for one role (`server` or `client`: the role the program under test plays) and one
 //! transport. A **case** is one run of a scenario. The **target** is what a case runs
 //! against: the reference, an external program, or an address. A case ends in a **verdict**.
+//! A **generated** scenario declares values that change with every case; a failing case is
+//! **shrunk** to the smallest input that still fails.
 
 pub mod api;
 pub mod baseline;
