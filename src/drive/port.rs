@@ -54,11 +54,19 @@ pub fn pick(ip: IpAddr) -> io::Result<u16> {
 }
 
 /// Binds and immediately drops both sockets: neither connects, so nothing lingers in
-/// TIME_WAIT to block the program's own bind.
+/// TIME_WAIT to block the program's own bind. A port that still has connections in any state
+/// (TIME_WAIT from an earlier run, say) counts as taken too: Rust's listener binds with
+/// SO_REUSEADDR and would succeed, but a program that binds without it would fail.
 fn check_free(ip: IpAddr, port: u16) -> io::Result<()> {
     let addr = SocketAddr::new(ip, port);
     drop(TcpListener::bind(addr)?);
     drop(UdpSocket::bind(addr)?);
+    if super::ready::port_seen(port) {
+        return Err(io::Error::new(
+            io::ErrorKind::AddrInUse,
+            format!("port {port} still has sockets in the kernel's tables"),
+        ));
+    }
     Ok(())
 }
 

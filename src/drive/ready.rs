@@ -91,6 +91,22 @@ pub fn is_bound(proto: Proto, port: u16) -> io::Result<bool> {
     }
 }
 
+/// Whether any TCP or UDP socket, in any state (TIME_WAIT included), uses `port` locally.
+pub fn port_seen(port: u16) -> bool {
+    let wanted = format!(":{port:04X}");
+    [Proto::Tcp, Proto::Udp]
+        .iter()
+        .flat_map(|proto| proto.tables())
+        .filter_map(|table| std::fs::read_to_string(table).ok())
+        .any(|text| {
+            text.lines().skip(1).any(|line| {
+                line.split_whitespace()
+                    .nth(1)
+                    .is_some_and(|l| l.ends_with(&wanted))
+            })
+        })
+}
+
 /// The local addresses of listening TCP sockets (or UDP sockets) on `port`, for messages such
 /// as "something listens on [::1]:5555 but not on 127.0.0.1".
 pub fn bound_addrs(proto: Proto, port: u16) -> io::Result<Vec<SocketAddr>> {

@@ -188,9 +188,10 @@ fn external_server(
                 });
             }
             Ready::Exited(exit) => {
-                // Someone else took the port between our check and the program's bind: not
-                // the program's fault, try another port.
-                if attempt < PORT_ATTEMPTS && ready::is_bound(proto, port).unwrap_or(false) {
+                // Someone else took the port between our check and the program's bind, or
+                // left connections on it that a bind without SO_REUSEADDR trips over: not the
+                // program's fault, try another port.
+                if attempt < PORT_ATTEMPTS && ready::port_seen(port) {
                     program.stop(opts.grace);
                     continue;
                 }
