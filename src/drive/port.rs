@@ -215,6 +215,23 @@ mod tests {
     const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
     #[test]
+    fn a_port_with_a_connection_in_time_wait_is_not_free() {
+        use std::net::{TcpListener, TcpStream};
+        // The side that closes first keeps the connection in TIME_WAIT: here the listener's.
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let client = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        drop(server);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        drop(client);
+        drop(listener);
+        // Binding works (SO_REUSEADDR), yet a program binding without it would fail.
+        let err = check_free(LOOPBACK, port).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AddrInUse, "{err}");
+    }
+
+    #[test]
     fn hundred_picks_are_all_distinct() {
         let ports: Vec<u16> = (0..100)
             .map(|_| pick(LOOPBACK).expect("a free port"))
