@@ -111,7 +111,9 @@ const DEFECTS: &[Defect] = &[
         "server",
         "server greets with Hello World",
         "FAIL",
-        &["the peer reset the connection before sending anything"],
+        // Usually seen while reading the greeting; on a loaded machine the reset can already
+        // be there when the connection completes. Either way it is named a reset.
+        &["reset"],
     ),
     (
         "shell/tcp_server_exit3.sh",
