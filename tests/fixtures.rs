@@ -31,7 +31,7 @@ fn run(spec: &str, role: &str, name: &str, fast: bool, extra: &[&str]) -> (i32, 
             "--ready-timeout",
             "3s",
             "--shrink-time",
-            "10s",
+            "60s",
         ]);
     }
     cmd.args(extra);

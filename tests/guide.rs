@@ -152,7 +152,7 @@ fn lisp_udp_server_fails_any_size_with_a_one_byte_counterexample() {
             "--cases",
             "5",
             "--shrink-time",
-            "40s",
+            "60s",
         ])
         .args(["--server", &lisp("udp", "server")])
         .arg("--save-failures")
