@@ -359,19 +359,27 @@ impl TryFrom<ListOrMap> for SendAll {
     }
 }
 
+/// The [`DataFields`] of a raw step form that spells its bytes with the same keys (`send`,
+/// `expect`); a macro because serde's `flatten` cannot be combined with rejecting unknown keys.
+macro_rules! data_fields {
+    ($raw:ident) => {
+        DataFields {
+            text: $raw.text,
+            escaped: $raw.escaped,
+            hex: $raw.hex,
+            bytes: $raw.bytes,
+            var: $raw.var,
+            reverse: $raw.reverse,
+            concat: $raw.concat,
+            lisp_vector: $raw.lisp_vector,
+        }
+    };
+}
+
 impl TryFrom<RawSend> for Send {
     type Error = String;
     fn try_from(raw: RawSend) -> Result<Self, String> {
-        let fields = DataFields {
-            text: raw.text,
-            escaped: raw.escaped,
-            hex: raw.hex,
-            bytes: raw.bytes,
-            var: raw.var,
-            reverse: raw.reverse,
-            concat: raw.concat,
-            lisp_vector: raw.lisp_vector,
-        };
+        let fields = data_fields!(raw);
         let data = fields.into_data()?.ok_or(
             "`send` needs the bytes: `text`, `escaped`, `hex`, `bytes`, `var`, `reverse`, \
              `concat` or `lisp_vector` (or a plain string)",
@@ -498,16 +506,7 @@ fn first_line(text: &str) -> String {
 impl TryFrom<RawExpect> for Expect {
     type Error = String;
     fn try_from(raw: RawExpect) -> Result<Self, String> {
-        let fields = DataFields {
-            text: raw.text,
-            escaped: raw.escaped,
-            hex: raw.hex,
-            bytes: raw.bytes,
-            var: raw.var,
-            reverse: raw.reverse,
-            concat: raw.concat,
-            lisp_vector: raw.lisp_vector,
-        };
+        let fields = data_fields!(raw);
         let mut matchers = Vec::new();
         match fields.into_data()? {
             Some(Data::Literal(bytes)) => matchers.push(Expected::Fixed(Matcher::Bytes(bytes))),
