@@ -159,15 +159,15 @@ pub fn fuzz(
             if failure.program.is_none() {
                 failure.program = leftover.flatten();
             }
-            failure.generated = Some(Generated {
+            failure.generated = Some(generated(
                 seed,
-                case: first_case,
-                original: describe(&original),
-                minimal: describe(&env),
-                shrink_steps: st.ran - first_case,
-                replay: replay(replay_base, scenario, seed, &env),
-                saved: None,
-            });
+                first_case,
+                &original,
+                &env,
+                st.ran - first_case,
+                replay_base,
+                scenario,
+            ));
             minimal_env = Some(env);
             Some(failure)
         }
@@ -179,11 +179,29 @@ pub fn fuzz(
     })
 }
 
-/// The values of a case as `(name, description)` pairs, for reports.
-pub fn describe_env(env: &Env) -> Vec<(String, String)> {
-    describe(env)
+/// What a failure report says about generated inputs: both cases, how far shrinking got,
+/// and the command that replays the minimal case. Shared with the windowed runner.
+pub fn generated(
+    seed: u64,
+    case: u64,
+    original: &Env,
+    minimal: &Env,
+    shrink_steps: u64,
+    replay_base: &str,
+    scenario: &Scenario,
+) -> Generated {
+    Generated {
+        seed,
+        case,
+        original: describe(original),
+        minimal: describe(minimal),
+        shrink_steps,
+        replay: replay(replay_base, scenario, seed, minimal),
+        saved: None,
+    }
 }
 
+/// The values of a case as `(name, description)` pairs, for reports.
 fn describe(env: &Env) -> Vec<(String, String)> {
     env.iter().map(|(k, v)| (k.clone(), v.describe())).collect()
 }
@@ -254,10 +272,6 @@ pub fn quote(word: &str) -> String {
 }
 
 /// The command line that replays one case.
-pub fn replay_line(base: &str, scenario: &Scenario, seed: u64, env: &Env) -> String {
-    replay(base, scenario, seed, env)
-}
-
 fn replay(base: &str, scenario: &Scenario, seed: u64, env: &Env) -> String {
     let mut line = format!(
         "{base} --filter {} --seed {seed}",

@@ -16,9 +16,9 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 use super::SetupError;
 use super::case::{self, Opened, Session, Target};
-use super::fuzz::{Fuzzed, describe_env, replay_line, seed_bytes};
+use super::fuzz::{Fuzzed, generated, seed_bytes};
 use super::options::RunOptions;
-use crate::event::{Failure, Generated};
+use crate::event::Failure;
 use crate::generate;
 use crate::spec::{Env, Expected, Scenario, Spec, Step, Value};
 use crate::verdict::Mismatch;
@@ -158,7 +158,7 @@ pub fn windowed(
         let env = flight.tree.current();
         ran += 1;
         if let Some(failure) = play(&mut session, scenario, target, opts, within, &env)? {
-            let original = describe_env(&env);
+            let original = env.clone();
             let (env, mut failure, steps) = shrink(
                 &mut session,
                 scenario,
@@ -169,15 +169,15 @@ pub fn windowed(
                 failure,
                 &mut ran,
             )?;
-            failure.generated = Some(Generated {
+            failure.generated = Some(generated(
                 seed,
-                case: flight.case,
-                original,
-                minimal: describe_env(&env),
-                shrink_steps: steps,
-                replay: replay_line(replay_base, scenario, seed, &env),
-                saved: None,
-            });
+                flight.case,
+                &original,
+                &env,
+                steps,
+                replay_base,
+                scenario,
+            ));
             let report = session.close(opts.grace, true);
             if failure.program.is_none() {
                 failure.program = report;
