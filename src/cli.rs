@@ -102,9 +102,18 @@ struct RunArgs {
     /// (as printed in a failure's replay line). Repeatable.
     #[arg(long, value_name = "NAME=VALUE")]
     with: Vec<String>,
-    /// Longest time spent shrinking one failure to a smaller counterexample.
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_dur)]
+    /// Most runs of the program spent shrinking one failure to a minimal counterexample.
+    #[arg(long, value_name = "N", default_value_t = crate::run::options::DEFAULT_SHRINK_PROBES,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    shrink_probes: u32,
+    /// Safety net on the time spent shrinking one failure (the probe budget normally ends it
+    /// first); when it is hit the report says the input was not proven minimal.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_dur)]
     shrink_time: Dur,
+    /// Longest time a generated scenario spends running cases (default: the spec's
+    /// `budget`, else 2m); no new case starts after it, and the report says how many ran.
+    #[arg(long, value_name = "DURATION", value_parser = parse_dur)]
+    budget: Option<Dur>,
     /// Requests kept in flight at once for generated UDP server scenarios of one request and
     /// one computed reply (stateless datagram services); replies are matched by content.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=4096))]
@@ -300,6 +309,8 @@ fn options(args: &RunArgs) -> Result<RunOptions, String> {
             .collect::<Result<_, _>>()?,
         save_failures: args.save_failures.clone(),
         shrink_time: args.shrink_time.get(),
+        shrink_probes: args.shrink_probes,
+        budget: args.budget.map(Dur::get),
         window: args.window.map(usize::from),
         progress: {
             use std::io::IsTerminal;

@@ -78,15 +78,106 @@ pub struct Generated {
     pub seed: u64,
     /// 1-based number of the case that first failed.
     pub case: u64,
+    /// How long the cases up to and including the failing one took.
+    pub elapsed: Duration,
     /// `(name, description)` of each value of the first failing case.
     pub original: Vec<(String, String)>,
-    /// The same for the smallest failing case shrinking found.
+    /// The same for the simplest failing case shrinking found.
     pub minimal: Vec<(String, String)>,
-    pub shrink_steps: u64,
+    /// Runs of the program made while shrinking.
+    pub probes: u64,
+    /// How shrinking ended, and so what `minimal` is worth.
+    pub shrinking: Shrinking,
     /// A command line that runs exactly the minimal case again.
     pub replay: String,
     /// Where `--save-failures` wrote the regression spec, if it did.
     pub saved: Option<String>,
+}
+
+/// How the search for the simplest failing input ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shrinking {
+    /// No shorter or simpler input fails: `minimal` is minimal.
+    Minimal,
+    /// The simplest input fails the same way: the failure does not depend on the input.
+    AnyInput,
+    /// The failing step comes before any generated value is used (its 1-based position).
+    BeforeInput { step: usize },
+    /// The failing input passed when run again alone: the failure depends on earlier cases
+    /// or on timing. Nothing was shrunk.
+    NotReproduced,
+    /// The probe budget ran out: `minimal` is the simplest found, not proven minimal.
+    Budget { probes: u32 },
+    /// The time safety net (`--shrink-time`) was hit: not proven minimal.
+    TimeCap { limit: Duration },
+    /// conform was interrupted while shrinking.
+    Stopped,
+    /// Every generated value was fixed (`with:`, `--with`): there is nothing to shrink.
+    Fixed,
+}
+
+impl Shrinking {
+    /// A stable word for machine-readable reports.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Shrinking::Minimal => "minimal",
+            Shrinking::AnyInput => "any_input",
+            Shrinking::BeforeInput { .. } => "before_input",
+            Shrinking::NotReproduced => "not_reproduced",
+            Shrinking::Budget { .. } => "budget",
+            Shrinking::TimeCap { .. } => "time_cap",
+            Shrinking::Stopped => "stopped",
+            Shrinking::Fixed => "fixed",
+        }
+    }
+
+    /// What the report calls the input shrinking ended with, when there is one to show.
+    pub fn heading(&self) -> Option<&'static str> {
+        match self {
+            Shrinking::Minimal => Some("minimal input"),
+            Shrinking::AnyInput => Some("simplest input"),
+            Shrinking::Budget { .. } | Shrinking::TimeCap { .. } | Shrinking::Stopped => {
+                Some("smallest failing input found")
+            }
+            Shrinking::BeforeInput { .. } | Shrinking::NotReproduced | Shrinking::Fixed => None,
+        }
+    }
+
+    /// One sentence for a reader: what the minimal input is worth, or why there is none.
+    pub fn message(&self) -> String {
+        match self {
+            Shrinking::Minimal => "minimal: no shorter or simpler input fails".into(),
+            Shrinking::AnyInput => {
+                "fails for any input, e.g. the simplest one: it fails the same way as the first failing case".into()
+            }
+            Shrinking::BeforeInput { step: 0 } => {
+                "fails for any input: the program failed before the first step, before any generated value was used; not shrunk".into()
+            }
+            Shrinking::BeforeInput { step } => format!(
+                "fails for any input: step {step} failed before any generated value was used; not shrunk"
+            ),
+            Shrinking::NotReproduced => {
+                "does not reproduce alone: the failing input passed when run again by itself, so the failure depends on earlier cases or on timing; not shrunk".into()
+            }
+            Shrinking::Budget { probes } => format!(
+                "not proven minimal: the budget of {probes} probes ran out (--shrink-probes)"
+            ),
+            Shrinking::TimeCap { limit } => format!(
+                "not proven minimal: shrinking stopped after {} (--shrink-time)",
+                crate::spec::Dur(*limit)
+            ),
+            Shrinking::Stopped => "not proven minimal: interrupted".into(),
+            Shrinking::Fixed => "every generated value is fixed: nothing to shrink".into(),
+        }
+    }
+}
+
+/// A generated scenario that stopped starting new cases because its time budget ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CutShort {
+    /// Cases it would have run.
+    pub planned: u64,
+    pub budget: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,6 +245,8 @@ pub enum Event {
         cases: u64,
         /// The seed of a generated scenario, to replay it.
         seed: Option<u64>,
+        /// Set when a generated scenario's time budget ended it before all its cases ran.
+        cut_short: Option<CutShort>,
     },
     RunFinished {
         summary: Summary,

@@ -1,18 +1,17 @@
-//! Generated values: proptest strategies for a scenario's `generate` section.
+//! Generated values: one [`Env`] per case, from a scenario's `generate` section and a seed.
 //!
-//! In: a scenario's generators, and fixed values (`with:` in the spec, `--with` on the
-//! command line). Out: a strategy producing one [`Env`] per case, which proptest also
-//! shrinks. Generators are biased toward the values that break programs: 0x00, 0xFF,
-//! 0x7F/0x80 and `\n` bytes, all-equal contents, the smallest and largest sizes, one-byte
-//! writes and zero pauses.
+//! In: a scenario's generators, fixed values (`with:` in the spec, `--with` on the command
+//! line) and a [`Rng`]. Out: the values of one case, and the simplest values of every
+//! generator (what shrinking tries first). Generators are biased toward what breaks
+//! programs: 0x00, 0xFF, 0x7F/0x80 and `\n` bytes, all-equal contents, the smallest, small
+//! and largest sizes, one-byte writes and zero pauses.
+//!
+//! The random numbers come from a generator written here (xoshiro256**, seeded through
+//! SplitMix64) rather than from a library, so that a seed gives the same cases with every
+//! version of every dependency: a seed in a bug report stays a reproduction.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
-
-use proptest::collection::vec;
-use proptest::prelude::*;
-use proptest::sample::subsequence;
-use proptest::strategy::{BoxedStrategy, Just, Strategy};
 
 use crate::spec::data::split_value;
 use crate::spec::{Env, Fixed, Generator, Scenario, Value};
@@ -20,88 +19,152 @@ use crate::spec::{Env, Fixed, Generator, Scenario, Value};
 /// The byte values that break programs most often.
 const EDGES: [u8; 5] = [0x00, 0xff, 0x7f, 0x80, b'\n'];
 
-/// One byte, with the values that break programs far more likely than uniform: about one in
-/// five is an edge value. Built from one `u16` rather than `prop_oneof!`, because proptest's
-/// unions clone the test runner for every alternative of every byte, which costs more than a
-/// loopback round trip. A `u16` shrinks toward 0, that is toward the plain low byte, and that
-/// byte toward 0x00.
-fn byte() -> impl Strategy<Value = u8> {
-    any::<u16>().prop_map(|x| {
-        let [low, high] = x.to_le_bytes();
-        if high >= 0xcc {
-            EDGES[usize::from(low) % EDGES.len()]
-        } else {
-            low
+/// Lengths up to this many bytes above the minimum count as "small": one case in six has one.
+const SMALL: usize = 16;
+
+/// A small, fast, seedable random number generator (xoshiro256**).
+#[derive(Debug, Clone)]
+pub struct Rng {
+    s: [u64; 4],
+}
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        let mut x = seed;
+        let mut next = || {
+            // SplitMix64 spreads any seed, 0 included, over the whole state.
+            x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        };
+        Rng {
+            s: [next(), next(), next(), next()],
         }
-    })
-}
-
-/// Payloads longer than this repeat a random pattern of at most this many bytes.
-///
-/// Why: proptest shrinks a collection by deleting one element at a time, which for a
-/// 1472-byte datagram means over a thousand runs of the program under test (each a process
-/// start for a one-shot server). Generating a length and a short pattern instead lets the
-/// length shrink by binary search (about a dozen runs) and the pattern in at most a few
-/// hundred, while payloads up to this size are still fully random.
-pub const PATTERN: usize = 32;
-
-/// Byte strings of `min..=max` bytes: a length (one case in six the smallest, one the
-/// largest) and a pattern of biased bytes cycled to that length, or (one case in six) its
-/// first byte repeated. Selectors shrink toward the plain case, lengths toward `min`.
-pub fn bytes(min: usize, max: usize) -> BoxedStrategy<Vec<u8>> {
-    (0u8..6, 0u8..6, min..=max, vec(byte(), 1..=PATTERN))
-        .prop_map(move |(shape, size, n, pattern)| {
-            let n = match size {
-                4 => min,
-                5 => max,
-                _ => n,
-            };
-            if shape == 5 {
-                vec![pattern[0]; n]
-            } else {
-                pattern.iter().cycle().take(n).copied().collect()
-            }
-        })
-        .boxed()
-}
-
-/// The ways to write `data`: where the writes start, and the pause before each.
-pub fn split(data: Vec<u8>, max_pieces: usize, max_pause: Duration) -> BoxedStrategy<Value> {
-    let n = data.len();
-    let all_cuts: Vec<usize> = (1..n).collect();
-    let most = max_pieces.saturating_sub(1).min(all_cuts.len());
-    let max_ms = max_pause.as_millis() as u64;
-    let pause = prop_oneof![2 => Just(0u64), 1 => 0..=max_ms];
-    let mut cut_choices: Vec<(u32, BoxedStrategy<Vec<usize>>)> =
-        vec![(3, subsequence(all_cuts.clone(), 0..=most).boxed())];
-    if most == all_cuts.len() && n > 1 {
-        // One byte per write: the split that breaks most readers.
-        cut_choices.push((1, Just(all_cuts).boxed()));
     }
-    proptest::strategy::Union::new_weighted(cut_choices)
-        .prop_flat_map(move |cuts| {
-            let count = cuts.len();
-            (Just(cuts), vec(pause.clone(), count))
-        })
-        .prop_map(move |(cuts, pauses)| {
-            let pauses = pauses.into_iter().map(Duration::from_millis).collect();
-            Value::Split {
-                data: data.clone(),
-                cuts,
-                pauses,
+
+    pub fn next_u64(&mut self) -> u64 {
+        let result = self.s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
+        let t = self.s[1] << 17;
+        self.s[2] ^= self.s[0];
+        self.s[3] ^= self.s[1];
+        self.s[1] ^= self.s[2];
+        self.s[0] ^= self.s[3];
+        self.s[2] ^= t;
+        self.s[3] = self.s[3].rotate_left(45);
+        result
+    }
+
+    /// A number in `0..n` (`n` > 0), without modulo bias (Lemire's method).
+    pub fn below(&mut self, n: u64) -> u64 {
+        debug_assert!(n > 0);
+        let threshold = n.wrapping_neg() % n;
+        loop {
+            let m = u128::from(self.next_u64()) * u128::from(n);
+            if (m as u64) >= threshold {
+                return (m >> 64) as u64;
             }
-        })
-        .boxed()
+        }
+    }
+
+    /// A number in `lo..=hi`.
+    pub fn between(&mut self, lo: usize, hi: usize) -> usize {
+        lo + self.below((hi - lo) as u64 + 1) as usize
+    }
+
+    /// True `num` times in `den`.
+    pub fn chance(&mut self, num: u64, den: u64) -> bool {
+        self.below(den) < num
+    }
 }
 
-fn generator(generator: &Generator) -> BoxedStrategy<Value> {
+/// One byte: about one in five is an edge value, the others uniform.
+fn byte(rng: &mut Rng) -> u8 {
+    if rng.chance(1, 5) {
+        EDGES[rng.below(EDGES.len() as u64) as usize]
+    } else {
+        rng.next_u64() as u8
+    }
+}
+
+/// Byte strings of `min..=max` bytes, random over their whole length. The length is one
+/// case in six the smallest, one in six small, one in six the largest, else uniform; the
+/// contents are one case in six a single byte repeated.
+pub fn bytes(rng: &mut Rng, min: usize, max: usize) -> Vec<u8> {
+    let n = match rng.below(6) {
+        0 => min,
+        1 => rng.between(min, max.min(min + SMALL)),
+        2 => max,
+        _ => rng.between(min, max),
+    };
+    if rng.chance(1, 6) {
+        vec![byte(rng); n]
+    } else {
+        (0..n).map(|_| byte(rng)).collect()
+    }
+}
+
+/// One way to write `data`: where the writes start, and the pause before each. One case in
+/// four with room for it writes one byte at a time, the split that breaks most readers.
+pub fn split(rng: &mut Rng, data: &[u8], max_pieces: usize, max_pause: Duration) -> Value {
+    let n = data.len();
+    let most = max_pieces.saturating_sub(1).min(n.saturating_sub(1));
+    let cuts: Vec<usize> = if most == n.saturating_sub(1) && n > 1 && rng.chance(1, 4) {
+        (1..n).collect()
+    } else {
+        // A uniform choice of `count` offsets among 1..n, in order (selection sampling).
+        let count = rng.between(0, most);
+        let mut cuts = Vec::with_capacity(count);
+        let mut left = count;
+        for offset in 1..n {
+            let remaining = (n - offset) as u64;
+            if left > 0 && rng.below(remaining) < left as u64 {
+                cuts.push(offset);
+                left -= 1;
+            }
+        }
+        cuts
+    };
+    let max_ms = max_pause.as_millis() as u64;
+    let pauses = cuts
+        .iter()
+        .map(|_| {
+            if rng.chance(2, 3) {
+                Duration::ZERO
+            } else {
+                Duration::from_millis(rng.below(max_ms + 1))
+            }
+        })
+        .collect();
+    Value::Split {
+        data: data.to_vec(),
+        cuts,
+        pauses,
+    }
+}
+
+/// A fresh value of one generator.
+pub fn value(rng: &mut Rng, generator: &Generator) -> Value {
     match generator {
-        Generator::Bytes { min, max } => bytes(*min, *max).prop_map(Value::Bytes).boxed(),
+        Generator::Bytes { min, max } => Value::Bytes(bytes(rng, *min, *max)),
         Generator::Split {
             data,
             max_pieces,
             max_pause,
-        } => split(data.clone(), *max_pieces, *max_pause),
+        } => split(rng, data, *max_pieces, *max_pause),
+    }
+}
+
+/// The simplest value of a generator: the shortest length, all zeros; no cuts.
+pub fn simplest(generator: &Generator) -> Value {
+    match generator {
+        Generator::Bytes { min, .. } => Value::Bytes(vec![0; *min]),
+        Generator::Split { data, .. } => Value::Split {
+            data: data.clone(),
+            cuts: Vec::new(),
+            pauses: Vec::new(),
+        },
     }
 }
 
@@ -116,27 +179,30 @@ pub fn fixed_value(generator: &Generator, fixed: &Fixed) -> Result<Value, String
     }
 }
 
-/// The strategy for a whole case: every generated value by name. `overrides` (from
-/// `--with`) and the spec's `with:` pin values; pinned values never change.
-pub fn strategy(scenario: &Scenario, overrides: &BTreeMap<String, Value>) -> BoxedStrategy<Env> {
-    let mut names = Vec::new();
-    let mut parts: Vec<BoxedStrategy<Value>> = Vec::new();
-    for (name, spanned) in &scenario.generate {
-        let pinned = overrides.get(name).cloned().or_else(|| {
-            scenario
-                .with
-                .get(name)
-                .and_then(|f| fixed_value(&spanned.value, &f.value).ok())
-        });
-        parts.push(match pinned {
-            Some(value) => Just(value).boxed(),
-            None => generator(&spanned.value),
-        });
-        names.push(name.clone());
-    }
-    parts
-        .prop_map(move |values| names.iter().cloned().zip(values).collect())
-        .boxed()
+/// The value pinned for `name` by `--with` (first) or the spec's `with:`, if any.
+pub fn pinned_value(
+    scenario: &Scenario,
+    overrides: &BTreeMap<String, Value>,
+    name: &str,
+) -> Option<Value> {
+    overrides.get(name).cloned().or_else(|| {
+        let generator = scenario.generate.get(name)?;
+        let fixed = scenario.with.get(name)?;
+        fixed_value(&generator.value, &fixed.value).ok()
+    })
+}
+
+/// The values of one case, every generated value by name; pinned values never change.
+pub fn case(rng: &mut Rng, scenario: &Scenario, overrides: &BTreeMap<String, Value>) -> Env {
+    scenario
+        .generate
+        .iter()
+        .map(|(name, generator)| {
+            let v = pinned_value(scenario, overrides, name)
+                .unwrap_or_else(|| value(rng, &generator.value));
+            (name.clone(), v)
+        })
+        .collect()
 }
 
 /// Whether every generated value is pinned, so one case says everything.
@@ -150,33 +216,35 @@ pub fn all_pinned(scenario: &Scenario, overrides: &BTreeMap<String, Value>) -> b
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
-    fn runner(seed: u8) -> TestRunner {
-        TestRunner::new_with_rng(
-            Config::default(),
-            TestRng::from_seed(RngAlgorithm::ChaCha, &[seed; 32]),
-        )
-    }
-
-    fn sample<T: std::fmt::Debug>(s: &BoxedStrategy<T>, seed: u8, n: usize) -> Vec<T> {
-        let mut r = runner(seed);
-        (0..n)
-            .map(|_| s.new_tree(&mut r).unwrap().current())
-            .collect()
+    fn sample(seed: u64, n: usize, min: usize, max: usize) -> Vec<Vec<u8>> {
+        let mut rng = Rng::new(seed);
+        (0..n).map(|_| bytes(&mut rng, min, max)).collect()
     }
 
     #[test]
     fn bytes_respect_their_length_range() {
-        for v in sample(&bytes(3, 9), 1, 300) {
+        for v in sample(1, 300, 3, 9) {
             assert!((3..=9).contains(&v.len()), "{v:?}");
         }
     }
 
     #[test]
+    fn below_stays_below_and_reaches_every_value() {
+        let mut rng = Rng::new(5);
+        let mut seen = [false; 7];
+        for _ in 0..1000 {
+            let x = rng.below(7);
+            assert!(x < 7);
+            seen[x as usize] = true;
+        }
+        assert!(seen.iter().all(|s| *s));
+    }
+
+    #[test]
     fn edge_values_show_up_within_the_default_case_count_for_many_seeds() {
-        for seed in 0..50u8 {
-            let cases = sample(&bytes(8, 8), seed, 256);
+        for seed in 0..50 {
+            let cases = sample(seed, 256, 8, 8);
             assert!(
                 cases.iter().any(|c| c[0] == 0xff),
                 "seed {seed}: no case starts with 0xff"
@@ -186,8 +254,8 @@ mod tests {
                 "seed {seed}: no 0x00 byte"
             );
             assert!(
-                cases.iter().any(|c| c.iter().any(|b| b & 0x80 != 0)),
-                "seed {seed}"
+                cases.iter().any(|c| c.contains(&b'\n')),
+                "seed {seed}: no newline"
             );
             assert!(
                 cases.iter().any(|c| c.iter().all(|b| *b == c[0])),
@@ -197,26 +265,72 @@ mod tests {
     }
 
     #[test]
-    fn extreme_lengths_show_up() {
-        let cases = sample(&bytes(0, 500), 7, 200);
+    fn extreme_and_small_lengths_show_up() {
+        let cases = sample(7, 200, 0, 1472);
         assert!(cases.iter().any(|c| c.is_empty()));
-        assert!(cases.iter().any(|c| c.len() == 500));
+        assert!(cases.iter().any(|c| c.len() == 1472));
+        assert!(cases.iter().any(|c| (1..=16).contains(&c.len())));
+    }
+
+    #[test]
+    fn long_payloads_are_random_over_their_whole_length() {
+        // No repeated pattern: a 1472-byte payload's two halves differ, and so do its
+        // 32-byte blocks (a 32-byte pattern would make them all equal).
+        let long: Vec<Vec<u8>> = sample(11, 400, 1472, 1472)
+            .into_iter()
+            .filter(|c| c.iter().any(|b| *b != c[0]))
+            .collect();
+        assert!(!long.is_empty());
+        for c in &long {
+            let blocks: std::collections::BTreeSet<&[u8]> = c.chunks(32).collect();
+            assert!(blocks.len() > 40, "{} distinct blocks", blocks.len());
+        }
     }
 
     #[test]
     fn splits_keep_the_bytes_and_sometimes_write_one_byte_at_a_time() {
-        let s = split(b"Hello World!\n".to_vec(), 13, Duration::from_millis(30));
-        let cases = sample(&s, 3, 200);
+        let mut rng = Rng::new(3);
+        let data = b"Hello World!\n";
+        let cases: Vec<Value> = (0..200)
+            .map(|_| split(&mut rng, data, 13, Duration::from_millis(30)))
+            .collect();
         for v in &cases {
             let joined: Vec<u8> = v.pieces().iter().flat_map(|p| p.0.to_vec()).collect();
-            assert_eq!(joined, b"Hello World!\n");
+            assert_eq!(joined, data);
+            let Value::Split { cuts, pauses, .. } = v else {
+                unreachable!()
+            };
+            assert!(cuts.windows(2).all(|w| w[0] < w[1]), "{cuts:?}");
+            assert!(pauses.iter().all(|p| *p <= Duration::from_millis(30)));
         }
         assert!(cases.iter().any(|v| v.pieces().len() == 13));
         assert!(cases.iter().any(|v| v.pieces().len() == 1));
+        assert!(cases.iter().any(|v| (3..12).contains(&v.pieces().len())));
+    }
+
+    #[test]
+    fn splits_respect_max_pieces() {
+        let mut rng = Rng::new(4);
+        for _ in 0..200 {
+            let v = split(&mut rng, b"abcdefgh", 3, Duration::from_millis(5));
+            assert!(v.pieces().len() <= 3);
+        }
     }
 
     #[test]
     fn the_same_seed_gives_the_same_cases() {
-        assert_eq!(sample(&bytes(0, 64), 9, 50), sample(&bytes(0, 64), 9, 50));
+        assert_eq!(sample(9, 50, 0, 64), sample(9, 50, 0, 64));
+        assert_ne!(sample(9, 50, 0, 64), sample(10, 50, 0, 64));
     }
+
+    #[test]
+    fn a_seed_gives_the_same_first_bytes_on_every_machine() {
+        // Pinned so that a change to the generator is a deliberate one: seeds in bug
+        // reports and saved command lines must keep replaying the same cases.
+        let mut rng = Rng::new(42);
+        let first: Vec<u64> = (0..3).map(|_| rng.next_u64() % 1000).collect();
+        assert_eq!(first, PINNED_42);
+    }
+
+    const PINNED_42: [u64; 3] = [742, 102, 9];
 }

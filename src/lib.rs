@@ -6,7 +6,8 @@
 //! specs/*.yaml
 //!   spec       text -> validated model with source positions   (no sockets, no processes)
 //!   plan       model + targets + filters -> what runs against what (partitions too)
-//!   generate   proptest strategies for a scenario's generated values
+//!   generate   a scenario's generated values for one case, from a seed
+//!   shrink     a failing input -> the simplest one that still fails (values only, no I/O)
 //!   run        one scenario -> start the target, play the steps (or many generated
 //!              cases, shrinking a failure), stop it
 //!   drive      all I/O: processes, output capture, readiness, ports, tcp, udp
@@ -38,5 +39,6 @@ pub mod plan;
 pub mod reference;
 pub mod report;
 pub mod run;
+pub mod shrink;
 pub mod spec;
 pub mod verdict;

@@ -12,7 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use conform::event::{
-    Event, Failure, Generated, ProgramReport, ScenarioId, StepRef, Summary, TargetKind, Verdict,
+    Event, Failure, Generated, ProgramReport, ScenarioId, Shrinking, StepRef, Summary, TargetKind,
+    Verdict,
 };
 use conform::report::Reporter;
 use conform::report::json::Json;
@@ -54,6 +55,7 @@ fn finished(id: ScenarioId, target: TargetKind, verdict: Verdict, ms: u64) -> Ev
         duration: Duration::from_millis(ms),
         cases: 1,
         seed: None,
+        cut_short: None,
     }
 }
 
@@ -142,9 +144,11 @@ fn sample_run() -> Vec<Event> {
         generated: Some(Generated {
             seed,
             case: 3,
+            elapsed: Duration::from_millis(410),
             original: vec![("payload".into(), "9 bytes: 07 00 ff 10 22 01 02 03 04".into())],
             minimal: vec![("payload".into(), "2 bytes: 01 02".into())],
-            shrink_steps: 12,
+            probes: 12,
+            shrinking: Shrinking::Minimal,
             replay: "conform run specs/udp.yaml --server './srv {port}' --only 'server reverses any datagram' --seed 12345678901234567890".into(),
             saved: Some("specs/regressions/udp-reverses.yaml".into()),
         }),
@@ -189,6 +193,7 @@ fn sample_run() -> Vec<Event> {
             duration: Duration::ZERO,
             cases: 0,
             seed: None,
+            cut_short: None,
         },
         Event::ScenarioStarted {
             id: reverses.clone(),
@@ -201,6 +206,7 @@ fn sample_run() -> Vec<Event> {
             duration: Duration::from_micros(48_500),
             cases: 64,
             seed: Some(seed),
+            cut_short: None,
         },
         Event::ScenarioStarted { id: text.clone() },
         finished(
@@ -218,6 +224,7 @@ fn sample_run() -> Vec<Event> {
             duration: Duration::from_millis(2_500),
             cases: 3,
             seed: Some(seed),
+            cut_short: None,
         },
         Event::RunFinished {
             summary: Summary {

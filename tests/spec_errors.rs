@@ -805,3 +805,24 @@ fn every_fault_loads_where_it_fits() {
     );
     load_str(NAME, &udp).unwrap_or_else(|e| panic!("{e}"));
 }
+
+#[test]
+fn a_budget_on_a_scenario_without_generated_values_is_refused_at_its_line() {
+    let text = "scenarios:\n  - name: a\n    role: server\n    transport: tcp\n    budget: 30s\n    steps:\n      - connect\n";
+    let err = load_err(text);
+    assert_shown(
+        text,
+        &err,
+        5,
+        13,
+        "`budget` only applies to a scenario with `generate`",
+    );
+}
+
+#[test]
+fn a_budget_without_a_unit_is_refused_at_its_line() {
+    let text = "scenarios:\n  - name: a\n    role: server\n    transport: udp\n    generate:\n      p: {bytes: {length: 8}}\n    budget: 30\n    steps:\n      - connect\n      - send: {var: p}\n";
+    let err = load_err(text);
+    assert_eq!(err.line, 7, "{err}");
+    assert!(err.message.contains("`30` has no unit"), "{err}");
+}

@@ -53,15 +53,21 @@ impl<W: Write + Send> Reporter for Human<W> {
                 duration,
                 cases,
                 seed,
+                cut_short,
             } => {
                 let level = if id.level == crate::spec::Level::Should {
                     " [should]"
                 } else {
                     ""
                 };
-                let generated = match seed {
-                    Some(seed) => format!(", {cases} cases, seed {seed}"),
-                    None => String::new(),
+                let generated = match (seed, cut_short) {
+                    (Some(seed), None) => format!(", {cases} cases, seed {seed}"),
+                    (Some(seed), Some(cut)) => format!(
+                        ", {cases} of {} cases: the {} budget ran out, seed {seed}",
+                        cut.planned,
+                        crate::spec::Dur(cut.budget)
+                    ),
+                    (None, _) => String::new(),
                 };
                 let word = paint(verdict, self.color);
                 writeln!(
@@ -128,14 +134,28 @@ fn paint(verdict: &Verdict, color: bool) -> String {
 pub fn failure_lines(file: &str, failure: &Failure) -> Vec<String> {
     let mut lines = Vec::new();
     if let Some(g) = &failure.generated {
-        lines.push(format!("failing input (case {}, seed {}):", g.case, g.seed));
-        lines.extend(g.original.iter().map(|(n, v)| format!("  {n} = {v}")));
+        let before = match g.case {
+            1 => "the first case".to_string(),
+            n => format!(
+                "after {} passing cases in {}",
+                n - 1,
+                fmt_duration(g.elapsed)
+            ),
+        };
         lines.push(format!(
-            "minimal input (after {} shrink step(s)):",
-            g.shrink_steps
+            "failing input (case {}, seed {}, {before}):",
+            g.case, g.seed
         ));
-        lines.extend(g.minimal.iter().map(|(n, v)| format!("  {n} = {v}")));
-        lines.push("with the minimal input:".into());
+        lines.extend(g.original.iter().map(|(n, v)| format!("  {n} = {v}")));
+        if let Some(heading) = g.shrinking.heading() {
+            let runs = if g.probes == 1 { "probe" } else { "probes" };
+            lines.push(format!("{heading} (after {} {runs}):", g.probes));
+            lines.extend(g.minimal.iter().map(|(n, v)| format!("  {n} = {v}")));
+            lines.push(g.shrinking.message());
+            lines.push(format!("with the {heading}:"));
+        } else {
+            lines.push(g.shrinking.message());
+        }
     }
     let place = match &failure.step {
         Some(step) => format!(

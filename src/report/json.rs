@@ -56,6 +56,7 @@ impl<W: Write + Send> Reporter for Json<W> {
                 duration,
                 cases,
                 seed,
+                cut_short,
             } => {
                 let (word, failure, skip_reason) = match verdict {
                     Verdict::Pass => ("pass", None, None),
@@ -75,6 +76,10 @@ impl<W: Write + Send> Reporter for Json<W> {
                     // A string, because seeds use all 64 bits and JavaScript (and jq before
                     // 1.7) read JSON numbers as doubles: a rounded seed replays nothing.
                     seed: seed.map(|s| s.to_string()),
+                    cut_short: cut_short.map(|c| CutShortJson {
+                        planned: c.planned,
+                        budget_ms: millis(c.budget),
+                    }),
                 }
             }
             Event::RunFinished { summary, duration } => Body::RunFinished {
@@ -138,6 +143,9 @@ enum Body<'a> {
         duration_ms: f64,
         cases: u64,
         seed: Option<String>,
+        /// Present when the time budget stopped a generated scenario before all its cases.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cut_short: Option<CutShortJson>,
     },
     RunFinished {
         summary: SummaryJson,
@@ -229,15 +237,28 @@ impl<'a> From<&'a Failure> for FailureJson<'a> {
     }
 }
 
+#[derive(Serialize)]
+struct CutShortJson {
+    planned: u64,
+    budget_ms: f64,
+}
+
 /// The inputs of a failed generated scenario, first as found and then shrunk.
 #[derive(Serialize)]
 struct GeneratedJson<'a> {
     /// A string for the same reason as `scenario_finished.seed`.
     seed: String,
     case: u64,
+    elapsed_ms: f64,
     original: Vec<Value<'a>>,
     minimal: Vec<Value<'a>>,
+    /// Runs of the program while shrinking (`shrink_steps` is the same number, kept for
+    /// consumers written before `probes`).
+    probes: u64,
     shrink_steps: u64,
+    /// How shrinking ended: a word, and the sentence the human report prints.
+    shrinking: &'static str,
+    shrinking_message: String,
     replay: &'a str,
     saved: Option<&'a str>,
 }
@@ -259,9 +280,13 @@ impl<'a> From<&'a Generated> for GeneratedJson<'a> {
         GeneratedJson {
             seed: g.seed.to_string(),
             case: g.case,
+            elapsed_ms: millis(g.elapsed),
             original: values(&g.original),
             minimal: values(&g.minimal),
-            shrink_steps: g.shrink_steps,
+            probes: g.probes,
+            shrink_steps: g.probes,
+            shrinking: g.shrinking.word(),
+            shrinking_message: g.shrinking.message(),
             replay: &g.replay,
             saved: g.saved.as_deref(),
         }

@@ -94,6 +94,7 @@ impl<W: Write + Send> Reporter for Junit<W> {
                 duration,
                 cases,
                 seed,
+                cut_short: _,
             } => {
                 let case = test_case(id, target, *lifecycle, verdict, *duration, *cases, *seed);
                 let suite = self.suite(&id.file);

@@ -85,6 +85,7 @@ impl<W: Write + Send> Reporter for Tap<W> {
                 duration,
                 cases: _,
                 seed: _,
+                cut_short: _,
             } => self.test_point(id, target, verdict, *duration)?,
             Event::RunFinished { summary, duration } => {
                 writeln!(
@@ -250,7 +251,13 @@ fn generated_fields(y: &mut Yaml, generated: &Generated) {
     // Quoted: a YAML reader would take a 64-bit seed for a float and round it.
     y.line(1, "seed", Some(&quote(&generated.seed.to_string())));
     y.line(1, "case", Some(&generated.case.to_string()));
-    y.line(1, "shrink_steps", Some(&generated.shrink_steps.to_string()));
+    y.line(1, "probes", Some(&generated.probes.to_string()));
+    y.line(1, "shrinking", Some(generated.shrinking.word()));
+    y.line(
+        1,
+        "shrinking_message",
+        Some(&quote(&generated.shrinking.message())),
+    );
     y.line(1, "replay", Some(&quote(&generated.replay)));
     if let Some(saved) = &generated.saved {
         y.line(1, "saved", Some(&quote(saved)));

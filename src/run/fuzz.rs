@@ -1,34 +1,42 @@
-//! Generated scenarios: many cases with proptest, and shrinking of a failure to the smallest
+//! Generated scenarios: many cases from a seed, and shrinking of a failure to the simplest
 //! input that still fails, against the live program.
 //!
 //! In: a scenario with `generate`, a target, options and a seed. Out: how many cases ran and,
-//! on failure, the [`Failure`] of the minimal case with the original and minimal inputs and
-//! a command line that replays it. proptest drives generation and shrinking; this module
-//! only keeps the program running (or restarts it) between cases.
+//! on failure, the [`Failure`] of the minimal case with the original and minimal inputs, how
+//! shrinking ended and a command line that replays it. Values come from [`generate`], the
+//! search from [`shrink`]; this module keeps the program running (or restarts it) between
+//! cases, and decides what "fails the same way" means. The windowed runner shares
+//! [`settle`], so every path shrinks with the same search.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
-
 use super::SetupError;
 use super::case::{self, Opened, Session, Target};
-use super::options::{DEFAULT_CASES, RunOptions};
-use crate::event::{Failure, Generated};
-use crate::generate;
+use super::options::{DEFAULT_BUDGET, DEFAULT_CASES, RunOptions};
+use crate::event::{CutShort, Failure, Generated, Shrinking};
+use crate::generate::{self, Rng};
+use crate::shrink::{self, End, Limits, Probe};
 use crate::spec::data::decode_value;
+use crate::spec::validate::first_input_step;
 use crate::spec::{Env, Generator, Lifecycle, Role, Scenario, Spec, Value};
-
-/// Shrinking stops after this many attempts (or `--shrink-time`), so a slow program cannot
-/// stretch a run forever.
-const MAX_SHRINK_ITERS: u32 = 1024;
 
 pub struct Fuzzed {
     pub cases: u64,
     pub failure: Option<Failure>,
-    /// The values of the minimal failing case.
+    /// The values of the minimal failing case, when shrinking produced one worth saving.
     pub minimal: Option<Env>,
+    /// Set when the time budget stopped the cases early.
+    pub cut_short: Option<CutShort>,
+}
+
+/// What a run of cases reports as it goes, for the progress line.
+#[derive(Debug, Clone, Copy)]
+pub enum Tick {
+    /// A case ended: how many have run, and whether this one failed.
+    Case { done: u64, failed: bool },
+    /// A shrinking probe ended: how many have run, and the size of the best input so far.
+    Probe { done: u64, size: usize },
 }
 
 /// Resolves `--with NAME=VALUE` for this scenario (names it does not generate are ignored:
@@ -52,13 +60,37 @@ pub fn overrides(
     Ok(out)
 }
 
-struct State<'a> {
+/// The cases a generated scenario runs: one when every value is pinned.
+pub fn planned_cases(
+    scenario: &Scenario,
+    opts: &RunOptions,
+    pinned: &BTreeMap<String, Value>,
+) -> u32 {
+    if generate::all_pinned(scenario, pinned) {
+        1
+    } else {
+        opts.cases
+            .or(scenario.cases.as_ref().map(|c| c.value))
+            .unwrap_or(DEFAULT_CASES)
+    }
+}
+
+/// The time a generated scenario may spend running cases.
+pub fn budget(scenario: &Scenario, opts: &RunOptions) -> Duration {
+    opts.budget
+        .or(scenario.budget.as_ref().map(|b| b.value.get()))
+        .unwrap_or(DEFAULT_BUDGET)
+}
+
+/// The program under test, started or restarted as the lifecycle says.
+struct Runner<'a> {
+    scenario: &'a Scenario,
+    target: &'a Target,
+    opts: &'a RunOptions,
+    lifecycle: Lifecycle,
+    within: Duration,
     session: Option<Session>,
     setup: Option<SetupError>,
-    ran: u64,
-    first_fail: Option<(u64, Env)>,
-    last_fail: Option<(Env, Failure)>,
-    progress: Option<&'a mut dyn FnMut(u64, bool)>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -70,7 +102,7 @@ pub fn fuzz(
     seed: u64,
     pinned: &BTreeMap<String, Value>,
     replay_base: &str,
-    progress: Option<&mut dyn FnMut(u64, bool)>,
+    progress: &mut dyn FnMut(Tick),
 ) -> Result<Fuzzed, SetupError> {
     // A client under test runs once per case by nature: it is the one that starts talking.
     // The in-process reference is a careful server that serves any number of clients, so it
@@ -80,182 +112,279 @@ pub fn fuzz(
         (Role::Server, Target::Reference) => Lifecycle::Scenario,
         (Role::Server, _) => opts.lifecycle.unwrap_or(scenario.lifecycle),
     };
-    let cases = if generate::all_pinned(scenario, pinned) {
-        1
-    } else {
-        opts.cases
-            .or(scenario.cases.as_ref().map(|c| c.value))
-            .unwrap_or(DEFAULT_CASES)
-    };
-    let within = case::default_within(spec, scenario, opts);
-    let strategy = generate::strategy(scenario, pinned);
-    let config = Config {
-        cases,
-        failure_persistence: None,
-        max_shrink_iters: MAX_SHRINK_ITERS,
-        max_shrink_time: opts.shrink_time.as_millis().try_into().unwrap_or(u32::MAX),
-        max_global_rejects: 0,
-        rng_algorithm: RngAlgorithm::ChaCha,
-        ..Config::default()
-    };
-    let seed_bytes = seed_bytes(seed);
-    let mut runner = TestRunner::new_with_rng(
-        config,
-        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes),
-    );
-    let state = RefCell::new(State {
+    let planned = planned_cases(scenario, opts, pinned);
+    let budget = budget(scenario, opts);
+    let mut runner = Runner {
+        scenario,
+        target,
+        opts,
+        lifecycle,
+        within: case::default_within(spec, scenario, opts),
         session: None,
         setup: None,
-        ran: 0,
-        first_fail: None,
-        last_fail: None,
-        progress,
+    };
+    let mut rng = Rng::new(seed);
+    let started = Instant::now();
+    let mut ran = 0u64;
+    let mut cut_short = None;
+    let mut found = None;
+    while ran < u64::from(planned) && !crate::cleanup::is_interrupted() {
+        if ran > 0 && started.elapsed() >= budget {
+            cut_short = Some(CutShort {
+                planned: u64::from(planned),
+                budget,
+            });
+            break;
+        }
+        let env = generate::case(&mut rng, scenario, pinned);
+        ran += 1;
+        let failure = runner.case(&env);
+        if let Some(e) = runner.setup.take() {
+            runner.close(false);
+            return Err(e);
+        }
+        progress(Tick::Case {
+            done: ran,
+            failed: failure.is_some(),
+        });
+        if let Some(failure) = failure {
+            found = Some(Found {
+                case: ran,
+                elapsed: started.elapsed(),
+                env,
+                failure,
+                reproduced: false,
+            });
+            break;
+        }
+    }
+    let Some(found) = found else {
+        runner.close(false);
+        return Ok(Fuzzed {
+            cases: ran,
+            failure: None,
+            minimal: None,
+            cut_short,
+        });
+    };
+    let mut probes = 0;
+    let settled = settle(scenario, pinned, opts, found, &mut |env| {
+        if crate::cleanup::is_interrupted() {
+            return Err(());
+        }
+        // A late reply to an earlier probe must not be taken for this one's.
+        if let Some(session) = runner.session.as_mut() {
+            session.forget_spares();
+        }
+        let failure = runner.case(env);
+        probes += 1;
+        progress(Tick::Probe {
+            done: probes,
+            size: shrink::key(env).0,
+        });
+        match runner.setup {
+            Some(_) => Err(()),
+            None => Ok(failure),
+        }
     });
-    let outcome = runner.run(&strategy, |env| {
-        let mut st = state.borrow_mut();
-        if st.setup.is_some() {
-            return Err(TestCaseError::fail("conform could not run the case"));
-        }
-        st.ran += 1;
-        let failure = one_case(&mut st, scenario, target, opts, lifecycle, within, &env);
-        let failed = failure.is_some();
-        let ran = st.ran;
-        if let Some(progress) = st.progress.as_mut() {
-            progress(ran, failed);
-        }
-        match failure {
-            None => Ok(()),
-            Some(f) => {
-                if st.first_fail.is_none() {
-                    st.first_fail = Some((st.ran, env.clone()));
-                }
-                st.last_fail = Some((env, f));
-                Err(TestCaseError::fail("the case failed"))
-            }
-        }
-    });
-    let mut st = state.into_inner();
-    let leftover = st
-        .session
-        .take()
-        .map(|s| s.close(opts.grace, st.last_fail.is_some()));
-    if let Some(e) = st.setup {
+    let leftover = runner.close(true);
+    if let Some(e) = runner.setup.take() {
         return Err(e);
     }
-    let mut minimal_env = None;
-    let failure = match outcome {
-        Ok(()) => None,
-        Err(TestError::Abort(reason)) => {
-            return Err(SetupError::Other(format!(
-                "generating cases stopped: {reason}"
-            )));
-        }
-        Err(TestError::Fail(_, minimal)) => {
-            let (first_case, original) = st.first_fail.take().unwrap_or((0, minimal.clone()));
-            let (env, mut failure) = st
-                .last_fail
-                .take()
-                .unwrap_or_else(|| (minimal.clone(), Failure::default()));
-            if failure.program.is_none() {
-                failure.program = leftover.flatten();
-            }
-            failure.generated = Some(generated(
-                seed,
-                first_case,
-                &original,
-                &env,
-                st.ran - first_case,
-                replay_base,
-                scenario,
-            ));
-            minimal_env = Some(env);
-            Some(failure)
-        }
-    };
+    let (env, mut failure) = settled.finish(seed, replay_base, scenario);
+    if failure.program.is_none() {
+        failure.program = leftover;
+    }
     Ok(Fuzzed {
-        cases: st.ran,
-        failure,
-        minimal: minimal_env,
+        cases: ran + probes,
+        failure: Some(failure),
+        minimal: env,
+        cut_short,
     })
 }
 
-/// What a failure report says about generated inputs: both cases, how far shrinking got,
-/// and the command that replays the minimal case. Shared with the windowed runner.
-pub fn generated(
-    seed: u64,
-    case: u64,
-    original: &Env,
-    minimal: &Env,
-    shrink_steps: u64,
-    replay_base: &str,
+impl Runner<'_> {
+    /// Runs one case, starting or restarting the program as its lifecycle says.
+    fn case(&mut self, env: &Env) -> Option<Failure> {
+        // A persistent program that died (perhaps on the previous input) is started again.
+        if let Some(session) = self.session.as_mut()
+            && (self.lifecycle == Lifecycle::Case || session.program_ended())
+        {
+            self.close(false);
+        }
+        if self.session.is_none() {
+            match case::open(self.scenario, self.target, self.opts) {
+                Ok(Opened::Ready(session)) => self.session = Some(session),
+                Ok(Opened::NotReady(failure)) => return Some(failure),
+                Err(e) => {
+                    self.setup = Some(e);
+                    return Some(Failure::default());
+                }
+            }
+        }
+        let session = self.session.as_mut()?;
+        let failure = case::play(session, self.scenario, self.within, env, &mut |_, _, _| {});
+        let ended =
+            self.lifecycle == Lifecycle::Case || (failure.is_some() && session.program_ended());
+        if !ended {
+            return failure;
+        }
+        let report = self.close(failure.is_some());
+        failure.map(|mut f| {
+            f.program = report;
+            f
+        })
+    }
+
+    fn close(&mut self, failed: bool) -> Option<crate::event::ProgramReport> {
+        self.session
+            .take()
+            .and_then(|s| s.close(self.opts.grace, failed))
+    }
+}
+
+/// A failing case as the run found it.
+pub struct Found {
+    /// 1-based number of the case.
+    pub case: u64,
+    /// Time from the first case to the end of this one.
+    pub elapsed: Duration,
+    pub env: Env,
+    pub failure: Failure,
+    /// Whether it is already known to fail when run alone.
+    pub reproduced: bool,
+}
+
+/// A failure after shrinking, ready to be reported.
+pub struct Settled {
+    found_case: u64,
+    elapsed: Duration,
+    original: Env,
+    env: Env,
+    failure: Failure,
+    probes: u64,
+    shrinking: Shrinking,
+}
+
+/// Where a failure happened: the step, and whether anything arrived. The simplest input
+/// is said to fail "for any input" only when it fails where the first failing case did.
+fn signature(failure: &Failure) -> (Option<usize>, bool) {
+    let got_bytes = failure
+        .mismatches
+        .iter()
+        .any(|m| m.actual.as_ref().is_some_and(|a| !a.is_empty()));
+    (failure.step.as_ref().map(|s| s.index), got_bytes)
+}
+
+/// Decides what a failure is worth and shrinks it when that makes sense. `run` plays one
+/// case alone: `Ok(None)` is a pass, `Err(())` means conform must stop.
+pub fn settle(
     scenario: &Scenario,
-) -> Generated {
-    Generated {
-        seed,
-        case,
-        original: describe(original),
-        minimal: describe(minimal),
-        shrink_steps,
-        replay: replay(replay_base, scenario, seed, minimal),
-        saved: None,
+    pinned: &BTreeMap<String, Value>,
+    opts: &RunOptions,
+    found: Found,
+    run: &mut dyn FnMut(&Env) -> Result<Option<Failure>, ()>,
+) -> Settled {
+    let mut settled = Settled {
+        found_case: found.case,
+        elapsed: found.elapsed,
+        original: found.env.clone(),
+        env: found.env,
+        failure: found.failure,
+        probes: 0,
+        shrinking: Shrinking::Fixed,
+    };
+    if generate::all_pinned(scenario, pinned) {
+        return settled;
+    }
+    let failed_at = settled.failure.step.as_ref().map_or(0, |s| s.index);
+    let Some(first_input) = first_input_step(scenario).filter(|first| failed_at >= *first) else {
+        settled.shrinking = Shrinking::BeforeInput { step: failed_at };
+        return settled;
+    };
+    let generators: BTreeMap<String, Generator> = scenario
+        .generate
+        .iter()
+        .filter(|(name, _)| !pinned.contains_key(*name) && !scenario.with.contains_key(*name))
+        .map(|(name, g)| (name.clone(), g.value.clone()))
+        .collect();
+    // Any failure once the input is in use counts: a simpler input that fails at another
+    // step is a simpler counterexample. A failure before the input is used (a refused
+    // connection, a program that did not start) says nothing about the input.
+    let mut probe = |env: &Env| match run(env) {
+        Err(()) => Probe::Stop,
+        Ok(Some(f)) if f.step.as_ref().is_some_and(|s| s.index >= first_input) => Probe::Fail(f),
+        Ok(_) => Probe::Pass,
+    };
+    let limits = Limits {
+        probes: opts.shrink_probes,
+        time: opts.shrink_time,
+        reproduced: found.reproduced,
+    };
+    let wanted = signature(&settled.failure);
+    let first = std::mem::take(&mut settled.failure);
+    let shrunk = shrink::shrink(&generators, settled.env.clone(), first, limits, &mut probe);
+    settled.env = shrunk.env;
+    settled.probes = u64::from(shrunk.probes);
+    settled.shrinking = match shrunk.end {
+        End::Minimal => Shrinking::Minimal,
+        End::Simplest if signature(&shrunk.failure) == wanted => Shrinking::AnyInput,
+        End::Simplest => Shrinking::Minimal,
+        End::NotReproduced => Shrinking::NotReproduced,
+        End::Budget => Shrinking::Budget {
+            probes: opts.shrink_probes,
+        },
+        End::TimeCap => Shrinking::TimeCap {
+            limit: opts.shrink_time,
+        },
+        End::Stopped => Shrinking::Stopped,
+    };
+    settled.failure = shrunk.failure;
+    settled
+}
+
+impl Settled {
+    /// The failure with its generated inputs described, and the minimal values when they
+    /// are worth saving as a regression spec.
+    pub fn finish(
+        self,
+        seed: u64,
+        replay_base: &str,
+        scenario: &Scenario,
+    ) -> (Option<Env>, Failure) {
+        let Settled {
+            found_case,
+            elapsed,
+            original,
+            env,
+            mut failure,
+            probes,
+            shrinking,
+        } = self;
+        failure.generated = Some(Generated {
+            seed,
+            case: found_case,
+            elapsed,
+            original: describe(&original),
+            minimal: describe(&env),
+            probes,
+            shrinking,
+            replay: replay(replay_base, scenario, seed, &env),
+            saved: None,
+        });
+        // An input that did not fail alone, or that the failure never reached, makes no
+        // regression spec.
+        let worth_saving = !matches!(
+            shrinking,
+            Shrinking::NotReproduced | Shrinking::BeforeInput { .. }
+        );
+        (worth_saving.then_some(env), failure)
     }
 }
 
 /// The values of a case as `(name, description)` pairs, for reports.
 fn describe(env: &Env) -> Vec<(String, String)> {
     env.iter().map(|(k, v)| (k.clone(), v.describe())).collect()
-}
-
-/// Runs one case, starting or restarting the program as its lifecycle says.
-fn one_case(
-    st: &mut State<'_>,
-    scenario: &Scenario,
-    target: &Target,
-    opts: &RunOptions,
-    lifecycle: Lifecycle,
-    within: Duration,
-    env: &Env,
-) -> Option<Failure> {
-    // A persistent program that died (perhaps on the previous input) is started again.
-    if let Some(session) = st.session.as_mut()
-        && (lifecycle == Lifecycle::Case || session.program_ended())
-    {
-        let old = st.session.take();
-        old.map(|s| s.close(opts.grace, false));
-    }
-    if st.session.is_none() {
-        match case::open(scenario, target, opts) {
-            Ok(Opened::Ready(session)) => st.session = Some(session),
-            Ok(Opened::NotReady(failure)) => return Some(failure),
-            Err(e) => {
-                st.setup = Some(e);
-                return Some(Failure::default());
-            }
-        }
-    }
-    let session = st.session.as_mut()?;
-    let failure = case::play(session, scenario, within, env, &mut |_, _, _| {});
-    let ended = lifecycle == Lifecycle::Case || (failure.is_some() && session.program_ended());
-    if !ended {
-        return failure;
-    }
-    let report = st
-        .session
-        .take()
-        .and_then(|s| s.close(opts.grace, failure.is_some()));
-    failure.map(|mut f| {
-        f.program = report;
-        f
-    })
-}
-
-/// The 32-byte proptest seed for a run seed.
-pub fn seed_bytes(seed: u64) -> [u8; 32] {
-    let mut bytes = [0u8; 32];
-    for chunk in bytes.chunks_mut(8) {
-        chunk.copy_from_slice(&seed.to_le_bytes());
-    }
-    bytes
 }
 
 /// A shell-quoted word.

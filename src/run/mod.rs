@@ -186,6 +186,7 @@ fn run_one(
                 duration: Duration::ZERO,
                 cases: 0,
                 seed: None,
+                cut_short: None,
             }));
             return Ok(());
         }
@@ -200,11 +201,12 @@ fn run_one(
             duration,
         }));
     };
-    let (failure, cases, seed) = if item.scenario.is_generated() {
+    let (failure, cases, seed, cut_short) = if item.scenario.is_generated() {
         let pinned = fuzz::overrides(item.scenario, &opts.with).map_err(SetupError::Other)?;
         let base = replay_base(item, target, opts);
-        let mut shown = Progress::new(opts.progress, &id.name);
-        let mut tick = |done: u64, failed: bool| shown.tick(done, failed);
+        let planned = fuzz::planned_cases(item.scenario, opts, &pinned);
+        let mut shown = Progress::new(opts.progress, &id.name, planned);
+        let mut tick = |tick: fuzz::Tick| shown.tick(tick);
         let window = opts
             .window
             .or(item.scenario.window.as_ref().map(|w| w.value as usize))
@@ -219,10 +221,6 @@ fn run_one(
             && crate::spec::validate::windowable(item.scenario)
             && !crate::generate::all_pinned(item.scenario, &pinned)
         {
-            let cases = opts
-                .cases
-                .or(item.scenario.cases.as_ref().map(|c| c.value))
-                .unwrap_or(options::DEFAULT_CASES);
             window::windowed(
                 item.spec,
                 item.scenario,
@@ -232,7 +230,7 @@ fn run_one(
                 &pinned,
                 &base,
                 window,
-                cases,
+                planned,
             )?
         } else {
             fuzz::fuzz(
@@ -243,7 +241,7 @@ fn run_one(
                 run_seed,
                 &pinned,
                 &base,
-                Some(&mut tick),
+                &mut tick,
             )?
         };
         shown.clear();
@@ -255,12 +253,13 @@ fn run_one(
                 SetupError::Other(format!("--save-failures {}: {e}", dir.display()))
             })?;
         }
-        (failure, fuzzed.cases, Some(run_seed))
+        (failure, fuzzed.cases, Some(run_seed), fuzzed.cut_short)
     } else {
         let env = crate::spec::Env::new();
         (
             case::run(item.spec, item.scenario, target, opts, &env, &mut observe)?,
             1,
+            None,
             None,
         )
     };
@@ -279,6 +278,7 @@ fn run_one(
         duration: started.elapsed(),
         cases,
         seed,
+        cut_short,
     }));
     Ok(())
 }
@@ -311,24 +311,23 @@ fn replay_base(item: &Planned<'_>, target: &Target, opts: &RunOptions) -> String
 struct Progress<'a> {
     enabled: bool,
     name: &'a str,
+    planned: u32,
     started: Instant,
     last: Option<Instant>,
-    failures: u64,
 }
 
 impl<'a> Progress<'a> {
-    fn new(enabled: bool, name: &'a str) -> Self {
+    fn new(enabled: bool, name: &'a str, planned: u32) -> Self {
         Progress {
             enabled,
             name,
+            planned,
             started: Instant::now(),
             last: None,
-            failures: 0,
         }
     }
 
-    fn tick(&mut self, done: u64, failed: bool) {
-        self.failures += u64::from(failed);
+    fn tick(&mut self, tick: fuzz::Tick) {
         if !self.enabled
             || self
                 .last
@@ -337,11 +336,19 @@ impl<'a> Progress<'a> {
             return;
         }
         self.last = Some(Instant::now());
-        let rate = done as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
-        eprint!(
-            "\r\x1b[2K{}: {done} cases, {} failing (shrinking), {rate:.0} cases/s",
-            self.name, self.failures
-        );
+        match tick {
+            fuzz::Tick::Case { done, .. } => {
+                let rate = done as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
+                eprint!(
+                    "\r\x1b[2K{}: case {done} of {}, {rate:.0} cases/s",
+                    self.name, self.planned
+                );
+            }
+            fuzz::Tick::Probe { done, size } => eprint!(
+                "\r\x1b[2K{}: failed; shrinking, probe {done}, smallest failing input so far: {size}",
+                self.name
+            ),
+        }
     }
 
     fn clear(&self) {

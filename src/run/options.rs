@@ -10,8 +10,13 @@ use crate::spec::Lifecycle;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_GRACE: Duration = Duration::from_millis(500);
-/// Longest time spent shrinking one failure, by default.
-pub const DEFAULT_SHRINK_TIME: Duration = Duration::from_secs(60);
+/// Longest time spent shrinking one failure, by default: a safety net only, since the probe
+/// budget is what normally bounds shrinking (and keeps it the same on every machine).
+pub const DEFAULT_SHRINK_TIME: Duration = Duration::from_secs(300);
+/// Most runs of the program spent shrinking one failure, by default.
+pub const DEFAULT_SHRINK_PROBES: u32 = 256;
+/// Longest time a generated scenario spends running cases, by default.
+pub const DEFAULT_BUDGET: Duration = Duration::from_secs(120);
 /// Cases of a generated scenario when neither the spec nor the command line says.
 pub const DEFAULT_CASES: u32 = 256;
 /// Bytes of stdout and of stderr kept per program.
@@ -64,8 +69,12 @@ pub struct RunOptions {
     pub save_failures: Option<std::path::PathBuf>,
     /// Show a progress line for long generated runs (stdout is a terminal).
     pub progress: bool,
-    /// Longest time spent shrinking one failure.
+    /// Longest time spent shrinking one failure (a safety net).
     pub shrink_time: Duration,
+    /// Most runs of the program spent shrinking one failure.
+    pub shrink_probes: u32,
+    /// Longest time a generated scenario runs cases (overrides the spec's `budget`).
+    pub budget: Option<Duration>,
     /// Requests in flight for windowable scenarios (overrides the spec's `window`).
     pub window: Option<usize>,
 }
@@ -106,6 +115,8 @@ impl Default for RunOptions {
             save_failures: None,
             progress: false,
             shrink_time: DEFAULT_SHRINK_TIME,
+            shrink_probes: DEFAULT_SHRINK_PROBES,
+            budget: None,
             window: None,
         }
     }

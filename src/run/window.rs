@@ -4,30 +4,24 @@
 //! session, the window size. Out: the same [`Fuzzed`] as sequential fuzzing. Replies are
 //! matched to requests by content, so order does not matter. When a reply matches no request
 //! in flight, or replies stop coming, the requests still in flight are replayed one at a time
-//! to find the failing one, whose proptest value tree is then shrunk like any other failure
-//! (proptest's `simplify`/`complicate`, one case at a time).
+//! to find the failing one, which is then shrunk by the same search as sequential cases.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-use proptest::strategy::{Strategy, ValueTree};
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-
 use super::SetupError;
 use super::case::{self, Opened, Session, Target};
-use super::fuzz::{Fuzzed, generated, seed_bytes};
+use super::fuzz::{Found, Fuzzed, settle};
 use super::options::RunOptions;
 use crate::event::Failure;
-use crate::generate;
+use crate::generate::{self, Rng};
 use crate::spec::{Env, Expected, Scenario, Spec, Step, Value};
 use crate::verdict::Mismatch;
 
-type Tree = Box<dyn ValueTree<Value = Env>>;
-
 struct InFlight {
     case: u64,
-    tree: Tree,
+    env: Env,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -50,6 +44,7 @@ pub fn windowed(
                 cases: 0,
                 failure: Some(failure),
                 minimal: None,
+                cut_short: None,
             });
         }
     };
@@ -75,11 +70,8 @@ pub fn windowed(
             source: e,
         })?;
     let _ = socket.set_read_timeout(Some(within));
-    let strategy = generate::strategy(scenario, pinned);
-    let mut runner = TestRunner::new_with_rng(
-        Config::default(),
-        TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(seed)),
-    );
+    let mut rng = Rng::new(seed);
+    let started = Instant::now();
     // Expected reply -> cases waiting for it, oldest first.
     let mut waiting: HashMap<Vec<u8>, VecDeque<InFlight>> = HashMap::new();
     let mut in_flight = 0usize;
@@ -88,10 +80,7 @@ pub fn windowed(
     let mut suspect: Option<Mismatch> = None;
     while sent < u64::from(cases) || in_flight > 0 {
         while in_flight < window && sent < u64::from(cases) {
-            let tree = strategy
-                .new_tree(&mut runner)
-                .map_err(|e| SetupError::Other(format!("cannot generate a case: {e}")))?;
-            let env = tree.current();
+            let env = generate::case(&mut rng, scenario, pinned);
             sent += 1;
             if let Err(e) = socket.send_to(&send.eval(&env), server) {
                 suspect = Some(Mismatch::new(format!(
@@ -100,14 +89,14 @@ pub fn windowed(
                 waiting
                     .entry(Vec::new())
                     .or_default()
-                    .push_back(InFlight { case: sent, tree });
+                    .push_back(InFlight { case: sent, env });
                 in_flight += 1;
                 break;
             }
             waiting
                 .entry(reply.eval(&env))
                 .or_default()
-                .push_back(InFlight { case: sent, tree });
+                .push_back(InFlight { case: sent, env });
             in_flight += 1;
         }
         if suspect.is_some() {
@@ -147,6 +136,7 @@ pub fn windowed(
             cases: sent,
             failure: None,
             minimal: None,
+            cut_short: None,
         });
     };
     drop(socket);
@@ -155,39 +145,42 @@ pub fn windowed(
     pending.sort_by_key(|f| f.case);
     let mut ran = sent;
     for flight in pending {
-        let env = flight.tree.current();
         ran += 1;
-        if let Some(failure) = play(&mut session, scenario, target, opts, within, &env)? {
-            let original = env.clone();
-            let (env, mut failure, steps) = shrink(
-                &mut session,
-                scenario,
-                target,
-                opts,
-                within,
-                flight.tree,
-                failure,
-                &mut ran,
-            )?;
-            failure.generated = Some(generated(
-                seed,
-                flight.case,
-                &original,
-                &env,
-                steps,
-                replay_base,
-                scenario,
-            ));
-            let report = session.close(opts.grace, true);
-            if failure.program.is_none() {
-                failure.program = report;
+        let Some(failure) = play(&mut session, scenario, target, opts, within, &flight.env)? else {
+            continue;
+        };
+        let found = Found {
+            case: flight.case,
+            elapsed: started.elapsed(),
+            env: flight.env,
+            failure,
+            reproduced: true,
+        };
+        let mut setup = None;
+        let settled = settle(scenario, pinned, opts, found, &mut |env| {
+            if crate::cleanup::is_interrupted() {
+                return Err(());
             }
-            return Ok(Fuzzed {
-                cases: ran,
-                failure: Some(failure),
-                minimal: Some(env),
-            });
+            ran += 1;
+            play(&mut session, scenario, target, opts, within, env).map_err(|e| {
+                setup = Some(e);
+            })
+        });
+        if let Some(e) = setup {
+            session.close(opts.grace, false);
+            return Err(e);
         }
+        let (minimal, mut failure) = settled.finish(seed, replay_base, scenario);
+        let report = session.close(opts.grace, true);
+        if failure.program.is_none() {
+            failure.program = report;
+        }
+        return Ok(Fuzzed {
+            cases: ran,
+            failure: Some(failure),
+            minimal,
+            cut_short: None,
+        });
     }
     // Every request passes on its own: the fault shows only with several in flight.
     let report = session.close(opts.grace, true);
@@ -202,6 +195,7 @@ pub fn windowed(
             generated: None,
         }),
         minimal: None,
+        cut_short: None,
     })
 }
 
@@ -232,44 +226,4 @@ fn play(
         env,
         &mut |_, _, _| {},
     ))
-}
-
-/// Shrinks a failing value tree with proptest's own simplify/complicate protocol, running
-/// each candidate once; returns the smallest failing values, their failure and the steps.
-#[allow(clippy::too_many_arguments)]
-fn shrink(
-    session: &mut Session,
-    scenario: &Scenario,
-    target: &Target,
-    opts: &RunOptions,
-    within: Duration,
-    mut tree: Tree,
-    first: Failure,
-    ran: &mut u64,
-) -> Result<(Env, Failure, u64), SetupError> {
-    let started = Instant::now();
-    let mut best = (tree.current(), first);
-    let mut steps = 0u64;
-    if !tree.simplify() {
-        return Ok((best.0, best.1, 0));
-    }
-    while steps < 1024 && started.elapsed() < opts.shrink_time {
-        steps += 1;
-        *ran += 1;
-        let env = tree.current();
-        match play(session, scenario, target, opts, within, &env)? {
-            Some(failure) => {
-                best = (env, failure);
-                if !tree.simplify() {
-                    break;
-                }
-            }
-            None => {
-                if !tree.complicate() {
-                    break;
-                }
-            }
-        }
-    }
-    Ok((best.0, best.1, steps))
 }

@@ -27,7 +27,7 @@ pub enum Data {
 }
 
 /// One generated value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Value {
     Bytes(Vec<u8>),
     /// Bytes written in pieces: `cuts` are the offsets where a new write starts, `pauses` the

@@ -67,6 +67,12 @@ pub struct Scenario {
     #[serde(default)]
     #[schemars(with = "Option<u32>")]
     pub cases: Option<Spanned<u32>>,
+    /// Longest time a generated scenario spends running cases (shrinking a failure has its
+    /// own budget, counted in probes): when it runs out, no new case starts and the report
+    /// says how many ran.
+    #[serde(default)]
+    #[schemars(with = "Option<Dur>")]
+    pub budget: Option<Spanned<Dur>>,
     /// Requests kept in flight at once (UDP servers without state only; replies are matched
     /// to requests by content). 1, the default, is one request at a time.
     #[serde(default)]

@@ -87,6 +87,14 @@ fn check_generated(scenario: &Scenario) -> Result<(), Problem> {
             ));
         }
     }
+    if let Some(budget) = &scenario.budget
+        && !scenario.is_generated()
+    {
+        return Err((
+            budget.referenced,
+            "`budget` only applies to a scenario with `generate`".into(),
+        ));
+    }
     if let Some(window) = &scenario.window {
         if window.value == 0 || window.value > 4096 {
             return Err((
@@ -160,6 +168,20 @@ pub fn windowable(scenario: &Scenario) -> bool {
                 if send.on.is_none() && expect.on.is_none()
                     && matches!(expect.matcher, Expected::Bytes(_))
         )
+}
+
+/// The 1-based position of the first step that uses a generated value: a failure before it
+/// cannot depend on the input.
+pub fn first_input_step(scenario: &Scenario) -> Option<usize> {
+    scenario
+        .steps
+        .iter()
+        .position(|step| {
+            let mut vars = Vec::new();
+            step_vars(&step.value, &mut vars);
+            !vars.is_empty()
+        })
+        .map(|i| i + 1)
 }
 
 fn step_vars<'a>(step: &'a Step, out: &mut Vec<&'a str>) {
