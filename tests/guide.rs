@@ -161,7 +161,10 @@ fn lisp_udp_server_fails_any_size_with_a_one_byte_counterexample() {
         .unwrap_or_default();
     // The guide's server only handles 8 bytes, and zero bytes come back right: the
     // shortlex-minimal failing input is the single byte 0x01, on every seed.
-    assert!(minimal.contains("payload = 1 byte(s) \"\\x01\""), "{report}");
+    assert!(
+        minimal.contains("payload = 1 byte(s) \"\\x01\""),
+        "{report}"
+    );
     assert!(
         report.contains("minimal: no shorter or simpler input fails"),
         "{report}"

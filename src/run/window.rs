@@ -78,8 +78,18 @@ pub fn windowed(
     let mut sent = 0u64;
     let mut buf = vec![0u8; 65_536];
     let mut suspect: Option<Mismatch> = None;
-    while sent < u64::from(cases) || in_flight > 0 {
-        while in_flight < window && sent < u64::from(cases) {
+    let budget = super::fuzz::budget(scenario, opts);
+    let mut planned = u64::from(cases);
+    let mut cut_short = None;
+    while sent < planned || in_flight > 0 {
+        while in_flight < window && sent < planned {
+            // The clock is read every 256 requests, not for each: at this rate a reading
+            // would cost a noticeable share of a round trip.
+            if sent % 256 == 255 && started.elapsed() >= budget {
+                cut_short = Some(crate::event::CutShort { planned, budget });
+                planned = sent;
+                break;
+            }
             let env = generate::case(&mut rng, scenario, pinned);
             sent += 1;
             if let Err(e) = socket.send_to(&send.eval(&env), server) {
@@ -136,7 +146,7 @@ pub fn windowed(
             cases: sent,
             failure: None,
             minimal: None,
-            cut_short: None,
+            cut_short,
         });
     };
     drop(socket);
