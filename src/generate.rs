@@ -92,12 +92,7 @@ fn byte(rng: &mut Rng) -> u8 {
 /// case in six the smallest, one in six small, one in six the largest, else uniform; the
 /// contents are one case in six a single byte repeated.
 pub fn bytes(rng: &mut Rng, min: usize, max: usize) -> Vec<u8> {
-    let n = match rng.below(6) {
-        0 => min,
-        1 => rng.between(min, max.min(min + SMALL)),
-        2 => max,
-        _ => rng.between(min, max),
-    };
+    let n = length(rng, min, max);
     if rng.chance(1, 6) {
         vec![byte(rng); n]
     } else {
@@ -144,6 +139,129 @@ pub fn split(rng: &mut Rng, data: &[u8], max_pieces: usize, max_pause: Duration)
     }
 }
 
+/// A length in `min..=max`: one case in six the smallest, one small, one the largest.
+fn length(rng: &mut Rng, min: usize, max: usize) -> usize {
+    match rng.below(6) {
+        0 => min,
+        1 => rng.between(min, max.min(min + SMALL)),
+        2 => max,
+        _ => rng.between(min, max),
+    }
+}
+
+/// Text from an alphabet, biased like bytes: its first and last characters (the edges of
+/// the class) one time in five, all-equal text one case in six.
+pub fn text(rng: &mut Rng, alphabet: &[u8], min: usize, max: usize) -> Vec<u8> {
+    let n = length(rng, min, max);
+    let one = |rng: &mut Rng| {
+        if rng.chance(1, 5) {
+            if rng.chance(1, 2) {
+                alphabet[0]
+            } else {
+                alphabet[alphabet.len() - 1]
+            }
+        } else {
+            alphabet[rng.below(alphabet.len() as u64) as usize]
+        }
+    };
+    if rng.chance(1, 6) {
+        vec![one(rng); n]
+    } else {
+        (0..n).map(|_| one(rng)).collect()
+    }
+}
+
+/// Repetitions without an upper bound stop this far above their minimum.
+const UNBOUNDED_EXTRA: u32 = 16;
+
+/// Text matching a regex, walking its syntax tree: repetitions biased toward their bounds,
+/// classes toward their edges. With no `rng`, the simplest text: the fewest repetitions,
+/// the first alternative, the smallest byte of each class.
+pub fn pattern(rng: Option<&mut Rng>, hir: &regex_syntax::hir::Hir) -> Vec<u8> {
+    let mut out = Vec::new();
+    walk(rng, hir, &mut out);
+    out
+}
+
+fn walk(mut rng: Option<&mut Rng>, hir: &regex_syntax::hir::Hir, out: &mut Vec<u8>) {
+    use regex_syntax::hir::{Class, HirKind};
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => {}
+        HirKind::Literal(lit) => out.extend_from_slice(&lit.0),
+        HirKind::Class(Class::Bytes(class)) => {
+            let ranges = class.ranges();
+            let Some(first) = ranges.first() else { return };
+            out.push(match rng {
+                None => first.start(),
+                Some(rng) => {
+                    let r = ranges[rng.below(ranges.len() as u64) as usize];
+                    match rng.below(5) {
+                        0 => r.start(),
+                        1 => r.end(),
+                        _ => r.start() + rng.below(u64::from(r.end() - r.start()) + 1) as u8,
+                    }
+                }
+            });
+        }
+        HirKind::Class(Class::Unicode(class)) => {
+            let ranges = class.ranges();
+            let Some(first) = ranges.first() else { return };
+            let c = match rng {
+                None => first.start(),
+                Some(rng) => {
+                    let r = ranges[rng.below(ranges.len() as u64) as usize];
+                    let span = u64::from(r.end()) - u64::from(r.start());
+                    char::from_u32(r.start() as u32 + rng.below(span + 1) as u32)
+                        .unwrap_or(r.start())
+                }
+            };
+            let mut buf = [0u8; 4];
+            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        }
+        HirKind::Repetition(rep) => {
+            let max = rep.max.unwrap_or(rep.min + UNBOUNDED_EXTRA);
+            let n = match rng.as_deref_mut() {
+                None => rep.min,
+                Some(rng) => match rng.below(4) {
+                    0 => rep.min,
+                    1 => max,
+                    _ => rep.min + rng.below(u64::from(max - rep.min) + 1) as u32,
+                },
+            };
+            for _ in 0..n {
+                walk(rng.as_deref_mut(), &rep.sub, out);
+            }
+        }
+        HirKind::Capture(cap) => walk(rng, &cap.sub, out),
+        HirKind::Concat(parts) => {
+            for part in parts {
+                walk(rng.as_deref_mut(), part, out);
+            }
+        }
+        HirKind::Alternation(alternatives) => {
+            let index = match rng.as_deref_mut() {
+                None => 0,
+                Some(rng) => rng.below(alternatives.len() as u64) as usize,
+            };
+            walk(rng, &alternatives[index], out);
+        }
+    }
+}
+
+/// A number in `min..=max`: the bounds and their neighbours, 0 and 1, and the values whose
+/// bytes are all 0xFF or start with 0x80, far more often than uniform.
+pub fn number(rng: &mut Rng, min: u64, max: u64) -> u64 {
+    let pick = |x: u64| x.clamp(min, max);
+    match rng.below(8) {
+        0 => min,
+        1 => max,
+        2 => pick(min.saturating_add(1)),
+        3 => pick(max.saturating_sub(1)),
+        4 => pick([0, 1, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff][rng.below(8) as usize]),
+        _ => min + rng.below((max - min).saturating_add(1).max(1)),
+    }
+}
+
 /// A fresh value of one generator.
 pub fn value(rng: &mut Rng, generator: &Generator) -> Value {
     match generator {
@@ -153,10 +271,17 @@ pub fn value(rng: &mut Rng, generator: &Generator) -> Value {
             max_pieces,
             max_pause,
         } => split(rng, data, *max_pieces, *max_pause),
+        Generator::Text { alphabet, min, max } => Value::Bytes(text(rng, alphabet, *min, *max)),
+        Generator::Pattern(p) => Value::Bytes(pattern(Some(rng), &p.hir)),
+        Generator::Number { width, min, max } => Value::Number {
+            value: number(rng, *min, *max),
+            width: *width,
+        },
     }
 }
 
-/// The simplest value of a generator: the shortest length, all zeros; no cuts.
+/// The simplest value of a generator: the shortest length, all zeros (or the first
+/// character allowed); no cuts; the smallest number.
 pub fn simplest(generator: &Generator) -> Value {
     match generator {
         Generator::Bytes { min, .. } => Value::Bytes(vec![0; *min]),
@@ -165,13 +290,27 @@ pub fn simplest(generator: &Generator) -> Value {
             cuts: Vec::new(),
             pauses: Vec::new(),
         },
+        Generator::Text { alphabet, min, .. } => Value::Bytes(vec![alphabet[0]; *min]),
+        Generator::Pattern(p) => Value::Bytes(pattern(None, &p.hir)),
+        Generator::Number { width, min, .. } => Value::Number {
+            value: *min,
+            width: *width,
+        },
     }
 }
 
 /// The value a spec's `with:` entry fixes.
 pub fn fixed_value(generator: &Generator, fixed: &Fixed) -> Result<Value, String> {
     match (generator, fixed) {
-        (Generator::Bytes { .. }, Fixed::Bytes(b)) => Ok(Value::Bytes(b.clone())),
+        (Generator::Bytes { .. } | Generator::Text { .. } | Generator::Pattern(_), Fixed::Bytes(b)) => {
+            Ok(Value::Bytes(b.clone()))
+        }
+        (Generator::Number { width, .. }, Fixed::Number(n)) if *n <= width.max() => {
+            Ok(Value::Number {
+                value: *n,
+                width: *width,
+            })
+        }
         (Generator::Split { data, .. }, Fixed::Split { cuts, pauses }) => {
             split_value(data, cuts.clone(), pauses.clone())
         }

@@ -154,6 +154,8 @@ pub fn key(env: &Env) -> (usize, Vec<u64>) {
                 seq.extend(pauses.iter().map(|p| p.as_millis() as u64));
                 seq.extend(cuts.iter().map(|&c| c as u64));
             }
+            // A number's width is fixed: only its value orders it.
+            Value::Number { value, .. } => seq.push(*value),
         }
     }
     (size, seq)
@@ -209,6 +211,15 @@ impl<F> Search<'_, F> {
         if key(&candidate) >= key(&self.best) {
             return false;
         }
+        // Only inputs the generators could have made: a text shrunk outside its character
+        // class, or a number below its minimum, would be a counterexample to nothing.
+        let admitted = self
+            .generators
+            .iter()
+            .all(|(name, g)| candidate.get(name).is_none_or(|v| g.admits(v)));
+        if !admitted {
+            return false;
+        }
         if let Some(&failed) = self.seen.get(&candidate) {
             if failed {
                 self.best = candidate;
@@ -256,17 +267,69 @@ impl<F> Search<'_, F> {
         let simplest = generate::simplest(generator);
         self.attempt_value(name, simplest);
         match generator {
-            Generator::Bytes { min, .. } => {
+            Generator::Bytes { min, .. } | Generator::Text { min, .. } => {
                 let min = *min;
                 self.shorten(name, min);
                 self.delete_runs(name, min);
                 self.zero_runs(name);
                 self.lower_bytes(name);
             }
+            Generator::Pattern(_) => {
+                self.shorten(name, 0);
+                self.delete_runs(name, 0);
+                self.lower_bytes(name);
+            }
             Generator::Split { .. } => {
                 self.remove_cuts(name);
                 self.shorten_pauses(name);
                 self.move_cuts_earlier(name);
+            }
+            Generator::Number { min, .. } => self.lower_number(name, *min),
+        }
+    }
+
+    /// The byte values below `current` that position `i` may take, smallest first.
+    fn lower_choices(&self, name: &str, bytes: &[u8], i: usize) -> Vec<u8> {
+        let current = bytes[i];
+        match &self.generators[name] {
+            Generator::Text { alphabet, .. } => {
+                alphabet.iter().copied().filter(|b| *b < current).collect()
+            }
+            Generator::Pattern(p) => (0..current)
+                .filter(|b| {
+                    let mut c = bytes.to_vec();
+                    c[i] = *b;
+                    p.whole.is_match(&c)
+                })
+                .collect(),
+            _ => (0..current).collect(),
+        }
+    }
+
+    /// The smallest byte a whole run may be set to.
+    fn lowest(&self, name: &str) -> u8 {
+        match &self.generators[name] {
+            Generator::Text { alphabet, .. } => alphabet[0],
+            _ => 0,
+        }
+    }
+
+    /// Lowers a number: to its minimum, then by bisection.
+    fn lower_number(&mut self, name: &str, min: u64) {
+        let Value::Number { value, width } = self.current(name) else {
+            return;
+        };
+        let number = |n: u64| Value::Number { value: n, width };
+        if value <= min || self.attempt_value(name, number(min)) {
+            return;
+        }
+        let (mut lo, mut hi) = (min, value);
+        while hi - lo > 1 && self.stop.is_none() {
+            let mid = lo + (hi - lo) / 2;
+            if self.attempt_value(name, number(mid)) {
+                hi = mid;
+            } else {
+                lo = mid;
             }
         }
     }
@@ -325,16 +388,18 @@ impl<F> Search<'_, F> {
         }
     }
 
-    /// Sets runs of bytes to zero, the largest first, at positions a run apart.
+    /// Sets runs of bytes to zero (or the first allowed character), the largest first, at
+    /// positions a run apart.
     fn zero_runs(&mut self, name: &str) {
+        let low = self.lowest(name);
         let mut k = self.bytes(name).len().next_power_of_two();
         while k >= 2 && self.stop.is_none() {
             let mut i = 0;
             while i < self.bytes(name).len() && self.stop.is_none() {
                 let mut b = self.bytes(name);
                 let end = (i + k).min(b.len());
-                if b[i..end].iter().any(|&x| x != 0) {
-                    b[i..end].fill(0);
+                if b[i..end].iter().any(|&x| x != low) {
+                    b[i..end].fill(low);
                     self.attempt_bytes(name, b);
                 }
                 i += k;
@@ -343,27 +408,32 @@ impl<F> Search<'_, F> {
         }
     }
 
-    /// Lowers each byte: to 0, to 1, then by bisection to the smallest value that fails.
+    /// Lowers each byte: to the smallest value it may take, to the next one, then by
+    /// bisection to the smallest value that fails.
     fn lower_bytes(&mut self, name: &str) {
         let mut i = 0;
         while i < self.bytes(name).len() && self.stop.is_none() {
             let b = self.bytes(name);
-            let value = b[i];
+            let choices = self.lower_choices(name, &b, i);
             let with = |x: u8| {
                 let mut c = b.clone();
                 c[i] = x;
                 c
             };
-            if value > 0 && !self.attempt_bytes(name, with(0)) && value > 1 {
-                let (mut lo, mut hi) = (0u8, value);
-                if self.attempt_bytes(name, with(1)) {
-                    hi = 1;
-                } else {
-                    lo = 1;
+            // Invariant of the bisection: choices[lo] passes (or is not tried), the value at
+            // `hi` (the current one when hi == len) fails.
+            if !choices.is_empty() && !self.attempt_bytes(name, with(choices[0])) {
+                let (mut lo, mut hi) = (0usize, choices.len());
+                if choices.len() > 1 {
+                    if self.attempt_bytes(name, with(choices[1])) {
+                        hi = 1;
+                    } else {
+                        lo = 1;
+                    }
                 }
                 while hi - lo > 1 && self.stop.is_none() {
                     let mid = lo + (hi - lo) / 2;
-                    if self.attempt_bytes(name, with(mid)) {
+                    if self.attempt_bytes(name, with(choices[mid])) {
                         hi = mid;
                     } else {
                         lo = mid;
@@ -377,7 +447,7 @@ impl<F> Search<'_, F> {
     fn split_parts(&self, name: &str) -> (Vec<u8>, Vec<usize>, Vec<Duration>) {
         match self.current(name) {
             Value::Split { data, cuts, pauses } => (data, cuts, pauses),
-            Value::Bytes(b) => (b, Vec::new(), Vec::new()),
+            other => (other.bytes().to_vec(), Vec::new(), Vec::new()),
         }
     }
 

@@ -48,12 +48,18 @@ pub fn overrides(
     let mut out = BTreeMap::new();
     for (name, text) in with {
         if let Some(g) = scenario.generate.get(name) {
-            let base = match &g.value {
-                Generator::Split { data, .. } => Some(data.as_slice()),
-                Generator::Bytes { .. } => None,
+            let (base, width) = match &g.value {
+                Generator::Split { data, .. } => (Some(data.as_slice()), None),
+                Generator::Number { width, .. } => (None, Some(*width)),
+                _ => (None, None),
             };
-            let value =
-                decode_value(text, base).map_err(|e| format!("--with {name}={text}: {e}"))?;
+            let value = decode_value(text, base, width)
+                .map_err(|e| format!("--with {name}={text}: {e}"))?;
+            if !g.value.admits(&value) {
+                return Err(format!(
+                    "--with {name}={text}: the value is not one its generator makes (check its length, characters or range)"
+                ));
+            }
             out.insert(name.clone(), value);
         }
     }

@@ -121,6 +121,7 @@ pub fn regression_text(spec: &Spec, scenario: &Scenario, env: &Env, seed: u64) -
 fn yaml_value(value: &Value) -> String {
     match value {
         Value::Bytes(b) => format!("{{hex: \"{}\"}}", hex(b)),
+        Value::Number { value, .. } => format!("{{number: {value}}}"),
         Value::Split { cuts, pauses, .. } => {
             let cuts: Vec<String> = cuts.iter().map(|c| c.to_string()).collect();
             let pauses: Vec<String> = pauses

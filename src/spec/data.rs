@@ -4,6 +4,7 @@
 //! In: the spec's `send`/`expect`/`expect_stdout` values and, at run time, an [`Env`] of
 //! generated values. Out: the concrete bytes of one case. Pure: no I/O, no randomness.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
@@ -12,6 +13,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::duration::Dur;
+use super::model::number::{NumExpr, RawBinary, Width};
 use super::payload::{decode_escaped, decode_hex, escape};
 
 /// A byte string in a spec, possibly computed from generated values.
@@ -24,6 +26,12 @@ pub enum Data {
     Concat(Vec<Data>),
     /// The guide's rendering of a byte vector: `#(1 2 3)`.
     LispVector(Box<Data>),
+    /// A number as decimal text: `16`.
+    Decimal(NumExpr),
+    /// A number as lowercase hexadecimal text: `1f`.
+    HexText(NumExpr),
+    /// A number in binary, of a fixed width and byte order.
+    Binary(NumExpr, Width),
 }
 
 /// One generated value.
@@ -37,23 +45,26 @@ pub enum Value {
         cuts: Vec<usize>,
         pauses: Vec<Duration>,
     },
+    /// A fixed-width unsigned integer; its bytes are its binary form.
+    Number { value: u64, width: Width },
 }
 
 /// The generated values of one case, by name.
 pub type Env = BTreeMap<String, Value>;
 
 impl Value {
-    pub fn bytes(&self) -> &[u8] {
+    pub fn bytes(&self) -> Cow<'_, [u8]> {
         match self {
-            Value::Bytes(b) => b,
-            Value::Split { data, .. } => data,
+            Value::Bytes(b) => Cow::Borrowed(b),
+            Value::Split { data, .. } => Cow::Borrowed(data),
+            Value::Number { value, width } => Cow::Owned(width.encode(*value)),
         }
     }
 
     /// The writes that deliver this value, each with the pause before it.
-    pub fn pieces(&self) -> Vec<(&[u8], Duration)> {
+    pub fn pieces(&self) -> Vec<(Cow<'_, [u8]>, Duration)> {
         match self {
-            Value::Bytes(b) => vec![(b.as_slice(), Duration::ZERO)],
+            Value::Bytes(_) | Value::Number { .. } => vec![(self.bytes(), Duration::ZERO)],
             Value::Split { data, cuts, pauses } => {
                 let mut out = Vec::with_capacity(cuts.len() + 1);
                 let mut start = 0;
@@ -63,7 +74,7 @@ impl Value {
                     } else {
                         pauses[i - 1]
                     };
-                    out.push((&data[start..cut], pause));
+                    out.push((Cow::Borrowed(&data[start..cut]), pause));
                     start = cut;
                 }
                 let last = cuts
@@ -71,7 +82,7 @@ impl Value {
                     .checked_sub(1)
                     .map_or(Duration::ZERO, |i| pauses[i]);
                 out.push((
-                    &data[start..],
+                    Cow::Borrowed(&data[start..]),
                     if cuts.is_empty() {
                         Duration::ZERO
                     } else {
@@ -87,6 +98,7 @@ impl Value {
     pub fn encode(&self) -> String {
         match self {
             Value::Bytes(b) => format!("hex:{}", hex(b)),
+            Value::Number { value, .. } => format!("number:{value}"),
             Value::Split { cuts, pauses, .. } => {
                 let cuts: Vec<String> = cuts.iter().map(|c| c.to_string()).collect();
                 let pauses: Vec<String> = pauses
@@ -102,11 +114,14 @@ impl Value {
     pub fn describe(&self) -> String {
         match self {
             Value::Bytes(b) => format!("{} byte(s) \"{}\"", b.len(), escape(&b[..b.len().min(64)])),
+            Value::Number { value, width } => {
+                format!("{value} ({width}: {})", hex(&width.encode(*value)))
+            }
             Value::Split { data, .. } => {
                 let pieces: Vec<String> = self
                     .pieces()
                     .iter()
-                    .map(|(p, pause)| format!("+{}ms \"{}\"", pause.as_millis(), escape(p)))
+                    .map(|(p, pause)| format!("+{}ms \"{}\"", pause.as_millis(), escape(&p)))
                     .collect();
                 format!(
                     "{} byte(s) in {} write(s): {}",
@@ -123,8 +138,24 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Parses the `--with` text of a value; `base` is the split generator's data, if it is one.
-pub fn decode_value(text: &str, base: Option<&[u8]>) -> Result<Value, String> {
+/// Parses the `--with` text of a value; `base` is the split generator's data, if it is one,
+/// and `width` the number generator's layout, if it is one.
+pub fn decode_value(
+    text: &str,
+    base: Option<&[u8]>,
+    width: Option<Width>,
+) -> Result<Value, String> {
+    if let Some(n) = text.strip_prefix("number:") {
+        let width = width.ok_or("`number:` only fits a value generated with `number`")?;
+        let value: u64 = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{n}` is not a number"))?;
+        if value > width.max() {
+            return Err(format!("{value} does not fit in {} byte(s)", width.size));
+        }
+        return Ok(Value::Number { value, width });
+    }
     if let Some(h) = text.strip_prefix("hex:") {
         return decode_hex(h).map(Value::Bytes);
     }
@@ -142,7 +173,7 @@ pub fn decode_value(text: &str, base: Option<&[u8]>) -> Result<Value, String> {
         return split_value(data, cuts, pauses);
     }
     Err(format!(
-        "`{text}`: write `hex:...`, `text:...` or `split:CUTS@PAUSES`"
+        "`{text}`: write `hex:...`, `text:...`, `number:N` or `split:CUTS@PAUSES`"
     ))
 }
 
@@ -205,6 +236,9 @@ impl Data {
                 let items: Vec<String> = inner.eval(env).iter().map(|b| b.to_string()).collect();
                 format!("#({})", items.join(" ")).into_bytes()
             }
+            Data::Decimal(n) => n.eval(env).to_string().into_bytes(),
+            Data::HexText(n) => format!("{:x}", n.eval(env)).into_bytes(),
+            Data::Binary(n, width) => width.encode(n.eval(env)),
         }
     }
 
@@ -215,6 +249,7 @@ impl Data {
             Data::Var(name) => out.push(name),
             Data::Reverse(inner) | Data::LispVector(inner) => inner.vars(out),
             Data::Concat(parts) => parts.iter().for_each(|p| p.vars(out)),
+            Data::Decimal(n) | Data::HexText(n) | Data::Binary(n, _) => n.vars(out),
         }
     }
 
@@ -239,6 +274,9 @@ pub struct DataFields {
     pub reverse: Option<VarOrData>,
     pub concat: Option<Vec<TextOrData>>,
     pub lisp_vector: Option<VarOrData>,
+    pub decimal: Option<NumExpr>,
+    pub hex_text: Option<NumExpr>,
+    pub binary: Option<RawBinary>,
 }
 
 impl DataFields {
@@ -269,12 +307,21 @@ impl DataFields {
         if let Some(v) = self.lisp_vector {
             found.push(Data::LispVector(Box::new(v.0)));
         }
+        if let Some(n) = self.decimal {
+            found.push(Data::Decimal(n));
+        }
+        if let Some(n) = self.hex_text {
+            found.push(Data::HexText(n));
+        }
+        if let Some(b) = self.binary {
+            found.push(Data::Binary(b.of, Width::new(b.size, b.order)?));
+        }
         match found.len() {
             0 => Ok(None),
             1 => Ok(found.pop()),
             _ => Err(
                 "give the bytes only one way: `text`, `escaped`, `hex`, `bytes`, `var`, \
-                      `reverse`, `concat` or `lisp_vector`"
+                      `reverse`, `concat`, `lisp_vector`, `decimal`, `hex_text` or `binary`"
                     .into(),
             ),
         }
@@ -367,15 +414,16 @@ mod tests {
         .unwrap();
         let text = value.encode();
         assert_eq!(text, "split:1,3@20ms,0ms");
-        assert_eq!(decode_value(&text, Some(b"Hello")), Ok(value.clone()));
-        let pieces: Vec<&[u8]> = value.pieces().iter().map(|p| p.0).collect();
+        assert_eq!(decode_value(&text, Some(b"Hello"), None), Ok(value.clone()));
+        let pieces = value.pieces();
+        let pieces: Vec<&[u8]> = pieces.iter().map(|p| &*p.0).collect();
         assert_eq!(pieces, vec![&b"H"[..], b"el", b"lo"]);
     }
 
     #[test]
     fn bytes_values_round_trip_through_hex() {
         let value = Value::Bytes(vec![0, 255]);
-        assert_eq!(decode_value(&value.encode(), None), Ok(value));
+        assert_eq!(decode_value(&value.encode(), None, None), Ok(value));
     }
 
     #[test]

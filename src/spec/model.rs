@@ -9,15 +9,18 @@ use std::fmt;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde::de::{self, Deserializer};
+
 use serde_saphyr::Spanned;
 
 use super::duration::Dur;
 
+mod generator;
+pub mod number;
 pub mod schema;
 mod step;
 
-use step::one_payload;
+pub use generator::*;
+use generator::{RawFixed, RawGenerator};
 pub use step::*;
 // The raw forms are what the JSON Schema describes.
 use step::{ListOrMap, RawExpect, RawOutput, RawSend, RawSendAll};
@@ -91,154 +94,6 @@ impl Scenario {
     /// Whether the scenario generates values (and so runs many cases).
     pub fn is_generated(&self) -> bool {
         !self.generate.is_empty()
-    }
-}
-
-/// How one value is generated.
-#[derive(Debug, Clone)]
-pub enum Generator {
-    /// Bytes of a length in `min..=max`, biased toward values that break programs.
-    Bytes { min: usize, max: usize },
-    /// Fixed bytes written in generated pieces with generated pauses.
-    Split {
-        data: Vec<u8>,
-        max_pieces: usize,
-        max_pause: std::time::Duration,
-    },
-}
-
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct RawGenerator {
-    bytes: Option<RawBytesGen>,
-    split: Option<RawSplitGen>,
-}
-
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct RawBytesGen {
-    length: Option<usize>,
-    min_length: Option<usize>,
-    max_length: Option<usize>,
-}
-
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct RawSplitGen {
-    text: Option<String>,
-    escaped: Option<String>,
-    hex: Option<String>,
-    bytes: Option<Vec<u8>>,
-    max_pieces: Option<usize>,
-    max_pause: Option<Dur>,
-}
-
-impl<'de> Deserialize<'de> for Generator {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = RawGenerator::deserialize(deserializer)?;
-        raw.try_into().map_err(de::Error::custom)
-    }
-}
-
-impl TryFrom<RawGenerator> for Generator {
-    type Error = String;
-    fn try_from(raw: RawGenerator) -> Result<Self, String> {
-        match (raw.bytes, raw.split) {
-            (Some(b), None) => {
-                let (min, max) = match (b.length, b.min_length, b.max_length) {
-                    (Some(n), None, None) => (n, n),
-                    (None, min, Some(max)) => (min.unwrap_or(0), max),
-                    (None, _, None) => {
-                        return Err(
-                            "`bytes` needs `length`, or `max_length` (and `min_length`)".into()
-                        );
-                    }
-                    _ => {
-                        return Err(
-                            "give either `length` or `min_length`/`max_length`, not both".into(),
-                        );
-                    }
-                };
-                if min > max {
-                    return Err(format!(
-                        "`min_length` {min} is larger than `max_length` {max}"
-                    ));
-                }
-                if max > MAX_DATAGRAM {
-                    return Err(format!(
-                        "lengths above {MAX_DATAGRAM} bytes (the largest datagram) make no sense here"
-                    ));
-                }
-                Ok(Generator::Bytes { min, max })
-            }
-            (None, Some(s)) => {
-                let data = one_payload(s.text, s.escaped, s.hex, s.bytes)?.ok_or(
-                    "`split` needs the bytes to split: `text`, `escaped`, `hex` or `bytes`",
-                )?;
-                if data.is_empty() {
-                    return Err("`split` needs at least one byte".into());
-                }
-                let max_pieces = s.max_pieces.unwrap_or(data.len()).clamp(1, data.len());
-                let max_pause = s
-                    .max_pause
-                    .map_or(std::time::Duration::from_millis(50), Dur::get);
-                if max_pause > std::time::Duration::from_secs(10) {
-                    return Err("`max_pause` above 10s would make every case slow".into());
-                }
-                Ok(Generator::Split {
-                    data,
-                    max_pieces,
-                    max_pause,
-                })
-            }
-            (None, None) => Err("a generator is `bytes: {...}` or `split: {...}`".into()),
-            (Some(_), Some(_)) => Err("a generator is either `bytes` or `split`, not both".into()),
-        }
-    }
-}
-
-/// A fixed value for a generated one (see [`Scenario::with`]).
-#[derive(Debug, Clone)]
-pub enum Fixed {
-    Bytes(Vec<u8>),
-    /// Offsets where writes start, and the pause before each.
-    Split {
-        cuts: Vec<usize>,
-        pauses: Vec<std::time::Duration>,
-    },
-}
-
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct RawFixed {
-    text: Option<String>,
-    escaped: Option<String>,
-    hex: Option<String>,
-    bytes: Option<Vec<u8>>,
-    cuts: Option<Vec<usize>>,
-    pauses: Option<Vec<String>>,
-}
-
-impl<'de> Deserialize<'de> for Fixed {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = RawFixed::deserialize(deserializer)?;
-        let payload =
-            one_payload(raw.text, raw.escaped, raw.hex, raw.bytes).map_err(de::Error::custom)?;
-        match (payload, raw.cuts, raw.pauses) {
-            (Some(b), None, None) => Ok(Fixed::Bytes(b)),
-            (None, Some(cuts), pauses) => Ok(Fixed::Split {
-                cuts,
-                pauses: pauses
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|p| super::data::parse_pause(p))
-                    .collect::<Result<_, _>>()
-                    .map_err(de::Error::custom)?,
-            }),
-            _ => Err(de::Error::custom(
-                "a fixed value is bytes (`hex`, `text`, ...) or, for a `split` value, `cuts` and `pauses`",
-            )),
-        }
     }
 }
 

@@ -13,6 +13,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 
 use crate::spec::data::{Data, DataFields, TextOrData, VarOrData};
+use crate::spec::model::number::{NumExpr, RawBinary};
 use crate::spec::duration::Dur;
 use crate::spec::payload::{decode_escaped, decode_hex};
 
@@ -174,6 +175,9 @@ pub(super) struct RawSend {
     reverse: Option<VarOrData>,
     concat: Option<Vec<TextOrData>>,
     lisp_vector: Option<VarOrData>,
+    decimal: Option<NumExpr>,
+    hex_text: Option<NumExpr>,
+    binary: Option<RawBinary>,
     on: Option<String>,
     chunks: Option<usize>,
     pause: Option<Dur>,
@@ -372,6 +376,9 @@ macro_rules! data_fields {
             reverse: $raw.reverse,
             concat: $raw.concat,
             lisp_vector: $raw.lisp_vector,
+            decimal: $raw.decimal,
+            hex_text: $raw.hex_text,
+            binary: $raw.binary,
         }
     };
 }
@@ -470,6 +477,9 @@ pub(super) struct RawExpect {
     reverse: Option<VarOrData>,
     concat: Option<Vec<TextOrData>>,
     lisp_vector: Option<VarOrData>,
+    decimal: Option<NumExpr>,
+    hex_text: Option<NumExpr>,
+    binary: Option<RawBinary>,
     length_of: Option<String>,
     line: Option<String>,
     line_regex: Option<String>,

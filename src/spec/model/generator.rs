@@ -1,0 +1,329 @@
+//! How generated values are declared: `generate: {NAME: GENERATOR}` and the fixed values of
+//! `with:` that replay one case.
+//!
+//! In: YAML through serde. Out: [`Generator`] (bytes, text from a character class or a
+//! regex, numbers, splits) with its bounds checked, and [`Fixed`].
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde::de::{self, Deserializer};
+
+use super::number::{RawNumberGen, Width};
+use super::step::one_payload;
+use crate::spec::duration::Dur;
+
+/// The longest generated value: what one expectation may buffer (a TCP echo of a megabyte is
+/// a fair test; more would only measure memory).
+pub const MAX_GENERATED: usize = 1 << 20;
+
+/// How one value is generated.
+#[derive(Debug, Clone)]
+pub enum Generator {
+    /// Bytes of a length in `min..=max`, biased toward values that break programs.
+    Bytes { min: usize, max: usize },
+    /// Fixed bytes written in generated pieces with generated pauses.
+    Split {
+        data: Vec<u8>,
+        max_pieces: usize,
+        max_pause: std::time::Duration,
+    },
+    /// Text of a length in `min..=max` made of the bytes of `alphabet` (sorted, distinct).
+    Text {
+        alphabet: Vec<u8>,
+        min: usize,
+        max: usize,
+    },
+    /// Text matching a regex (byte-oriented: classes are sets of bytes).
+    Pattern(Pattern),
+    /// A fixed-width unsigned integer in `min..=max`.
+    Number { width: Width, min: u64, max: u64 },
+}
+
+/// A compiled `text: {regex: ...}` generator: the syntax tree to generate from, and the
+/// whole-match regex that candidates made by shrinking must still match.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    pub source: String,
+    pub hir: regex_syntax::hir::Hir,
+    pub whole: regex::bytes::Regex,
+}
+
+impl Generator {
+    /// Whether `value` is one this generator could have made (shrinking only runs those).
+    pub fn admits(&self, value: &crate::spec::Value) -> bool {
+        use crate::spec::Value;
+        match (self, value) {
+            (Generator::Bytes { min, max }, Value::Bytes(b)) => (*min..=*max).contains(&b.len()),
+            (Generator::Text { alphabet, min, max }, Value::Bytes(b)) => {
+                (*min..=*max).contains(&b.len()) && b.iter().all(|x| alphabet.binary_search(x).is_ok())
+            }
+            (Generator::Pattern(p), Value::Bytes(b)) => p.whole.is_match(b),
+            (Generator::Number { min, max, .. }, Value::Number { value, .. }) => {
+                (*min..=*max).contains(value)
+            }
+            (Generator::Split { .. }, Value::Split { .. }) => true,
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawGenerator {
+    bytes: Option<RawBytesGen>,
+    split: Option<RawSplitGen>,
+    text: Option<RawTextGen>,
+    number: Option<RawNumberGen>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RawTextGen {
+    /// The bytes the text is made of, written as the inside of a regex bracket expression:
+    /// `a-z0-9_`, `^\r\n` (any byte but CR and LF), `[:alpha:]`.
+    chars: Option<String>,
+    /// Or a regex the whole text matches, e.g. `[a-z]{1,8}`: it says the length itself.
+    regex: Option<String>,
+    length: Option<usize>,
+    min_length: Option<usize>,
+    max_length: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RawBytesGen {
+    length: Option<usize>,
+    min_length: Option<usize>,
+    max_length: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RawSplitGen {
+    text: Option<String>,
+    escaped: Option<String>,
+    hex: Option<String>,
+    bytes: Option<Vec<u8>>,
+    max_pieces: Option<usize>,
+    max_pause: Option<Dur>,
+}
+
+impl<'de> Deserialize<'de> for Generator {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = RawGenerator::deserialize(deserializer)?;
+        raw.try_into().map_err(de::Error::custom)
+    }
+}
+
+impl TryFrom<RawGenerator> for Generator {
+    type Error = String;
+    fn try_from(raw: RawGenerator) -> Result<Self, String> {
+        let kinds = [
+            raw.bytes.is_some(),
+            raw.split.is_some(),
+            raw.text.is_some(),
+            raw.number.is_some(),
+        ];
+        match kinds.iter().filter(|k| **k).count() {
+            0 => {
+                return Err(
+                    "a generator is `bytes: {...}`, `text: {...}`, `number: {...}` or `split: {...}`"
+                        .into(),
+                );
+            }
+            1 => {}
+            _ => {
+                return Err(
+                    "a generator is one of `bytes`, `text`, `number` or `split`, not several".into(),
+                );
+            }
+        }
+        if let Some(t) = raw.text {
+            return text_generator(t);
+        }
+        if let Some(n) = raw.number {
+            let width = Width::new(n.size, n.order)?;
+            let (min, max) = (n.min.unwrap_or(0), n.max.unwrap_or(width.max()));
+            if min > max {
+                return Err(format!("`min` {min} is larger than `max` {max}"));
+            }
+            if max > width.max() {
+                return Err(format!("`max` {max} does not fit in {} byte(s)", width.size));
+            }
+            return Ok(Generator::Number { width, min, max });
+        }
+        match (raw.bytes, raw.split) {
+            (Some(b), None) => {
+                let (min, max) = lengths(b.length, b.min_length, b.max_length, "bytes")?;
+                Ok(Generator::Bytes { min, max })
+            }
+            (None, Some(s)) => {
+                let data = one_payload(s.text, s.escaped, s.hex, s.bytes)?.ok_or(
+                    "`split` needs the bytes to split: `text`, `escaped`, `hex` or `bytes`",
+                )?;
+                if data.is_empty() {
+                    return Err("`split` needs at least one byte".into());
+                }
+                let max_pieces = s.max_pieces.unwrap_or(data.len()).clamp(1, data.len());
+                let max_pause = s
+                    .max_pause
+                    .map_or(std::time::Duration::from_millis(50), Dur::get);
+                if max_pause > std::time::Duration::from_secs(10) {
+                    return Err("`max_pause` above 10s would make every case slow".into());
+                }
+                Ok(Generator::Split {
+                    data,
+                    max_pieces,
+                    max_pause,
+                })
+            }
+            _ => Err("a generator is one of `bytes`, `text`, `number` or `split`".into()),
+        }
+    }
+}
+
+/// A fixed value for a generated one (see [`Scenario::with`]).
+#[derive(Debug, Clone)]
+pub enum Fixed {
+    Bytes(Vec<u8>),
+    Number(u64),
+    /// Offsets where writes start, and the pause before each.
+    Split {
+        cuts: Vec<usize>,
+        pauses: Vec<std::time::Duration>,
+    },
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawFixed {
+    text: Option<String>,
+    escaped: Option<String>,
+    hex: Option<String>,
+    bytes: Option<Vec<u8>>,
+    cuts: Option<Vec<usize>>,
+    pauses: Option<Vec<String>>,
+    number: Option<u64>,
+}
+
+impl<'de> Deserialize<'de> for Fixed {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = RawFixed::deserialize(deserializer)?;
+        let payload =
+            one_payload(raw.text, raw.escaped, raw.hex, raw.bytes).map_err(de::Error::custom)?;
+        if let Some(n) = raw.number {
+            return match (payload, raw.cuts, raw.pauses) {
+                (None, None, None) => Ok(Fixed::Number(n)),
+                _ => Err(de::Error::custom("a fixed `number` stands alone")),
+            };
+        }
+        match (payload, raw.cuts, raw.pauses) {
+            (Some(b), None, None) => Ok(Fixed::Bytes(b)),
+            (None, Some(cuts), pauses) => Ok(Fixed::Split {
+                cuts,
+                pauses: pauses
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|p| crate::spec::data::parse_pause(p))
+                    .collect::<Result<_, _>>()
+                    .map_err(de::Error::custom)?,
+            }),
+            _ => Err(de::Error::custom(
+                "a fixed value is bytes (`hex`, `text`, ...), a `number`, or, for a `split` value, `cuts` and `pauses`",
+            )),
+        }
+    }
+}
+
+
+/// `length`, or `min_length`/`max_length`, checked.
+fn lengths(
+    length: Option<usize>,
+    min_length: Option<usize>,
+    max_length: Option<usize>,
+    kind: &str,
+) -> Result<(usize, usize), String> {
+    let (min, max) = match (length, min_length, max_length) {
+        (Some(n), None, None) => (n, n),
+        (None, min, Some(max)) => (min.unwrap_or(0), max),
+        (None, _, None) => {
+            return Err(format!(
+                "`{kind}` needs `length`, or `max_length` (and `min_length`)"
+            ));
+        }
+        _ => {
+            return Err("give either `length` or `min_length`/`max_length`, not both".into());
+        }
+    };
+    if min > max {
+        return Err(format!(
+            "`min_length` {min} is larger than `max_length` {max}"
+        ));
+    }
+    if max > MAX_GENERATED {
+        return Err(format!(
+            "lengths above {MAX_GENERATED} bytes (1 MiB) make no sense here"
+        ));
+    }
+    Ok((min, max))
+}
+
+fn text_generator(t: RawTextGen) -> Result<Generator, String> {
+    let parse = |pattern: &str| {
+        regex_syntax::ParserBuilder::new()
+            .unicode(false)
+            .utf8(false)
+            .build()
+            .parse(pattern)
+            .map_err(|e| {
+                let text = e.to_string();
+                let last = text.lines().last().unwrap_or(&text).trim().to_string();
+                format!("invalid regex `{pattern}`: {}", last.trim_start_matches("error: "))
+            })
+    };
+    match (t.chars, t.regex) {
+        (Some(chars), None) => {
+            let (min, max) = lengths(t.length, t.min_length, t.max_length, "text")?;
+            let hir = parse(&format!("[{chars}]"))?;
+            let alphabet: Vec<u8> = match hir.kind() {
+                regex_syntax::hir::HirKind::Class(regex_syntax::hir::Class::Bytes(class)) => class
+                    .iter()
+                    .flat_map(|r| r.start()..=r.end())
+                    .collect(),
+                regex_syntax::hir::HirKind::Literal(lit) => lit.0.to_vec(),
+                _ => return Err(format!("`chars: {chars}` is not a set of characters")),
+            };
+            if alphabet.is_empty() {
+                return Err(format!("`chars: {chars}` allows no character at all"));
+            }
+            let mut alphabet = alphabet;
+            alphabet.sort_unstable();
+            alphabet.dedup();
+            Ok(Generator::Text { alphabet, min, max })
+        }
+        (None, Some(regex)) => {
+            if t.length.is_some() || t.min_length.is_some() || t.max_length.is_some() {
+                return Err(
+                    "with `regex`, the regex says the length (e.g. `[a-z]{1,8}`): drop `length`, `min_length` and `max_length`"
+                        .into(),
+                );
+            }
+            if regex.len() > 1000 {
+                return Err("a `regex` generator longer than 1000 characters is refused".into());
+            }
+            let hir = parse(&regex)?;
+            let whole = regex::bytes::RegexBuilder::new(&format!("^(?:{regex})$"))
+                .unicode(false)
+                .size_limit(1 << 20)
+                .build()
+                .map_err(|e| format!("invalid regex `{regex}`: {e}"))?;
+            Ok(Generator::Pattern(Pattern {
+                source: regex,
+                hir,
+                whole,
+            }))
+        }
+        (None, None) => Err("`text` needs `chars` (a set of characters) or `regex`".into()),
+        (Some(_), Some(_)) => Err("`text` takes `chars` or `regex`, not both".into()),
+    }
+}
