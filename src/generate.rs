@@ -302,9 +302,10 @@ pub fn simplest(generator: &Generator) -> Value {
 /// The value a spec's `with:` entry fixes.
 pub fn fixed_value(generator: &Generator, fixed: &Fixed) -> Result<Value, String> {
     match (generator, fixed) {
-        (Generator::Bytes { .. } | Generator::Text { .. } | Generator::Pattern(_), Fixed::Bytes(b)) => {
-            Ok(Value::Bytes(b.clone()))
-        }
+        (
+            Generator::Bytes { .. } | Generator::Text { .. } | Generator::Pattern(_),
+            Fixed::Bytes(b),
+        ) => Ok(Value::Bytes(b.clone())),
         (Generator::Number { width, .. }, Fixed::Number(n)) if *n <= width.max() => {
             Ok(Value::Number {
                 value: *n,

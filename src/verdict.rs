@@ -10,6 +10,10 @@ use std::time::Duration;
 use crate::spec::payload::escape;
 use crate::spec::{Matcher, OutputMatcher};
 
+pub mod seq;
+
+use seq::{SeqOutcome, judge_number, match_seq};
+
 /// Bytes a single expectation may buffer before giving up: a line or a match longer than
 /// this is a failure, not a reason to use unbounded memory.
 pub const MAX_BUFFER: usize = 1 << 20;
@@ -100,10 +104,12 @@ pub fn describe_matcher(matcher: &Matcher) -> String {
         Matcher::LineRegex(r) => format!("a line matching /{}/", strip_anchors(r.as_str())),
         Matcher::Regex(r) => format!("bytes matching /{}/", strip_anchors(r.as_str())),
         Matcher::Length(n) => format!("{n} byte(s)"),
+        Matcher::Number(range) => range.describe(),
+        Matcher::Seq(parts) => format!("a sequence of {} part(s)", parts.len()),
     }
 }
 
-fn strip_anchors(pattern: &str) -> &str {
+pub(crate) fn strip_anchors(pattern: &str) -> &str {
     let inner = pattern.strip_prefix("^(?:").unwrap_or(pattern);
     inner
         .strip_suffix(")$")
@@ -219,6 +225,29 @@ fn judge_data(
         },
         Matcher::Length(n) if buf.len() >= *n => Progress::Pass { consumed: *n },
         Matcher::Length(_) => Progress::Pending,
+        Matcher::Number(range) => {
+            let size = usize::from(range.width.size);
+            if buf.len() < size {
+                Progress::Pending
+            } else {
+                match judge_number(range, range.width.decode(&buf[..size])) {
+                    Ok(()) => Progress::Pass { consumed: size },
+                    Err(m) => Progress::Fail(m),
+                }
+            }
+        }
+        // Parts that wait for more (a delimiter, a regex) are decided when the peer closes
+        // or the deadline passes, below.
+        Matcher::Seq(parts) => {
+            let complete = peer != PeerState::Open || timed_out;
+            match match_seq(parts, buf, complete) {
+                SeqOutcome::Match { consumed, .. } => Progress::Pass { consumed },
+                SeqOutcome::Pending => Progress::Pending,
+                // Nothing arrived at all: the general message below says so.
+                SeqOutcome::Fail(_) if complete && buf.is_empty() => Progress::Pending,
+                SeqOutcome::Fail(m) => Progress::Fail(m),
+            }
+        }
     };
     if early != Progress::Pending {
         return early;
@@ -314,7 +343,7 @@ fn judge_line(expected: &[u8], buf: &[u8]) -> Progress {
     }
 }
 
-fn show_byte(byte: u8) -> String {
+pub(crate) fn show_byte(byte: u8) -> String {
     format!("0x{byte:02x} '{}'", escape(&[byte]))
 }
 
@@ -345,6 +374,27 @@ pub fn judge_datagram(
         ));
     }
     let what = describe_matcher(matcher);
+    match matcher {
+        Matcher::Number(range) if datagram.len() == usize::from(range.width.size) => {
+            return judge_number(range, range.width.decode(datagram));
+        }
+        Matcher::Seq(parts) => {
+            return match match_seq(parts, datagram, true) {
+                SeqOutcome::Match { consumed, .. } if consumed == datagram.len() => Ok(()),
+                SeqOutcome::Match { consumed, .. } => Err(Mismatch::new(format!(
+                    "the datagram has {} byte(s) more than the sequence, from byte {consumed}",
+                    datagram.len() - consumed
+                ))
+                .bytes(&datagram[..consumed], datagram)),
+                SeqOutcome::Fail(m) => Err(m),
+                SeqOutcome::Pending => {
+                    Err(Mismatch::new("the datagram ended inside the sequence")
+                        .bytes(b"", datagram))
+                }
+            };
+        }
+        _ => {}
+    }
     let ok = match matcher {
         Matcher::Bytes(expected) => expected == datagram,
         Matcher::Line(line) => datagram == [line.as_slice(), b"\n"].concat(),
@@ -355,6 +405,7 @@ pub fn judge_datagram(
         Matcher::Regex(regex) => regex::bytes::Regex::new(&format!("{}$", regex.as_str()))
             .is_ok_and(|whole| whole.is_match(datagram)),
         Matcher::Length(n) => datagram.len() == *n,
+        Matcher::Number(_) | Matcher::Seq(_) => false,
     };
     if ok {
         return Ok(());
@@ -372,11 +423,13 @@ pub fn judge_datagram(
                 show_byte(datagram[at])
             )
         }
-        (Matcher::Bytes(_) | Matcher::Line(_) | Matcher::Length(_), _) => format!(
-            "expected a datagram of {}, but got {} byte(s)",
-            what,
-            datagram.len()
-        ),
+        (Matcher::Bytes(_) | Matcher::Line(_) | Matcher::Length(_) | Matcher::Number(_), _) => {
+            format!(
+                "expected a datagram of {}, but got {} byte(s)",
+                what,
+                datagram.len()
+            )
+        }
         _ => format!("expected a datagram of {what}, but it did not match"),
     };
     Err(Mismatch::new(summary).bytes(&expected, datagram))

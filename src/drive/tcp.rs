@@ -128,19 +128,20 @@ impl TcpPeer {
         &mut self,
         alternatives: &[(Expectation, Duration)],
         slow: SlowRead,
-    ) -> Result<usize, Vec<Mismatch>> {
+    ) -> Result<(usize, Vec<u8>), Vec<Mismatch>> {
         self.slow = Some(slow);
         let result = self.expect(alternatives);
         self.slow = None;
         result
     }
 
-    /// Waits until one of `alternatives` passes (returns its index) or all have failed.
-    /// A program that exits closes its sockets, so no liveness check is needed here.
+    /// Waits until one of `alternatives` passes (returns its index and the bytes it
+    /// consumed) or all have failed. A program that exits closes its sockets, so no
+    /// liveness check is needed here.
     pub fn expect(
         &mut self,
         alternatives: &[(Expectation, Duration)],
-    ) -> Result<usize, Vec<Mismatch>> {
+    ) -> Result<(usize, Vec<u8>), Vec<Mismatch>> {
         let start = Instant::now();
         let mut chunk = vec![0u8; 64 * 1024];
         loop {
@@ -150,8 +151,8 @@ impl TcpPeer {
             for (index, (expectation, within)) in alternatives.iter().enumerate() {
                 match judge_stream(expectation, &self.buf, self.state, waited, *within) {
                     Progress::Pass { consumed } => {
-                        self.buf.drain(..consumed);
-                        return Ok(index);
+                        let taken: Vec<u8> = self.buf.drain(..consumed).collect();
+                        return Ok((index, taken));
                     }
                     Progress::Fail(mismatch) => failures.push(mismatch),
                     Progress::Pending => {

@@ -170,13 +170,13 @@ impl UdpPeer {
         }
     }
 
-    /// Receives one datagram and judges it.
+    /// Receives one datagram and judges it; returns it when it passes.
     pub fn expect(
         &mut self,
         matcher: &Matcher,
         within: Duration,
         program_ended: &mut dyn FnMut() -> bool,
-    ) -> Result<(), Mismatch> {
+    ) -> Result<Vec<u8>, Mismatch> {
         match self.receive(within, program_ended) {
             Received::Datagram(data, from) => {
                 let want = if self.check_source { self.peer } else { None };
@@ -184,7 +184,7 @@ impl UdpPeer {
                 if !self.check_source {
                     self.peer = Some(from);
                 }
-                Ok(())
+                Ok(data)
             }
             Received::Nothing => Err(Mismatch::new(format!(
                 "expected a datagram of {}, but none arrived within {}ms",

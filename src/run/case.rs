@@ -21,6 +21,13 @@ use crate::event::{Failure, ProgramReport, StepRef};
 use crate::spec::{Env, Expect, ExpectOutput, Scenario, Spec, Step, Transport};
 use crate::verdict::{Expectation, Mismatch, Progress, judge_datagram, judge_output};
 
+/// The Unix time in seconds, for numbers that must be the time now.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// How long a failed case waits for the program to end by itself before stopping it.
 const SETTLE: Duration = Duration::from_millis(300);
 
@@ -155,7 +162,7 @@ pub fn play(
     let mut case = Case {
         scenario,
         default_within,
-        env,
+        env: env.clone(),
         conns: Vec::new(),
         session,
     };
@@ -185,7 +192,8 @@ pub fn play(
 struct Case<'a> {
     scenario: &'a Scenario,
     default_within: Duration,
-    env: &'a Env,
+    /// The generated values, and what earlier steps of this case captured.
+    env: Env,
     session: &'a mut Session,
     conns: Vec<(String, Conn)>,
 }
@@ -273,11 +281,11 @@ impl Case<'_> {
                 Some(value) => value
                     .pieces()
                     .into_iter()
-                    .map(|(p, d)| (p.to_vec(), d))
+                    .map(|(p, d)| (p.into_owned(), d))
                     .collect(),
                 None => vec![(Vec::new(), Duration::ZERO)],
             },
-            data => vec![(data.eval(self.env), Duration::ZERO)],
+            data => vec![(data.eval(&self.env), Duration::ZERO)],
         };
         let conn = find(&mut self.conns, send.on.as_deref())?;
         let writes = match conn {
@@ -292,7 +300,11 @@ impl Case<'_> {
 
     /// `send_all`: every payload, concatenated, in one write.
     fn send_all(&mut self, all: &crate::spec::SendAll) -> StepResult {
-        let bytes: Vec<u8> = all.payloads.iter().flat_map(|p| p.eval(self.env)).collect();
+        let bytes: Vec<u8> = all
+            .payloads
+            .iter()
+            .flat_map(|p| p.eval(&self.env))
+            .collect();
         let write = inject::Write {
             bytes,
             pause_before: Duration::ZERO,
@@ -441,23 +453,27 @@ impl Case<'_> {
 
     fn expect(&mut self, expect: &Expect) -> StepResult {
         let within = self.within(expect.within);
-        let matcher = expect.matcher.resolve(self.env);
+        let matcher = expect.matcher.resolve(&self.env, unix_now());
         let Case { conns, session, .. } = self;
         let conn = find(conns, expect.on.as_deref())?;
-        match conn {
+        let consumed = match conn {
             Conn::Udp(peer) => peer
                 .expect(&matcher, within, &mut || session.program.exited().is_some())
-                .map_err(one),
+                .map_err(one)?,
             Conn::Tcp(peer) => {
-                let wanted = [(Expectation::Data(matcher.into_owned()), within)];
+                let wanted = [(Expectation::Data(matcher.clone().into_owned()), within)];
                 match expect.slow_read {
                     Some(slow) => peer.expect_slowly(&wanted, slow),
                     None => peer.expect(&wanted),
-                }
-                .map(|_| ())
+                }?
+                .1
             }
-            Conn::Closed => Err(one(closed())),
-        }
+            Conn::Closed => return Err(one(closed())),
+        };
+        let captured =
+            crate::verdict::seq::captures(&matcher, &consumed, expect.capture.as_deref());
+        self.env.extend(captured);
+        Ok(())
     }
 
     fn expect_stream(
@@ -480,7 +496,7 @@ impl Case<'_> {
         for branch in branches {
             let (expectation, within) = match &branch.value {
                 Step::Expect(e) => (
-                    Expectation::Data(e.matcher.resolve(self.env).into_owned()),
+                    Expectation::Data(e.matcher.resolve(&self.env, unix_now()).into_owned()),
                     self.within(e.within),
                 ),
                 Step::ExpectEof(w) => (Expectation::Eof, self.within(w.within)),
@@ -527,7 +543,7 @@ impl Case<'_> {
         let deadline = Instant::now() + within;
         let mut pause = Duration::from_millis(1);
         let mut ended_at: Option<Instant> = None;
-        let matcher = expect.resolve(self.env);
+        let matcher = expect.resolve(&self.env);
         loop {
             let output = self.session.program.output(stderr);
             let now = Instant::now();

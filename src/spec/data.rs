@@ -46,7 +46,10 @@ pub enum Value {
         pauses: Vec<Duration>,
     },
     /// A fixed-width unsigned integer; its bytes are its binary form.
-    Number { value: u64, width: Width },
+    Number {
+        value: u64,
+        width: Width,
+    },
 }
 
 /// The generated values of one case, by name.
@@ -121,7 +124,7 @@ impl Value {
                 let pieces: Vec<String> = self
                     .pieces()
                     .iter()
-                    .map(|(p, pause)| format!("+{}ms \"{}\"", pause.as_millis(), escape(&p)))
+                    .map(|(p, pause)| format!("+{}ms \"{}\"", pause.as_millis(), escape(p)))
                     .collect();
                 format!(
                     "{} byte(s) in {} write(s): {}",

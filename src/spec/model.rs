@@ -14,16 +14,40 @@ use serde_saphyr::Spanned;
 
 use super::duration::Dur;
 
+/// The [`DataFields`] of a raw step form that spells its bytes with the same keys (`send`,
+/// `expect`); a macro because serde's `flatten` cannot be combined with rejecting unknown keys.
+#[macro_export]
+macro_rules! data_fields {
+    ($raw:ident) => {
+        DataFields {
+            text: $raw.text,
+            escaped: $raw.escaped,
+            hex: $raw.hex,
+            bytes: $raw.bytes,
+            var: $raw.var,
+            reverse: $raw.reverse,
+            concat: $raw.concat,
+            lisp_vector: $raw.lisp_vector,
+            decimal: $raw.decimal,
+            hex_text: $raw.hex_text,
+            binary: $raw.binary,
+        }
+    };
+}
+
+mod expect;
 mod generator;
 pub mod number;
 pub mod schema;
+pub mod seq;
 mod step;
 
+pub use expect::*;
 pub use generator::*;
 use generator::{RawFixed, RawGenerator};
 pub use step::*;
 // The raw forms are what the JSON Schema describes.
-use step::{ListOrMap, RawExpect, RawOutput, RawSend, RawSendAll};
+use step::{ListOrMap, RawOutput, RawSend, RawSendAll};
 
 /// One spec file as written.
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -134,23 +134,44 @@ fn check_generated(scenario: &Scenario) -> Result<(), Problem> {
             }
         }
     }
+    let mut captured: Vec<String> = Vec::new();
     for step in &scenario.steps {
-        let mut vars = Vec::new();
-        step_vars(&step.value, &mut vars);
-        for var in vars {
-            if !scenario.generate.contains_key(var) {
-                let known: Vec<&str> = scenario.generate.keys().map(String::as_str).collect();
-                let hint = if known.is_empty() {
-                    "this scenario has no `generate` section".to_string()
-                } else {
-                    format!("generated values are: {}", known.join(", "))
-                };
+        let mut mine = Vec::new();
+        step_captures(&step.value, &mut mine);
+        for name in &mine {
+            if scenario.generate.contains_key(name) {
                 return Err((
                     step.referenced,
-                    format!("`{var}` is not a generated value ({hint})"),
+                    format!(
+                        "`{name}` is captured here but is also a generated value: pick another name"
+                    ),
                 ));
             }
         }
+        let mut vars = Vec::new();
+        step_vars(&step.value, &mut vars);
+        for var in vars {
+            // A sequence may use what it captured in an earlier part (`length_from`).
+            let known_here =
+                matches!(&step.value, Step::Expect(_)) && mine.iter().any(|m| m == var);
+            if !scenario.generate.contains_key(var)
+                && !captured.iter().any(|c| c == var)
+                && !known_here
+            {
+                let mut known: Vec<&str> = scenario.generate.keys().map(String::as_str).collect();
+                known.extend(captured.iter().map(String::as_str));
+                let hint = if known.is_empty() {
+                    "this scenario generates and captures nothing before this step".to_string()
+                } else {
+                    format!("known here: {}", known.join(", "))
+                };
+                return Err((
+                    step.referenced,
+                    format!("`{var}` is not a generated or captured value ({hint})"),
+                ));
+            }
+        }
+        captured.extend(mine);
     }
     Ok(())
 }
@@ -179,7 +200,7 @@ pub fn first_input_step(scenario: &Scenario) -> Option<usize> {
         .position(|step| {
             let mut vars = Vec::new();
             step_vars(&step.value, &mut vars);
-            !vars.is_empty()
+            vars.iter().any(|v| scenario.generate.contains_key(*v))
         })
         .map(|i| i + 1)
 }
@@ -188,15 +209,23 @@ fn step_vars<'a>(step: &'a Step, out: &mut Vec<&'a str>) {
     match step {
         Step::Send(send) => send.data.vars(out),
         Step::SendAll(all) => all.payloads.iter().for_each(|p| p.vars(out)),
-        Step::Expect(expect) => match &expect.matcher {
-            Expected::Bytes(data) => data.vars(out),
-            Expected::LengthOf(name) => out.push(name),
-            Expected::Fixed(_) => {}
-        },
+        Step::Expect(expect) => expect.matcher.vars(out),
         Step::ExpectStdout(o) | Step::ExpectStderr(o) => {
             o.computed_lines.iter().flatten().for_each(|l| l.vars(out));
         }
         Step::ExpectOneOf(branches) => branches.iter().for_each(|b| step_vars(&b.value, out)),
+        _ => {}
+    }
+}
+
+/// The names a step captures from what it receives.
+fn step_captures(step: &Step, out: &mut Vec<String>) {
+    match step {
+        Step::Expect(expect) => {
+            expect.matcher.captures(out);
+            out.extend(expect.capture.clone());
+        }
+        Step::ExpectOneOf(branches) => branches.iter().for_each(|b| step_captures(&b.value, out)),
         _ => {}
     }
 }

@@ -55,7 +55,8 @@ impl Generator {
         match (self, value) {
             (Generator::Bytes { min, max }, Value::Bytes(b)) => (*min..=*max).contains(&b.len()),
             (Generator::Text { alphabet, min, max }, Value::Bytes(b)) => {
-                (*min..=*max).contains(&b.len()) && b.iter().all(|x| alphabet.binary_search(x).is_ok())
+                (*min..=*max).contains(&b.len())
+                    && b.iter().all(|x| alphabet.binary_search(x).is_ok())
             }
             (Generator::Pattern(p), Value::Bytes(b)) => p.whole.is_match(b),
             (Generator::Number { min, max, .. }, Value::Number { value, .. }) => {
@@ -134,7 +135,8 @@ impl TryFrom<RawGenerator> for Generator {
             1 => {}
             _ => {
                 return Err(
-                    "a generator is one of `bytes`, `text`, `number` or `split`, not several".into(),
+                    "a generator is one of `bytes`, `text`, `number` or `split`, not several"
+                        .into(),
                 );
             }
         }
@@ -148,7 +150,10 @@ impl TryFrom<RawGenerator> for Generator {
                 return Err(format!("`min` {min} is larger than `max` {max}"));
             }
             if max > width.max() {
-                return Err(format!("`max` {max} does not fit in {} byte(s)", width.size));
+                return Err(format!(
+                    "`max` {max} does not fit in {} byte(s)",
+                    width.size
+                ));
             }
             return Ok(Generator::Number { width, min, max });
         }
@@ -235,7 +240,6 @@ impl<'de> Deserialize<'de> for Fixed {
     }
 }
 
-
 /// `length`, or `min_length`/`max_length`, checked.
 fn lengths(
     length: Option<usize>,
@@ -278,7 +282,10 @@ fn text_generator(t: RawTextGen) -> Result<Generator, String> {
             .map_err(|e| {
                 let text = e.to_string();
                 let last = text.lines().last().unwrap_or(&text).trim().to_string();
-                format!("invalid regex `{pattern}`: {}", last.trim_start_matches("error: "))
+                format!(
+                    "invalid regex `{pattern}`: {}",
+                    last.trim_start_matches("error: ")
+                )
             })
     };
     match (t.chars, t.regex) {
@@ -286,10 +293,9 @@ fn text_generator(t: RawTextGen) -> Result<Generator, String> {
             let (min, max) = lengths(t.length, t.min_length, t.max_length, "text")?;
             let hir = parse(&format!("[{chars}]"))?;
             let alphabet: Vec<u8> = match hir.kind() {
-                regex_syntax::hir::HirKind::Class(regex_syntax::hir::Class::Bytes(class)) => class
-                    .iter()
-                    .flat_map(|r| r.start()..=r.end())
-                    .collect(),
+                regex_syntax::hir::HirKind::Class(regex_syntax::hir::Class::Bytes(class)) => {
+                    class.iter().flat_map(|r| r.start()..=r.end()).collect()
+                }
                 regex_syntax::hir::HirKind::Literal(lit) => lit.0.to_vec(),
                 _ => return Err(format!("`chars: {chars}` is not a set of characters")),
             };

@@ -12,9 +12,10 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 
+use super::expect::{Expect, RawExpect};
 use crate::spec::data::{Data, DataFields, TextOrData, VarOrData};
-use crate::spec::model::number::{NumExpr, RawBinary};
 use crate::spec::duration::Dur;
+use crate::spec::model::number::{NumExpr, RawBinary};
 use crate::spec::payload::{decode_escaped, decode_hex};
 
 /// One thing conform does or expects, in order.
@@ -363,26 +364,6 @@ impl TryFrom<ListOrMap> for SendAll {
     }
 }
 
-/// The [`DataFields`] of a raw step form that spells its bytes with the same keys (`send`,
-/// `expect`); a macro because serde's `flatten` cannot be combined with rejecting unknown keys.
-macro_rules! data_fields {
-    ($raw:ident) => {
-        DataFields {
-            text: $raw.text,
-            escaped: $raw.escaped,
-            hex: $raw.hex,
-            bytes: $raw.bytes,
-            var: $raw.var,
-            reverse: $raw.reverse,
-            concat: $raw.concat,
-            lisp_vector: $raw.lisp_vector,
-            decimal: $raw.decimal,
-            hex_text: $raw.hex_text,
-            binary: $raw.binary,
-        }
-    };
-}
-
 impl TryFrom<RawSend> for Send {
     type Error = String;
     fn try_from(raw: RawSend) -> Result<Self, String> {
@@ -409,92 +390,10 @@ impl TryFrom<RawSend> for Send {
     }
 }
 
-/// What the next bytes or datagram must look like.
-#[derive(Debug, Clone)]
-pub enum Matcher {
-    /// Exactly these bytes.
-    Bytes(Vec<u8>),
-    /// One line, `\n`-terminated, equal to this (without the `\n`).
-    Line(Vec<u8>),
-    /// One line, `\n`-terminated, whose content matches this regex entirely.
-    LineRegex(Regex),
-    /// Bytes matching this regex (anchored at the start); for TCP, the shortest prefix of the
-    /// stream that matches is consumed.
-    Regex(Regex),
-    /// Exactly this many bytes, any content.
-    Length(usize),
-}
-
-/// `expect`: a matcher, a deadline and a connection.
-#[derive(Debug)]
-pub struct Expect {
-    pub matcher: Expected,
-    pub within: Option<Dur>,
-    pub on: Option<String>,
-    /// TCP: read slowly, this many bytes at a time with pauses (`read_chunk`, `read_pause`).
-    pub slow_read: Option<SlowRead>,
-}
-
-/// How conform reads when it reads slowly, to exercise a peer's partial writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SlowRead {
-    pub chunk: usize,
-    pub pause: std::time::Duration,
-}
-
-/// A matcher as written: fixed, or computed from generated values for each case.
-#[derive(Debug, Clone)]
-pub enum Expected {
-    Fixed(Matcher),
-    /// Exactly the bytes this data evaluates to.
-    Bytes(Data),
-    /// As many bytes as this generated value has.
-    LengthOf(String),
-}
-
-impl Expected {
-    /// The concrete matcher for one case.
-    pub fn resolve(&self, env: &crate::spec::data::Env) -> std::borrow::Cow<'_, Matcher> {
-        use std::borrow::Cow;
-        match self {
-            Expected::Fixed(m) => Cow::Borrowed(m),
-            Expected::Bytes(data) => Cow::Owned(Matcher::Bytes(data.eval(env))),
-            Expected::LengthOf(name) => Cow::Owned(Matcher::Length(
-                env.get(name).map_or(0, |v| v.bytes().len()),
-            )),
-        }
-    }
-}
-
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawExpect {
-    text: Option<String>,
-    escaped: Option<String>,
-    hex: Option<String>,
-    bytes: Option<Vec<u8>>,
-    var: Option<String>,
-    reverse: Option<VarOrData>,
-    concat: Option<Vec<TextOrData>>,
-    lisp_vector: Option<VarOrData>,
-    decimal: Option<NumExpr>,
-    hex_text: Option<NumExpr>,
-    binary: Option<RawBinary>,
-    length_of: Option<String>,
-    line: Option<String>,
-    line_regex: Option<String>,
-    regex: Option<String>,
-    length: Option<usize>,
-    within: Option<Dur>,
-    on: Option<String>,
-    read_chunk: Option<usize>,
-    read_pause: Option<Dur>,
-}
-
 /// The largest datagram payload over IPv4, and so the largest thing worth expecting at once.
 pub const MAX_DATAGRAM: usize = 65_507;
 
-fn compile(pattern: &str, whole: bool) -> Result<Regex, String> {
+pub(super) fn compile(pattern: &str, whole: bool) -> Result<Regex, String> {
     let anchored = if whole {
         format!("^(?:{pattern})$")
     } else {
@@ -506,82 +405,11 @@ fn compile(pattern: &str, whole: bool) -> Result<Regex, String> {
         .map_err(|e| format!("invalid regex `{pattern}`: {}", first_line(&e.to_string())))
 }
 
-fn first_line(text: &str) -> String {
+pub(super) fn first_line(text: &str) -> String {
     // The regex crate's messages draw a caret diagram over several lines; keep the summary,
     // which is the last line.
     let last = text.lines().last().unwrap_or(text).trim();
     last.strip_prefix("error: ").unwrap_or(last).to_string()
-}
-
-impl TryFrom<RawExpect> for Expect {
-    type Error = String;
-    fn try_from(raw: RawExpect) -> Result<Self, String> {
-        let fields = data_fields!(raw);
-        let mut matchers = Vec::new();
-        match fields.into_data()? {
-            Some(Data::Literal(bytes)) => matchers.push(Expected::Fixed(Matcher::Bytes(bytes))),
-            Some(data) => matchers.push(Expected::Bytes(data)),
-            None => {}
-        }
-        if let Some(name) = raw.length_of {
-            matchers.push(Expected::LengthOf(name));
-        }
-        if let Some(line) = raw.line {
-            if line.contains('\n') {
-                return Err("`line` is one line: leave out the `\\n`, conform adds it".into());
-            }
-            matchers.push(Expected::Fixed(Matcher::Line(line.into_bytes())));
-        }
-        if let Some(pattern) = raw.line_regex {
-            matchers.push(Expected::Fixed(Matcher::LineRegex(compile(
-                &pattern, true,
-            )?)));
-        }
-        if let Some(pattern) = raw.regex {
-            matchers.push(Expected::Fixed(Matcher::Regex(compile(&pattern, false)?)));
-        }
-        if let Some(length) = raw.length {
-            if length > MAX_DATAGRAM {
-                return Err(format!(
-                    "`length: {length}` is larger than the largest datagram ({MAX_DATAGRAM} bytes)"
-                ));
-            }
-            matchers.push(Expected::Fixed(Matcher::Length(length)));
-        }
-        let matcher = match matchers.len() {
-            1 => matchers.remove(0),
-            0 => {
-                return Err(
-                    "`expect` needs one of `text`, `escaped`, `hex`, `bytes`, `line`, \
-                     `line_regex`, `regex` or `length` (or a plain string)"
-                        .into(),
-                );
-            }
-            _ => {
-                return Err(
-                    "`expect` takes exactly one matcher; use `expect_one_of` for alternatives"
-                        .into(),
-                );
-            }
-        };
-        let slow_read = match (raw.read_chunk, raw.read_pause) {
-            (Some(0), _) => return Err("`read_chunk` is a number of bytes: at least 1".into()),
-            (Some(chunk), pause) => Some(SlowRead {
-                chunk,
-                pause: pause.map_or(std::time::Duration::ZERO, Dur::get),
-            }),
-            (None, Some(_)) => {
-                return Err("`read_pause` is the wait between reads: give `read_chunk` too".into());
-            }
-            (None, None) => None,
-        };
-        Ok(Expect {
-            matcher,
-            within: raw.within,
-            on: raw.on,
-            slow_read,
-        })
-    }
 }
 
 /// `expect_exit`: the status the program must end with (default 0).
@@ -739,10 +567,7 @@ fn text_send(text: String) -> RawSend {
 }
 
 fn text_expect(text: String) -> RawExpect {
-    RawExpect {
-        text: Some(text),
-        ..RawExpect::default()
-    }
+    RawExpect::text(text)
 }
 
 fn text_output(text: String) -> RawOutput {
