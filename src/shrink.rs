@@ -16,9 +16,10 @@
 //!    or on timing, and shrinking it would only chase noise;
 //! 3. then rounds of passes, each trying one kind of simplification everywhere, repeated
 //!    until a whole round changes nothing: each value at its simplest; shorter prefixes
-//!    (the lengths just above the minimum first, then doubling, then bisection); deleting
-//!    runs of bytes (the largest first, halving); zeroing runs; lowering each byte (to 0,
-//!    to 1, then by bisection); removing cuts, moving them earlier, shortening pauses.
+//!    (the lengths just above the minimum first, then doubling, then bisection); zeroing
+//!    runs; deleting runs of bytes (the largest first, halving); lowering each byte (to 0,
+//!    to 1, then by bisection); removing cuts, moving them earlier, shortening pauses;
+//!    lowering numbers.
 //!
 //! The search is the one Hypothesis uses (shortlex order, passes to a fixed point) reduced
 //! to conform's two kinds of value. A candidate that is not simpler than the best so far is
@@ -105,11 +106,11 @@ pub fn shrink<F>(
     for (name, generator) in generators {
         simplest.insert(name.clone(), generate::simplest(generator));
     }
-    if simplest != original {
-        if s.attempt(simplest) {
-            return s.finish(End::Simplest);
-        }
-    } else {
+    if simplest == original {
+        // Nothing is simpler than what failed.
+        return s.finish(End::Minimal);
+    }
+    if s.attempt(simplest) {
         return s.finish(End::Simplest);
     }
     if let Some(end) = s.stop {
@@ -270,8 +271,11 @@ impl<F> Search<'_, F> {
             Generator::Bytes { min, .. } | Generator::Text { min, .. } => {
                 let min = *min;
                 self.shorten(name, min);
-                self.delete_runs(name, min);
+                // Zeroing before deleting: once the bytes are all alike, every deletion of
+                // a run of one size gives the same candidate, which runs once, so a failure
+                // that depends only on the length costs a probe per size, not per byte.
                 self.zero_runs(name);
+                self.delete_runs(name, min);
                 self.lower_bytes(name);
             }
             Generator::Pattern(_) => {
@@ -314,7 +318,8 @@ impl<F> Search<'_, F> {
         }
     }
 
-    /// Lowers a number: to its minimum, then by bisection.
+    /// Lowers a number: to its minimum, to one less (which settles it once it is minimal),
+    /// then by bisection.
     fn lower_number(&mut self, name: &str, min: u64) {
         let Value::Number { value, width } = self.current(name) else {
             return;
@@ -323,7 +328,10 @@ impl<F> Search<'_, F> {
         if value <= min || self.attempt_value(name, number(min)) {
             return;
         }
-        let (mut lo, mut hi) = (min, value);
+        if value - 1 == min || !self.attempt_value(name, number(value - 1)) {
+            return;
+        }
+        let (mut lo, mut hi) = (min, value - 1);
         while hi - lo > 1 && self.stop.is_none() {
             let mid = lo + (hi - lo) / 2;
             if self.attempt_value(name, number(mid)) {

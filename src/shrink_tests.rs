@@ -298,3 +298,55 @@ fn shortlex_puts_length_before_values() {
     assert!(key(&split_env(&[], &[])) < key(&split_env(&[5], &[0])));
     assert!(key(&split_env(&[5], &[0])) < key(&split_env(&[1], &[3])));
 }
+
+#[test]
+fn a_failing_input_that_is_already_the_simplest_is_minimal_without_a_probe() {
+    let shrunk = run(&bytes_gen(0, 100), env(b""), ROOMY, |_| true);
+    assert_eq!(shrunk.end, End::Minimal);
+    assert_eq!(shrunk.probes, 0);
+}
+
+fn number_gen(min: u64, max: u64) -> BTreeMap<String, Generator> {
+    let width = crate::spec::model::number::Width::new(2, None).unwrap();
+    BTreeMap::from([("n".to_string(), Generator::Number { width, min, max })])
+}
+
+fn number_env(value: u64) -> Env {
+    let width = crate::spec::model::number::Width::new(2, None).unwrap();
+    Env::from([("n".to_string(), Value::Number { value, width })])
+}
+
+#[test]
+fn a_number_shrinks_to_the_smallest_that_fails_within_its_range() {
+    let shrunk = run(
+        &number_gen(10, 60_000),
+        number_env(52_345),
+        ROOMY,
+        |e| matches!(e["n"], Value::Number { value, .. } if value >= 1000),
+    );
+    assert_eq!(shrunk.env, number_env(1000));
+    assert_eq!(shrunk.end, End::Minimal);
+    assert!(shrunk.probes <= 24, "{}", shrunk.probes);
+}
+
+#[test]
+fn text_stays_in_its_character_class_while_it_shrinks() {
+    let generators = BTreeMap::from([(
+        "key".to_string(),
+        Generator::Text {
+            alphabet: (b'a'..=b'z').collect(),
+            min: 1,
+            max: 16,
+        },
+    )]);
+    let original = Env::from([("key".to_string(), Value::Bytes(b"hello".to_vec()))]);
+    // Fails for any key containing a letter from 'k' on.
+    let shrunk = run(&generators, original, ROOMY, |e| {
+        e["key"].bytes().iter().any(|b| *b >= b'k')
+    });
+    assert_eq!(
+        shrunk.env,
+        Env::from([("key".to_string(), Value::Bytes(b"k".to_vec()))])
+    );
+    assert_eq!(shrunk.end, End::Minimal);
+}

@@ -99,6 +99,10 @@ pub fn describe(expectation: &Expectation) -> String {
 
 pub fn describe_matcher(matcher: &Matcher) -> String {
     match matcher {
+        // Long expectations are shown in full by the diff below the summary, not here.
+        Matcher::Bytes(b) if b.len() > 64 => {
+            format!("{} byte(s) \"{}\"…", b.len(), escape(&b[..48]))
+        }
         Matcher::Bytes(b) => format!("{} byte(s) \"{}\"", b.len(), escape(b)),
         Matcher::Line(l) => format!("the line \"{}\\n\"", escape(l)),
         Matcher::LineRegex(r) => format!("a line matching /{}/", strip_anchors(r.as_str())),

@@ -826,3 +826,93 @@ fn a_budget_without_a_unit_is_refused_at_its_line() {
     assert_eq!(err.line, 7, "{err}");
     assert!(err.message.contains("`30` has no unit"), "{err}");
 }
+
+/// A generated UDP server scenario with `generate` and `steps` given as YAML lines; the first
+/// step is on line 8.
+fn generated(generate: &str, steps: &[&str]) -> String {
+    let mut text = format!(
+        "scenarios:\n  - name: a\n    role: server\n    transport: udp\n    generate:\n      {generate}\n    steps:\n"
+    );
+    for step in steps {
+        text.push_str("      - ");
+        text.push_str(step);
+        text.push('\n');
+    }
+    text
+}
+
+#[rstest]
+#[case::number_of_three_bytes(
+    "n1: {number: {size: 3}}", &["connect"], 6, "a number is 1, 2, 4 or 8 bytes"
+)]
+#[case::number_range_too_wide(
+    "n1: {number: {size: 1, max: 300}}", &["connect"], 6, "`max` 300 does not fit in 1 byte(s)"
+)]
+#[case::text_without_characters(
+    "t: {text: {min_length: 1, max_length: 3}}", &["connect"], 6,
+    "`text` needs `chars` (a set of characters) or `regex`"
+)]
+#[case::text_with_a_bad_regex(
+    "t: {text: {regex: '[a-'}}", &["connect"], 6, "invalid regex `[a-`"
+)]
+#[case::regex_text_with_lengths(
+    "t: {text: {regex: '[a-z]+', max_length: 4}}", &["connect"], 6, "the regex says the length"
+)]
+#[case::two_generators_in_one(
+    "t: {text: {chars: a-z, length: 2}, number: {size: 1}}", &["connect"], 6,
+    "a generator is one of `bytes`, `text`, `number` or `split`, not several"
+)]
+#[case::uncaptured_name(
+    "p: {bytes: {length: 1}}", &["connect", "send: {var: p}", "send: {decimal: total}"], 10,
+    "`total` is not a generated or captured value (known here: p)"
+)]
+#[case::used_before_captured(
+    "p: {bytes: {length: 1}}",
+    &["connect", "send: {var: p}", "send: {var: id}", "expect: {seq: [{length: 2, capture: id}]}"], 10,
+    "`id` is not a generated or captured value"
+)]
+#[case::capture_shadows_a_generated_value(
+    "p: {bytes: {length: 1}}", &["connect", "send: {var: p}", "expect: {seq: [{length: 1, capture: p}]}"], 10,
+    "`p` is captured here but is also a generated value"
+)]
+#[case::capture_on_exact_bytes(
+    "p: {bytes: {length: 1}}", &["connect", "send: {var: p}", "expect: {seq: [{text: ok, capture: x}]}"], 10,
+    "exact bytes are known already"
+)]
+#[case::two_matchers_in_a_part(
+    "p: {bytes: {length: 1}}", &["connect", "send: {var: p}", "expect: {seq: [{length: 1, until: x}]}"], 10,
+    "a sequence part matches one thing"
+)]
+#[case::tolerance_without_now(
+    "p: {bytes: {length: 1}}", &["connect", "send: {var: p}", "expect: {number: {size: 4, tolerance: 2s}}"], 10,
+    "`tolerance` goes with `now: unix` or `now: rfc868`"
+)]
+fn new_value_kinds_are_checked_with_their_line(
+    #[case] generate: &str,
+    #[case] steps: &[&str],
+    #[case] line: u64,
+    #[case] says: &str,
+) {
+    let text = generated(generate, steps);
+    let err = load_err(&text);
+    assert_eq!(err.line, line, "{err}");
+    assert!(err.message.contains(says), "{err}");
+}
+
+#[test]
+fn the_new_value_kinds_load_when_written_right() {
+    let text = generated(
+        "key: {text: {chars: 'a-z0-9_', min_length: 1, max_length: 16}}\n      word: {text: {regex: '[a-z]{2,5}'}}\n      count: {number: {size: 2, order: little, min: 1, max: 500}}",
+        &[
+            "connect",
+            "send: {concat: [{decimal: {length_of: key}}, \" \", {var: key}, {binary: {of: count, size: 2}}, {hex_text: count}, {var: word}]}",
+            "expect: {seq: [{number: {size: 2, equals: count}, capture: c}, {until: \"\\r\\n\", capture: rest}, {length_from: c}, {regex: '(?P<tail>.*)'}]}",
+            "send: {concat: [{var: rest}, {var: tail}, {decimal: c}]}",
+            "expect: {number: {size: 4, now: unix, tolerance: 10s}, capture: t}",
+            "send: {decimal: t}",
+        ],
+    );
+    if let Err(err) = load_str(NAME, &text) {
+        panic!("{err}\n--- input:\n{text}");
+    }
+}

@@ -116,6 +116,9 @@ impl Value {
     /// A short human description, for reports.
     pub fn describe(&self) -> String {
         match self {
+            Value::Bytes(b) if b.len() > 4 && b.iter().all(|x| *x == b[0]) => {
+                format!("{} byte(s), all \"{}\"", b.len(), escape(&b[..1]))
+            }
             Value::Bytes(b) => format!("{} byte(s) \"{}\"", b.len(), escape(&b[..b.len().min(64)])),
             Value::Number { value, width } => {
                 format!("{value} ({width}: {})", hex(&width.encode(*value)))

@@ -119,7 +119,21 @@ fn check_generated(scenario: &Scenario) -> Result<(), Problem> {
             ));
         };
         match (&generator.value, &fixed.value) {
-            (Generator::Bytes { .. }, Fixed::Bytes(_)) => {}
+            (
+                Generator::Bytes { .. } | Generator::Text { .. } | Generator::Pattern(_),
+                Fixed::Bytes(_),
+            ) => {}
+            (Generator::Number { width, .. }, Fixed::Number(n)) => {
+                if *n > width.max() {
+                    return Err((
+                        fixed.referenced,
+                        format!(
+                            "`with` value of `{name}`: {n} does not fit in {} byte(s)",
+                            width.size
+                        ),
+                    ));
+                }
+            }
             (Generator::Split { data, .. }, Fixed::Split { cuts, pauses }) => {
                 split_value(data, cuts.clone(), pauses.clone())
                     .map_err(|e| (fixed.referenced, format!("`with` value of `{name}`: {e}")))?;
@@ -128,7 +142,7 @@ fn check_generated(scenario: &Scenario) -> Result<(), Problem> {
                 return Err((
                     fixed.referenced,
                     format!(
-                        "`with` value of `{name}` does not fit its generator (bytes for `bytes`, cuts and pauses for `split`)"
+                        "`with` value of `{name}` does not fit its generator (bytes for `bytes` and `text`, a `number` for `number`, cuts and pauses for `split`)"
                     ),
                 ));
             }

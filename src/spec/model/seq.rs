@@ -213,7 +213,9 @@ impl TryFrom<RawPart> for SeqPart {
                 );
             }
             _ => {
-                return Err("a sequence part matches one thing; split it into several parts".into());
+                return Err(
+                    "a sequence part matches one thing; split it into several parts".into(),
+                );
             }
         };
         match (&part, &capture) {
