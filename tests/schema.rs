@@ -15,14 +15,22 @@ fn yaml_to_json(text: &str) -> Value {
     serde_saphyr::from_str(text).expect("YAML the loader reads is plain data")
 }
 
+/// Every spec under `specs/`, in subdirectories too (`specs/rfc`, `specs/examples`).
 fn shipped_specs() -> Vec<std::path::PathBuf> {
-    let mut specs: Vec<_> = std::fs::read_dir(root().join("specs"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
+    let mut specs = Vec::new();
+    let mut dirs = vec![root().join("specs")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "yaml") {
+                specs.push(path);
+            }
+        }
+    }
     specs.sort();
-    assert!(!specs.is_empty());
+    assert!(specs.len() >= 9, "{specs:?}");
     specs
 }
 
@@ -43,9 +51,18 @@ fn every_shipped_spec_names_the_schema_and_validates_against_it() {
     let validator = jsonschema::validator_for(&schema()).unwrap();
     for path in shipped_specs() {
         let text = std::fs::read_to_string(&path).unwrap();
+        // The relative path from the spec's folder to specs/schema.json.
+        let depth = path
+            .strip_prefix(root().join("specs"))
+            .map_or(0, |p| p.components().count() - 1);
+        let relative = if depth == 0 {
+            "./schema.json".to_string()
+        } else {
+            format!("{}schema.json", "../".repeat(depth))
+        };
         assert!(
-            text.starts_with("# yaml-language-server: $schema=./schema.json\n"),
-            "{} should start with the yaml-language-server schema line",
+            text.starts_with(&format!("# yaml-language-server: $schema={relative}\n")),
+            "{} should start with the yaml-language-server schema line ($schema={relative})",
             path.display()
         );
         conform::spec::load_file(&path).unwrap_or_else(|e| panic!("{e}"));
