@@ -856,3 +856,131 @@ fn render_lines_have_no_newlines() {
     let lines = render(b"a\nb\r\n\0", b"a\nc\r\n");
     assert!(lines.iter().all(|l| !l.contains('\n') && !l.contains('\r')));
 }
+
+mod numbers_and_sequences {
+    use super::*;
+    use conform::spec::model::number::{NumberRange, Width};
+    use conform::spec::model::seq::Part;
+
+    fn number(lo: u64, hi: u64) -> Matcher {
+        Matcher::Number(NumberRange {
+            width: Width::new(2, None).unwrap(),
+            lo,
+            hi,
+            what: format!("a number from {lo} to {hi}"),
+            epoch: None,
+        })
+    }
+
+    fn resp_bulk() -> Matcher {
+        Matcher::Seq(vec![
+            Part::Bytes(b"$".to_vec()),
+            Part::Until {
+                delim: b"\r\n".to_vec(),
+                capture: Some("len".into()),
+            },
+            Part::LengthFrom {
+                from: "len".into(),
+                capture: None,
+            },
+            Part::Bytes(b"\r\n".to_vec()),
+        ])
+    }
+
+    #[rstest]
+    #[case::waits_for_the_second_byte(b"\x01", Progress::Pending)]
+    #[case::in_range(b"\x01\x00", pass(2))]
+    #[case::leaves_what_follows(b"\x00\x05rest", pass(2))]
+    fn a_number_on_a_stream(#[case] got: &[u8], #[case] expected: Progress) {
+        assert_eq!(
+            judge_stream(&data(number(5, 300)), got, Open, NOW, WITHIN),
+            expected
+        );
+    }
+
+    #[test]
+    fn a_number_out_of_range_says_what_came_and_the_byte_order_hint() {
+        // 0x0201 is out of range; read the other way round it would be 0x0102 = 258.
+        let m = fail(judge_stream(
+            &data(number(250, 260)),
+            b"\x02\x01",
+            Open,
+            NOW,
+            WITHIN,
+        ));
+        assert_eq!(
+            m.summary,
+            "expected a 16-bit big-endian number: a number from 250 to 260, got 513 (02 01)"
+        );
+        assert_eq!(
+            m.hint.as_deref(),
+            Some("the bytes are right in the other byte order")
+        );
+    }
+
+    #[test]
+    fn a_number_datagram_of_the_wrong_size_fails() {
+        let from = addr("127.0.0.1:9");
+        assert!(judge_datagram(&number(0, 10), b"\x00\x05", from, Some(from)).is_ok());
+        let m = judge_datagram(&number(0, 10), b"\x00\x00\x05", from, Some(from)).unwrap_err();
+        assert!(m.summary.contains("but got 3 byte(s)"), "{}", m.summary);
+    }
+
+    #[test]
+    fn a_sequence_across_segments_waits_then_passes() {
+        let m = data(resp_bulk());
+        for partial in [&b"$"[..], b"$5", b"$5\r\n", b"$5\r\nhel", b"$5\r\nhello\r"] {
+            assert_eq!(
+                judge_stream(&m, partial, Open, NOW, WITHIN),
+                Progress::Pending
+            );
+        }
+        assert_eq!(
+            judge_stream(&m, b"$5\r\nhello\r\n+OK\r\n", Open, NOW, WITHIN),
+            pass(11)
+        );
+    }
+
+    #[test]
+    fn a_sequence_cut_short_by_the_peer_names_the_part_it_needed() {
+        let m = fail(judge_stream(
+            &data(resp_bulk()),
+            b"$5\r\nhel",
+            Closed,
+            NOW,
+            WITHIN,
+        ));
+        assert_eq!(
+            m.summary,
+            "part 3 of the sequence needs 5 byte(s) at byte 4, but only 3 arrived"
+        );
+    }
+
+    #[test]
+    fn a_wrong_byte_in_a_sequence_fails_without_waiting() {
+        let m = fail(judge_stream(
+            &data(resp_bulk()),
+            b"$5\r\nhello\n",
+            Open,
+            NOW,
+            WITHIN,
+        ));
+        assert!(
+            m.summary
+                .starts_with("part 4 of the sequence differs at byte 9: expected 0x0d"),
+            "{}",
+            m.summary
+        );
+    }
+
+    #[test]
+    fn a_sequence_datagram_with_bytes_left_over_fails() {
+        let from = addr("127.0.0.1:9");
+        let m = judge_datagram(&resp_bulk(), b"$2\r\nhi\r\nXY", from, Some(from)).unwrap_err();
+        assert_eq!(
+            m.summary,
+            "the datagram has 2 byte(s) more than the sequence, from byte 8"
+        );
+        assert!(judge_datagram(&resp_bulk(), b"$2\r\nhi\r\n", from, Some(from)).is_ok());
+    }
+}
