@@ -16,6 +16,33 @@ use super::duration::Dur;
 
 /// The [`DataFields`] of a raw step form that spells its bytes with the same keys (`send`,
 /// `expect`); a macro because serde's `flatten` cannot be combined with rejecting unknown keys.
+/// Declares a raw step form whose map also spells bytes with the keys of [`DataFields`]:
+/// those fields first, then the form's own. One list of the data keys for every form.
+macro_rules! with_data_fields {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident {
+            $($(#[$fmeta:meta])* $field:ident : $ty:ty),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        $vis struct $name {
+            text: Option<String>,
+            escaped: Option<String>,
+            hex: Option<String>,
+            bytes: Option<Vec<u8>>,
+            var: Option<String>,
+            reverse: Option<crate::spec::data::VarOrData>,
+            concat: Option<Vec<crate::spec::data::TextOrData>>,
+            lisp_vector: Option<crate::spec::data::VarOrData>,
+            decimal: Option<crate::spec::model::number::NumExpr>,
+            hex_text: Option<crate::spec::model::number::NumExpr>,
+            binary: Option<crate::spec::model::number::RawBinary>,
+            $($(#[$fmeta])* $field: $ty),*
+        }
+    };
+}
+
 #[macro_export]
 macro_rules! data_fields {
     ($raw:ident) => {

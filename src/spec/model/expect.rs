@@ -8,10 +8,10 @@ use regex::bytes::Regex;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::number::{NumExpr, NumberMatch, NumberRange, RawBinary, RawNumberMatch};
+use super::number::{NumberMatch, NumberRange, RawNumberMatch};
 use super::seq::{Part, SeqPart};
 use super::step::{MAX_DATAGRAM, compile};
-use crate::spec::data::{Data, DataFields, Env, TextOrData, VarOrData};
+use crate::spec::data::{Data, DataFields, Env};
 use crate::spec::duration::Dur;
 
 /// What the next bytes or datagram must look like.
@@ -106,35 +106,26 @@ impl Expected {
     }
 }
 
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RawExpect {
-    text: Option<String>,
-    escaped: Option<String>,
-    hex: Option<String>,
-    bytes: Option<Vec<u8>>,
-    var: Option<String>,
-    reverse: Option<VarOrData>,
-    concat: Option<Vec<TextOrData>>,
-    lisp_vector: Option<VarOrData>,
-    decimal: Option<NumExpr>,
-    hex_text: Option<NumExpr>,
-    binary: Option<RawBinary>,
-    length_of: Option<String>,
-    /// A binary number: `{size: 4, order: big}` and `equals`, `min`/`max` or `now`.
-    number: Option<RawNumberMatch>,
-    /// One reply matched part by part.
-    seq: Option<Vec<SeqPart>>,
-    /// Keep everything this step received under this name.
-    capture: Option<String>,
-    line: Option<String>,
-    line_regex: Option<String>,
-    regex: Option<String>,
-    length: Option<usize>,
-    within: Option<Dur>,
-    on: Option<String>,
-    read_chunk: Option<usize>,
-    read_pause: Option<Dur>,
+with_data_fields! {
+    #[derive(Debug, Default, Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct RawExpect {
+        length_of: Option<String>,
+        /// A binary number: `{size: 4, order: big}` and `equals`, `min`/`max` or `now`.
+        number: Option<RawNumberMatch>,
+        /// One reply matched part by part.
+        seq: Option<Vec<SeqPart>>,
+        /// Keep everything this step received under this name.
+        capture: Option<String>,
+        line: Option<String>,
+        line_regex: Option<String>,
+        regex: Option<String>,
+        length: Option<usize>,
+        within: Option<Dur>,
+        on: Option<String>,
+        read_chunk: Option<usize>,
+        read_pause: Option<Dur>,
+    }
 }
 
 impl RawExpect {

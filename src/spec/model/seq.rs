@@ -12,10 +12,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
-use super::number::{NumberMatch, NumberRange, RawBinary, RawNumberMatch};
+use super::number::{NumberMatch, NumberRange, RawNumberMatch};
 use super::step::{MAX_DATAGRAM, compile};
-use crate::spec::data::{Data, DataFields, Env, TextOrData, VarOrData};
-use crate::spec::model::number::NumExpr;
+use crate::spec::data::{Data, DataFields, Env, TextOrData};
 
 /// A part as written.
 #[derive(Debug, Clone)]
@@ -130,33 +129,24 @@ pub fn group_names(regex: &Regex) -> Vec<String> {
         .collect()
 }
 
-/// One part as written in YAML: a plain string (literal text) or a map.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RawPart {
-    text: Option<String>,
-    escaped: Option<String>,
-    hex: Option<String>,
-    bytes: Option<Vec<u8>>,
-    var: Option<String>,
-    reverse: Option<VarOrData>,
-    concat: Option<Vec<TextOrData>>,
-    lisp_vector: Option<VarOrData>,
-    decimal: Option<NumExpr>,
-    hex_text: Option<NumExpr>,
-    binary: Option<RawBinary>,
-    /// A field of this many bytes.
-    length: Option<usize>,
-    /// A field as long as a number captured before says.
-    length_from: Option<String>,
-    /// Bytes up to this delimiter, which is consumed but not captured.
-    until: Option<TextOrData>,
-    /// Bytes matching this regex; named groups `(?P<name>...)` are captured.
-    regex: Option<String>,
-    /// A binary number (see `expect: {number: ...}`).
-    number: Option<RawNumberMatch>,
-    /// Keep what this part matched under a name, for later parts and steps.
-    capture: Option<String>,
+with_data_fields! {
+    /// One part as written in YAML: a plain string (literal text) or a map.
+    #[derive(Debug, Default, Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct RawPart {
+        /// A field of this many bytes.
+        length: Option<usize>,
+        /// A field as long as a number captured before says.
+        length_from: Option<String>,
+        /// Bytes up to this delimiter, which is consumed but not captured.
+        until: Option<TextOrData>,
+        /// Bytes matching this regex; named groups `(?P<name>...)` are captured.
+        regex: Option<String>,
+        /// A binary number (see `expect: {number: ...}`).
+        number: Option<RawNumberMatch>,
+        /// Keep what this part matched under a name, for later parts and steps.
+        capture: Option<String>,
+    }
 }
 
 impl TryFrom<RawPart> for SeqPart {

@@ -13,9 +13,8 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 
 use super::expect::{Expect, RawExpect};
-use crate::spec::data::{Data, DataFields, TextOrData, VarOrData};
+use crate::spec::data::{Data, DataFields, TextOrData};
 use crate::spec::duration::Dur;
-use crate::spec::model::number::{NumExpr, RawBinary};
 use crate::spec::payload::{decode_escaped, decode_hex};
 
 /// One thing conform does or expects, in order.
@@ -164,29 +163,20 @@ pub struct Silence {
     pub on: Option<String>,
 }
 
-/// `send`: the bytes, spelt one way (see [`DataFields`]), and the connection.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RawSend {
-    text: Option<String>,
-    escaped: Option<String>,
-    hex: Option<String>,
-    bytes: Option<Vec<u8>>,
-    var: Option<String>,
-    reverse: Option<VarOrData>,
-    concat: Option<Vec<TextOrData>>,
-    lisp_vector: Option<VarOrData>,
-    decimal: Option<NumExpr>,
-    hex_text: Option<NumExpr>,
-    binary: Option<RawBinary>,
-    on: Option<String>,
-    chunks: Option<usize>,
-    pause: Option<Dur>,
-    drop: Option<bool>,
-    duplicate: Option<u32>,
-    delay: Option<Dur>,
-    truncate: Option<usize>,
-    from_other_port: Option<bool>,
+with_data_fields! {
+    /// `send`: the bytes, spelt one way (see [`DataFields`]), and the connection.
+    #[derive(Debug, Default, Deserialize, JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct RawSend {
+        on: Option<String>,
+        chunks: Option<usize>,
+        pause: Option<Dur>,
+        drop: Option<bool>,
+        duplicate: Option<u32>,
+        delay: Option<Dur>,
+        truncate: Option<usize>,
+        from_other_port: Option<bool>,
+    }
 }
 
 pub(super) fn one_payload(
