@@ -916,3 +916,19 @@ fn the_new_value_kinds_load_when_written_right() {
         panic!("{err}\n--- input:\n{text}");
     }
 }
+
+#[test]
+fn a_value_named_like_a_yaml_boolean_gets_a_plain_explanation() {
+    let text = generated(
+        "n: {bytes: {length: 2}}",
+        &["connect", "send: {var: n}", "expect: {reverse: n}"],
+    );
+    let err = load_err(&text);
+    assert_eq!((err.line, err.column), (10, 25), "{err}");
+    assert!(
+        err.message.contains(
+            "YAML reads this bare word as a boolean (`n`, `y`, `no`, `yes`, `on`, `off`, ...)"
+        ),
+        "{err}"
+    );
+}

@@ -334,6 +334,10 @@ impl DataFields {
     }
 }
 
+/// What to say when YAML turned a bare name into a boolean.
+pub const BOOLEAN_NAME: &str = "YAML reads this bare word as a boolean (`n`, `y`, `no`, `yes`, `on`, `off`, ...): \
+     quote it (`\"n\"`) or give the value another name";
+
 /// A data map, or a plain string naming a generated variable (`reverse: payload`).
 #[derive(Debug)]
 pub struct VarOrData(pub Data);
@@ -354,6 +358,9 @@ fn data_or_string<'de, D: Deserializer<'de>>(
         }
         fn visit_str<E: de::Error>(self, v: &str) -> Result<Data, E> {
             Ok((self.0)(v))
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Data, E> {
+            Err(E::custom(BOOLEAN_NAME))
         }
         fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<Data, M::Error> {
             let fields = DataFields::deserialize(de::value::MapAccessDeserializer::new(map))?;

@@ -151,6 +151,9 @@ impl<'de> Deserialize<'de> for NumExpr {
             fn visit_str<E: de::Error>(self, v: &str) -> Result<NumExpr, E> {
                 Ok(NumExpr::Var(v.to_string()))
             }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<NumExpr, E> {
+                Err(E::custom(crate::spec::data::BOOLEAN_NAME))
+            }
             fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<NumExpr, M::Error> {
                 #[derive(Deserialize)]
                 #[serde(deny_unknown_fields)]
