@@ -924,7 +924,7 @@ fn a_value_named_like_a_yaml_boolean_gets_a_plain_explanation() {
         &["connect", "send: {var: n}", "expect: {reverse: n}"],
     );
     let err = load_err(&text);
-    assert_eq!((err.line, err.column), (10, 25), "{err}");
+    assert_eq!((err.line, err.column), (10, 27), "{err}");
     assert!(
         err.message.contains(
             "YAML reads this bare word as a boolean (`n`, `y`, `no`, `yes`, `on`, `off`, ...)"
