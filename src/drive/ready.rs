@@ -5,13 +5,14 @@
 //! binding the port ourselves could make the program's own bind fail. Everything here therefore
 //! reads `/proc/net/{tcp,tcp6,udp,udp6}` and `/proc/PID/{stat,fd}` and never opens a socket.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 use std::fmt;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use super::process::Exit;
+use crate::proctable;
 
 /// Transport protocol of a socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -124,7 +125,10 @@ pub fn bound_addrs(proto: Proto, port: u16) -> io::Result<Vec<SocketAddr>> {
 /// Processes that vanish or whose descriptors we may not read are skipped: this feeds hints in
 /// messages and must never turn into an error of its own.
 pub fn sockets_of(pids: &[u32]) -> Vec<(Proto, SocketAddr)> {
-    let inodes: BTreeSet<u64> = pids.iter().flat_map(|&pid| socket_inodes(pid)).collect();
+    let inodes: BTreeSet<u64> = pids
+        .iter()
+        .flat_map(|&pid| proctable::socket_inodes(pid))
+        .collect();
     if inodes.is_empty() {
         return Vec::new();
     }
@@ -138,25 +142,6 @@ pub fn sockets_of(pids: &[u32]) -> Vec<(Proto, SocketAddr)> {
         }
     }
     found.into_iter().collect()
-}
-
-/// Inodes of the sockets among `/proc/PID/fd/*`, whose links read `socket:[INODE]`.
-fn socket_inodes(pid: u32) -> Vec<u64> {
-    let Ok(entries) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(Result::ok)
-        .filter_map(|entry| std::fs::read_link(entry.path()).ok())
-        .filter_map(|target| {
-            let target = target.to_str()?;
-            target
-                .strip_prefix("socket:[")?
-                .strip_suffix(']')?
-                .parse()
-                .ok()
-        })
-        .collect()
 }
 
 fn read_tables(proto: Proto) -> io::Result<Vec<SocketRow>> {
@@ -206,90 +191,6 @@ fn parse_hex_addr(text: &str) -> Option<SocketAddr> {
 
 fn hex_word(hex: &str) -> Option<[u8; 4]> {
     u32::from_str_radix(hex, 16).ok().map(u32::to_ne_bytes)
-}
-
-/// One process as `/proc/PID/stat` describes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ProcStat {
-    pub pid: u32,
-    pub ppid: u32,
-    pub pgrp: i32,
-    /// Single-letter state; `Z` is a zombie waiting to be reaped.
-    pub state: char,
-    /// Clock ticks after boot; with the pid it names a process even if the pid is reused.
-    pub start_time: u64,
-}
-
-impl ProcStat {
-    pub fn is_zombie(&self) -> bool {
-        self.state == 'Z'
-    }
-}
-
-/// Reads `/proc/PID/stat`, or `None` once the process is gone.
-pub fn stat(pid: u32) -> Option<ProcStat> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    parse_stat(pid, &text)
-}
-
-/// The command name sits in parentheses and may itself hold spaces or `)`, so fields are
-/// counted from the last `)`.
-fn parse_stat(pid: u32, text: &str) -> Option<ProcStat> {
-    let after = &text[text.rfind(')')? + 1..];
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    Some(ProcStat {
-        pid,
-        state: fields.first()?.chars().next()?,
-        ppid: fields.get(1)?.parse().ok()?,
-        pgrp: fields.get(2)?.parse().ok()?,
-        start_time: fields.get(19)?.parse().ok()?,
-    })
-}
-
-/// Every process visible in `/proc` right now.
-pub fn processes() -> Vec<ProcStat> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(Result::ok)
-        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(stat)
-        .collect()
-}
-
-/// The pids of all descendants of `pid` (children, their children, ...), not `pid` itself.
-pub fn descendants(pid: u32) -> Vec<u32> {
-    descendants_in(&processes(), pid)
-        .into_iter()
-        .map(|p| p.pid)
-        .collect()
-}
-
-/// Descendants of `root` within an already-read process table.
-pub fn descendants_in(table: &[ProcStat], root: u32) -> Vec<ProcStat> {
-    let mut children: HashMap<u32, Vec<&ProcStat>> = HashMap::new();
-    for p in table {
-        children.entry(p.ppid).or_default().push(p);
-    }
-    let mut found = Vec::new();
-    let mut seen = HashSet::from([root]);
-    let mut queue = vec![root];
-    while let Some(parent) = queue.pop() {
-        for child in children.get(&parent).into_iter().flatten() {
-            // A table read while processes come and go could in theory show a cycle.
-            if seen.insert(child.pid) {
-                found.push(**child);
-                queue.push(child.pid);
-            }
-        }
-    }
-    found
-}
-
-/// Whether the process exists, ignoring zombies (they hold a pid but run nothing).
-pub fn is_alive(pid: u32) -> bool {
-    stat(pid).is_some_and(|p| !p.is_zombie())
 }
 
 /// Outcome of waiting for a program to start listening.
@@ -457,46 +358,6 @@ mod tests {
     fn malformed_rows_are_skipped() {
         assert_eq!(parse_row("garbage"), None);
         assert_eq!(parse_row("0: XYZ:1 0:0 0A a b c d e 1"), None);
-    }
-
-    #[test]
-    fn stat_parses_command_names_with_spaces_and_parens() {
-        let text = "42 (a b) c) S 7 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 9999 0 0";
-        let p = parse_stat(42, text).expect("parses");
-        assert_eq!((p.ppid, p.pgrp, p.state, p.start_time), (7, 42, 'S', 9999));
-    }
-
-    #[test]
-    fn descendants_follow_parent_chains() {
-        let proc = |pid, ppid| ProcStat {
-            pid,
-            ppid,
-            pgrp: 1,
-            state: 'S',
-            start_time: 0,
-        };
-        let table = [
-            proc(10, 1),
-            proc(11, 10),
-            proc(12, 11),
-            proc(13, 1),
-            proc(14, 12),
-        ];
-        let mut got: Vec<u32> = descendants_in(&table, 10).iter().map(|p| p.pid).collect();
-        got.sort();
-        assert_eq!(got, vec![11, 12, 14]);
-    }
-
-    #[test]
-    fn descendants_of_self_include_a_spawned_child() {
-        let mut child = std::process::Command::new("sleep")
-            .arg("30")
-            .spawn()
-            .expect("spawn sleep");
-        let found = descendants(std::process::id()).contains(&child.id());
-        let _ = child.kill();
-        let _ = child.wait();
-        assert!(found);
     }
 
     #[test]

@@ -201,7 +201,7 @@ fn external_server(
             }
             Ready::TimedOut => {
                 let mut pids = vec![pid];
-                pids.extend(ready::descendants(pid));
+                pids.extend(crate::proctable::descendants(pid));
                 let elsewhere: Vec<String> = ready::sockets_of(&pids)
                     .into_iter()
                     .map(|(p, a)| format!("{p} {a}"))
