@@ -88,7 +88,7 @@ struct RunArgs {
     /// Scenarios to run at once, each on its own ports.
     #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     jobs: u16,
-    /// Also print a line when each scenario starts.
+    /// Also print a line when each scenario starts, and how the socket table is read.
     #[arg(short, long)]
     verbose: bool,
     /// Cases per generated scenario (default: the spec's `cases`, else 256).
@@ -320,6 +320,9 @@ fn run_command(args: RunArgs) -> i32 {
         return exit::USAGE;
     };
     crate::cleanup::install();
+    if args.verbose {
+        eprintln!("conform: {}", crate::drive::sockets::source_note());
+    }
     let filters = match args
         .filter
         .iter()

@@ -6,7 +6,7 @@
 //! (`drive::ready`), so it depends on neither. Processes vanish while they are read: every
 //! function treats a process that is gone as absent, never as an error.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// One process as `/proc/PID/stat` describes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,6 +126,63 @@ pub fn socket_inodes(pid: u32) -> Vec<u64> {
         .collect()
 }
 
+/// Every descendant of `pid` found by following `/proc/PID/task/*/children`, which is far
+/// cheaper than reading every process on the machine; falls back to that when the kernel does
+/// not provide those files. At most `limit` pids, so a fork bomb cannot keep the walk going.
+pub fn family(pid: u32, limit: usize) -> Vec<u32> {
+    let mut found = Vec::new();
+    let mut queue = vec![pid];
+    while let Some(parent) = queue.pop() {
+        let Some(children) = children_of(parent) else {
+            // Without children files, or the process went away: a full walk still answers.
+            return descendants(pid).into_iter().take(limit).collect();
+        };
+        for child in children {
+            if found.len() >= limit {
+                return found;
+            }
+            if !found.contains(&child) {
+                found.push(child);
+                queue.push(child);
+            }
+        }
+    }
+    found
+}
+
+/// The command line of `pid`, arguments separated by spaces; its name when the command line
+/// is empty (kernel threads, zombies); `None` once it is gone.
+pub fn command_line(pid: u32) -> Option<String> {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let words: Vec<String> = raw
+        .split(|&b| b == 0)
+        .filter(|w| !w.is_empty())
+        // Control characters (a newline in `python3 -c '...'`) would break a message line.
+        .map(|w| String::from_utf8_lossy(w).replace(char::is_control, " "))
+        .collect();
+    if words.is_empty() {
+        let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+        return Some(name.trim_end().to_string());
+    }
+    Some(words.join(" "))
+}
+
+/// The processes whose descriptors include one of the sockets `inodes`, with their command
+/// lines, sorted by pid. Processes of other users cannot be read and are not found.
+pub fn owners_of(inodes: &BTreeSet<u64>) -> Vec<(u32, String)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut owners: Vec<(u32, String)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| socket_inodes(pid).iter().any(|i| inodes.contains(i)))
+        .filter_map(|pid| Some((pid, command_line(pid)?)))
+        .collect();
+    owners.sort();
+    owners
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,5 +225,32 @@ mod tests {
         let _ = child.kill();
         let _ = child.wait();
         assert!(found);
+    }
+
+    #[test]
+    fn family_of_self_includes_a_spawned_child() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .expect("spawn sleep");
+        let found = family(std::process::id(), 1000).contains(&child.id());
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(found);
+    }
+
+    #[test]
+    fn owners_of_a_listener_include_this_process() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let own = std::process::id();
+        let inodes: BTreeSet<u64> = socket_inodes(own).into_iter().collect();
+        let owners = owners_of(&inodes);
+        drop(listener);
+        assert!(owners.iter().any(|(pid, _)| *pid == own), "{owners:?}");
+    }
+
+    #[test]
+    fn command_line_of_a_missing_process_is_none() {
+        assert_eq!(command_line(u32::MAX), None);
     }
 }

@@ -5,7 +5,7 @@
 //! role); a [`Failure`] when the program never became ready; a [`SetupError`] when conform
 //! could not start it at all.
 //!
-//! Readiness is read from the kernel's socket tables: the guide's servers serve exactly one
+//! Readiness is read from the kernel's socket table: the guide's servers serve exactly one
 //! client, so a probe connection or datagram would eat the scenario's.
 
 use std::net::{IpAddr, SocketAddr, TcpListener, UdpSocket};
@@ -16,8 +16,8 @@ use super::case::Target;
 use super::options::RunOptions;
 use crate::drive::process::{self, Spawn};
 use crate::drive::program::{InProcess, Program};
-use crate::drive::ready::{self, Proto, Ready};
-use crate::drive::{port, template};
+use crate::drive::ready::{self, Proto, Ready, Watch};
+use crate::drive::{port, sockets, template};
 use crate::event::Failure;
 use crate::reference::{self, Serve};
 use crate::spec::{Role, Scenario, Transport};
@@ -154,27 +154,30 @@ fn external_server(
     words: &[String],
     opts: &RunOptions,
 ) -> Result<Started, SetupError> {
-    let proto = match transport {
-        Transport::Tcp => Proto::Tcp,
-        Transport::Udp => Proto::Udp,
-    };
+    let proto = proto_of(transport);
     let mut attempt = 0;
     loop {
         attempt += 1;
         let port = port::pick(opts.ip).map_err(SetupError::Port)?;
-        let (mut program, command) = spawn(words, opts.ip, port, opts)?;
+        let (mut program, _) = spawn(words, opts.ip, port, opts)?;
         let Program::External { child, .. } = &mut program else {
             unreachable!("spawn returns an external program")
         };
         let deadline = Instant::now() + opts.ready_timeout;
         let pid = child.pid();
-        let ready =
-            ready::wait_ready(proto, port, || child.try_status(), deadline).map_err(|e| {
-                SetupError::Other(format!("cannot read the kernel's socket tables: {e}"))
-            })?;
+        let watch = Watch {
+            source: sockets::source(),
+            proto,
+            port,
+            pid: Some(pid),
+            deadline,
+        };
+        let ready = ready::wait_ready(&watch, || child.try_status()).map_err(|e| {
+            SetupError::Other(format!("cannot read the kernel's socket table: {e}"))
+        })?;
         let addr = SocketAddr::new(opts.ip, port);
         let ready = match ready {
-            // The tables are read by port: a program on [::1] is not ready for 127.0.0.1.
+            // The table is read by port: a program on [::1] is not ready for 127.0.0.1.
             Ready::Yes => wait_for_family(proto, addr, deadline, || child.try_status()),
             other => other,
         };
@@ -191,7 +194,7 @@ fn external_server(
                 // Someone else took the port between our check and the program's bind, or
                 // left connections on it that a bind without SO_REUSEADDR trips over: not the
                 // program's fault, try another port.
-                if attempt < PORT_ATTEMPTS && ready::port_seen(port) {
+                if attempt < PORT_ATTEMPTS && sockets::port_seen(port) {
                     program.stop(opts.grace);
                     continue;
                 }
@@ -199,29 +202,37 @@ fn external_server(
                     "the program {exit} before listening on {proto} {addr}"
                 ))
             }
+            Ready::Elsewhere(found) => elsewhere(proto, addr, &found, words, opts),
             Ready::TimedOut => {
                 let mut pids = vec![pid];
                 pids.extend(crate::proctable::descendants(pid));
-                let elsewhere: Vec<String> = ready::sockets_of(&pids)
-                    .into_iter()
-                    .map(|(p, a)| format!("{p} {a}"))
-                    .collect();
+                let listening: Vec<SocketAddr> =
+                    sockets::sockets_of(sockets::source(), &pids, Some(proto))
+                        .into_iter()
+                        .map(|(_, a)| a)
+                        .collect();
                 let m = Mismatch::new(format!(
                     "the program was not listening on {proto} {addr} after {}ms",
                     opts.ready_timeout.as_millis()
                 ));
-                if elsewhere.is_empty() {
-                    m.hint("it opened no listening socket at all; does it use the port it was given ({port} / CONFORM_PORT)?")
+                if listening.is_empty() {
+                    m.hint(
+                        "it opened no listening socket at all; does it use the port it was \
+                         given ({port} / CONFORM_PORT)?",
+                    )
                 } else {
+                    let places: Vec<String> =
+                        listening.iter().map(|a| format!("{proto} {a}")).collect();
+                    let fix = elsewhere(proto, addr, &listening, words, opts).hint;
                     m.hint(format!(
-                        "it is listening on {} instead",
-                        elsewhere.join(", ")
+                        "it is listening on {} instead. {}",
+                        places.join(", "),
+                        fix.unwrap_or_default()
                     ))
                 }
             }
         };
         let report = program.stop(opts.grace);
-        let _ = command;
         return Ok(Started::NotReady {
             failure: Failure {
                 step: None,
@@ -231,6 +242,41 @@ fn external_server(
             },
         });
     }
+}
+
+fn proto_of(transport: Transport) -> Proto {
+    match transport {
+        Transport::Tcp => Proto::Tcp,
+        Transport::Udp => Proto::Udp,
+    }
+}
+
+/// The failure of a program that listens, but not on the port it was given: where it listens,
+/// why that likely is, and the two ways to fix it.
+fn elsewhere(
+    proto: Proto,
+    addr: SocketAddr,
+    found: &[SocketAddr],
+    words: &[String],
+    _opts: &RunOptions,
+) -> Mismatch {
+    let listed: Vec<String> = found.iter().map(|a| format!("{proto} {a}")).collect();
+    let own = found.first().map_or(addr.port(), SocketAddr::port);
+    let summary = format!(
+        "the program is listening on {} instead of {proto} {addr}, the port conform gave it",
+        listed.join(", ")
+    );
+    let why = if template::passes_port(words) {
+        String::new()
+    } else {
+        "the command has no {port} or {hostport}, so unless the program reads CONFORM_PORT it \
+         cannot know the port conform chose and likely uses a fixed port of its own. "
+            .to_string()
+    };
+    Mismatch::new(summary).hint(format!(
+        "{why}Either pass it the port conform chooses ({{port}} in the command, or read \
+         CONFORM_PORT), or run with --port {own} to use its own port"
+    ))
 }
 
 /// Whether a socket bound to `bound` accepts traffic for `wanted`: the same address, the
@@ -250,7 +296,7 @@ fn wait_for_family(
 ) -> Ready {
     let mut pause = std::time::Duration::from_millis(1);
     loop {
-        let bound = ready::bound_addrs(proto, addr.port()).unwrap_or_default();
+        let bound = sockets::bound_addrs(proto, addr.port()).unwrap_or_default();
         if bound.is_empty() || bound.iter().any(|b| reaches(*b, addr)) {
             return Ready::Yes;
         }
