@@ -68,6 +68,10 @@ pub struct RunOptions {
     pub shrink_time: Duration,
     /// Requests in flight for windowable scenarios (overrides the spec's `window`).
     pub window: Option<usize>,
+    /// `--port`: the one port every program under test gets (servers listen there, conform
+    /// listens there for clients) instead of a fresh one per case. Scenarios then run one at a
+    /// time.
+    pub port: Option<u16>,
 }
 
 impl RunOptions {
@@ -107,6 +111,7 @@ impl Default for RunOptions {
             progress: false,
             shrink_time: DEFAULT_SHRINK_TIME,
             window: None,
+            port: None,
         }
     }
 }

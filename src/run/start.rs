@@ -6,7 +6,8 @@
 //! could not start it at all.
 //!
 //! Readiness is read from the kernel's socket table: the guide's servers serve exactly one
-//! client, so a probe connection or datagram would eat the scenario's.
+//! client, so a probe connection or datagram would eat the scenario's. With `--port` every
+//! program gets that one port, and each case first waits (bounded) until nothing holds it.
 
 use std::net::{IpAddr, SocketAddr, TcpListener, UdpSocket};
 use std::time::Instant;
@@ -158,7 +159,7 @@ fn external_server(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let port = port::pick(opts.ip).map_err(SetupError::Port)?;
+        let port = port_for(proto, opts)?;
         let (mut program, _) = spawn(words, opts.ip, port, opts)?;
         let Program::External { child, .. } = &mut program else {
             unreachable!("spawn returns an external program")
@@ -193,14 +194,24 @@ fn external_server(
             Ready::Exited(exit) => {
                 // Someone else took the port between our check and the program's bind, or
                 // left connections on it that a bind without SO_REUSEADDR trips over: not the
-                // program's fault, try another port.
-                if attempt < PORT_ATTEMPTS && sockets::port_seen(port) {
+                // program's fault, try another port (a fixed port has no other to try).
+                let lingering = sockets::port_seen(port);
+                if opts.port.is_none() && attempt < PORT_ATTEMPTS && lingering {
                     program.stop(opts.grace);
                     continue;
                 }
-                Mismatch::new(format!(
+                let m = Mismatch::new(format!(
                     "the program {exit} before listening on {proto} {addr}"
-                ))
+                ));
+                if opts.port.is_some() && lingering {
+                    m.hint(format!(
+                        "port {port} still has connections from an earlier case (TIME_WAIT); a \
+                         program that binds without SO_REUSEADDR cannot use it until they end, \
+                         up to a minute later"
+                    ))
+                } else {
+                    m
+                }
             }
             Ready::Elsewhere(found) => elsewhere(proto, addr, &found, words, opts),
             Ready::TimedOut => {
@@ -251,6 +262,18 @@ fn proto_of(transport: Transport) -> Proto {
     }
 }
 
+/// The port for the next program: `--port` once nothing holds it, else a fresh free one.
+fn port_for(proto: Proto, opts: &RunOptions) -> Result<u16, SetupError> {
+    match opts.port {
+        Some(fixed) => {
+            port::wait_free(proto, fixed, Instant::now() + port::FIXED_PORT_WAIT)
+                .map_err(SetupError::PortHeld)?;
+            Ok(fixed)
+        }
+        None => port::pick(opts.ip).map_err(SetupError::Port),
+    }
+}
+
 /// The failure of a program that listens, but not on the port it was given: where it listens,
 /// why that likely is, and the two ways to fix it.
 fn elsewhere(
@@ -258,7 +281,7 @@ fn elsewhere(
     addr: SocketAddr,
     found: &[SocketAddr],
     words: &[String],
-    _opts: &RunOptions,
+    opts: &RunOptions,
 ) -> Mismatch {
     let listed: Vec<String> = found.iter().map(|a| format!("{proto} {a}")).collect();
     let own = found.first().map_or(addr.port(), SocketAddr::port);
@@ -273,10 +296,18 @@ fn elsewhere(
          cannot know the port conform chose and likely uses a fixed port of its own. "
             .to_string()
     };
-    Mismatch::new(summary).hint(format!(
-        "{why}Either pass it the port conform chooses ({{port}} in the command, or read \
-         CONFORM_PORT), or run with --port {own} to use its own port"
-    ))
+    let fix = if opts.port.is_some() {
+        format!(
+            "{why}Either make it listen on the port it is given ({{port}} in the command, or \
+             CONFORM_PORT), or run with --port {own}"
+        )
+    } else {
+        format!(
+            "{why}Either pass it the port conform chooses ({{port}} in the command, or read \
+             CONFORM_PORT), or run with --port {own} to use its own port"
+        )
+    };
+    Mismatch::new(summary).hint(fix)
 }
 
 /// Whether a socket bound to `bound` accepts traffic for `wanted`: the same address, the
@@ -317,10 +348,11 @@ fn external_client(
     words: &[String],
     opts: &RunOptions,
 ) -> Result<Started, SetupError> {
+    let proto = proto_of(transport);
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let port = port::pick(opts.ip).map_err(SetupError::Port)?;
+        let port = port_for(proto, opts)?;
         let addr = SocketAddr::new(opts.ip, port);
         // conform plays the server: it must be listening before the client starts.
         let bound = match transport {
@@ -329,6 +361,10 @@ fn external_client(
         };
         let (listener, udp) = match bound {
             Ok(pair) => pair,
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && opts.port.is_some() => {
+                // Taken between the check and our bind: name whoever holds it now.
+                return Err(SetupError::PortHeld(port::held(proto, port)));
+            }
             Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && attempt < PORT_ATTEMPTS => {
                 continue;
             }
