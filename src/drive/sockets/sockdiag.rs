@@ -9,6 +9,7 @@
 //! the port filter (a few bytes of inet_diag bytecode, which that crate does not model) is
 //! written here.
 
+use std::cell::RefCell;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
@@ -45,13 +46,39 @@ const BUFFER: usize = 64 * 1024;
 
 /// The sockets of `proto` in the `wanted` states, on `port` if given, over IPv4 and IPv6.
 pub fn list(proto: Proto, wanted: Wanted, port: Option<u16>) -> io::Result<Vec<SocketInfo>> {
-    let socket = open()?;
+    // One netlink socket per thread, kept between queries: opening one costs four system calls,
+    // as much as the query itself. After an error it is closed, so an answer left half read can
+    // never be taken for the next one's.
+    thread_local! {
+        static CACHED: RefCell<Option<(Socket, Vec<u8>)>> = const { RefCell::new(None) };
+    }
+    CACHED.with(|cell| {
+        let mut cached = cell.borrow_mut();
+        let (socket, buffer) = match cached.take() {
+            Some(open) => open,
+            None => (open()?, vec![0u8; BUFFER]),
+        };
+        let mut buffer = buffer;
+        let result = query(&socket, &mut buffer, proto, wanted, port);
+        if result.is_ok() {
+            *cached = Some((socket, buffer));
+        }
+        result
+    })
+}
+
+fn query(
+    socket: &Socket,
+    buffer: &mut [u8],
+    proto: Proto,
+    wanted: Wanted,
+    port: Option<u16>,
+) -> io::Result<Vec<SocketInfo>> {
     let mut found = Vec::new();
-    let mut buffer = vec![0u8; BUFFER];
     for family in [AF_INET, AF_INET6] {
         let request = request(proto, wanted, family, port);
         socket.send(&request, 0)?;
-        receive(&socket, proto, &mut buffer, &mut found)?;
+        receive(socket, proto, buffer, &mut found)?;
     }
     // UDP has no listening state: a socket counts once it has a local port.
     if proto == Proto::Udp {
