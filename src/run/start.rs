@@ -234,11 +234,17 @@ fn external_server(
                 } else {
                     let places: Vec<String> =
                         listening.iter().map(|a| format!("{proto} {a}")).collect();
-                    let fix = elsewhere(proto, addr, &listening, words, opts).hint;
+                    // On its port but another address (say [::1] in an IPv4 run), the port
+                    // fixes do not apply.
+                    let fix = if listening.iter().all(|a| a.port() == port) {
+                        None
+                    } else {
+                        elsewhere(proto, addr, &listening, words, opts).hint
+                    };
                     m.hint(format!(
-                        "it is listening on {} instead. {}",
+                        "it is listening on {} instead{}",
                         places.join(", "),
-                        fix.unwrap_or_default()
+                        fix.map_or(String::new(), |fix| format!(". {fix}"))
                     ))
                 }
             }
