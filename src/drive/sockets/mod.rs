@@ -71,7 +71,11 @@ impl Source {
         port: Option<u16>,
     ) -> io::Result<Vec<SocketInfo>> {
         match self {
-            Self::SockDiag => sockdiag::list(proto, wanted, port),
+            // A query that fails once netlink has proved to work (a signal during the receive,
+            // say) is answered from /proc/net rather than failing the case.
+            Self::SockDiag => {
+                sockdiag::list(proto, wanted, port).or_else(|_| procnet::list(proto, wanted, port))
+            }
             Self::ProcNet => procnet::list(proto, wanted, port),
         }
     }
