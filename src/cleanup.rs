@@ -12,7 +12,7 @@ use std::sync::{Mutex, MutexGuard, Once};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::drive::ready;
+use crate::proctable;
 
 /// How long programs get to react to SIGTERM when conform is interrupted.
 const INTERRUPT_GRACE: Duration = Duration::from_millis(500);
@@ -168,7 +168,7 @@ fn stop_groups(pgids: &[i32], grace: Duration) -> usize {
 /// Whether any non-zombie process is in the group: a zombie leader nobody reaped yet still
 /// makes killpg succeed, so the signal alone can't tell.
 fn group_running(pgid: i32) -> bool {
-    ready::processes()
+    proctable::processes()
         .iter()
         .any(|p| p.pgrp == pgid && !p.is_zombie())
 }
@@ -176,7 +176,7 @@ fn group_running(pgid: i32) -> bool {
 /// Kills everything below conform, including helpers that escaped their group; only done on
 /// the way out, when nothing conform started may survive.
 fn kill_descendants() {
-    for pid in ready::descendants(std::process::id()) {
+    for pid in proctable::descendants(std::process::id()) {
         if let Ok(pid) = libc::pid_t::try_from(pid) {
             // SAFETY: kill has no memory effects.
             unsafe {
@@ -249,7 +249,7 @@ mod tests {
         let status = child.wait().expect("wait");
         assert_eq!(stopped, 1);
         assert_eq!(status.signal(), Some(libc::SIGTERM));
-        assert!(!ready::is_alive(helper));
+        assert!(!proctable::is_alive(helper));
     }
 
     #[test]
@@ -261,10 +261,10 @@ mod tests {
         assert_eq!(stopped, 1);
         assert_eq!(status.signal(), Some(libc::SIGKILL));
         let deadline = Instant::now() + Duration::from_secs(30);
-        while ready::is_alive(helper) && Instant::now() < deadline {
+        while proctable::is_alive(helper) && Instant::now() < deadline {
             thread::sleep(Duration::from_millis(10));
         }
-        assert!(!ready::is_alive(helper));
+        assert!(!proctable::is_alive(helper));
     }
 
     #[test]

@@ -70,6 +70,12 @@ struct RunArgs {
     /// Test a server that is already running at HOST:PORT.
     #[arg(long, value_name = "HOST:PORT", conflicts_with = "server")]
     connect: Option<String>,
+    /// Give every program under test this one port instead of a fresh one per case, for
+    /// programs with a port of their own: a server listens there, and conform listens there
+    /// for a client. Scenarios run one after another; each case waits until nothing holds it.
+    #[arg(long, value_name = "N", conflicts_with = "connect",
+          value_parser = clap::value_parser!(u16).range(1..))]
+    port: Option<u16>,
     /// Start the program once per case, or once per scenario (overrides the specs).
     #[arg(long, value_enum)]
     lifecycle: Option<LifecycleArg>,
@@ -88,7 +94,7 @@ struct RunArgs {
     /// Scenarios to run at once, each on its own ports.
     #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     jobs: u16,
-    /// Also print a line when each scenario starts.
+    /// Also print a line when each scenario starts, and how the socket table is read.
     #[arg(short, long)]
     verbose: bool,
     /// Cases per generated scenario (default: the spec's `cases`, else 256).
@@ -285,6 +291,21 @@ fn options(args: &RunArgs) -> Result<RunOptions, String> {
         client: words("client", &args.client)?,
         connect: args.connect.as_deref().map(resolve).transpose()?,
     };
+    if let Some(port) = args.port {
+        if args.jobs > 1 {
+            return Err(format!(
+                "--port {port} gives every program the same port, so scenarios must run one at \
+                 a time: drop --jobs {} (or use --jobs 1)",
+                args.jobs
+            ));
+        }
+        if targets.server.is_none() && targets.client.is_none() {
+            return Err(format!(
+                "--port {port} is the port of a program under test: use it with --server or \
+                 --client (the built-in reference always runs on free ports)"
+            ));
+        }
+    }
     Ok(RunOptions {
         targets,
         lifecycle: args.lifecycle.map(|l| match l {
@@ -312,6 +333,7 @@ fn options(args: &RunArgs) -> Result<RunOptions, String> {
         shrink_probes: args.shrink_probes,
         budget: args.budget.map(Dur::get),
         window: args.window.map(usize::from),
+        port: args.port,
         progress: {
             use std::io::IsTerminal;
             std::io::stdout().is_terminal() && std::io::stderr().is_terminal()
@@ -331,6 +353,9 @@ fn run_command(args: RunArgs) -> i32 {
         return exit::USAGE;
     };
     crate::cleanup::install();
+    if args.verbose {
+        eprintln!("conform: {}", crate::drive::sockets::source_note());
+    }
     let filters = match args
         .filter
         .iter()

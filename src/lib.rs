@@ -18,6 +18,7 @@
 //!   baseline   a run's verdicts saved, and compared with the next run (CI gates)
 //!   api        the library entry point: spec + target -> typed verdicts
 //!   cleanup    nothing outlives conform: process groups killed on exit, Ctrl-C, panic
+//!   proctable  the kernel's process table: parents, groups, descendants, socket inodes
 //! ```
 //!
 //! Glossary: a **spec** is one YAML file; it holds **scenarios**, each a list of **steps**
@@ -36,6 +37,7 @@ pub mod event;
 pub mod exit;
 pub mod generate;
 pub mod plan;
+pub mod proctable;
 pub mod reference;
 pub mod report;
 pub mod run;

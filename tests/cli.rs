@@ -241,3 +241,33 @@ fn reference_tcp_client_prints_the_greeting() {
         "Input is: Hello World!\n"
     );
 }
+
+#[test]
+fn verbose_says_how_the_socket_table_is_read() {
+    let output = conform()
+        .args(["run", "specs/tcp.yaml", "--verbose"])
+        .args(["--filter", "name:server greets with Hello World"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let note = stderr(&output);
+    // Netlink where the kernel answers it; otherwise /proc/net, with the reason.
+    assert!(
+        note.contains("conform: reading the socket table through netlink sock_diag\n")
+            || note.contains(
+                "conform: reading the socket table through /proc/net (netlink sock_diag: "
+            ),
+        "{note}"
+    );
+}
+
+#[test]
+fn help_and_man_page_describe_port() {
+    let help = conform().args(["run", "--help"]).output().unwrap();
+    assert!(stdout(&help).contains("--port <N>"), "{}", stdout(&help));
+    let man = conform().arg("man").output().unwrap();
+    assert!(
+        stdout(&man).contains("Give every program under test this one port"),
+        "the man page lacks run --port"
+    );
+}

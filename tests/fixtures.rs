@@ -145,8 +145,9 @@ const DEFECTS: &[Defect] = &[
         "server greets with Hello World",
         "FAIL",
         &[
-            "was not listening on TCP 127.0.0.1:",
-            "it is listening on TCP 127.0.0.1:",
+            "the program is listening on TCP 127.0.0.1:",
+            "instead of TCP 127.0.0.1:",
+            "or run with --port ",
         ],
     ),
     (

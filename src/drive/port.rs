@@ -1,5 +1,6 @@
 //! Picking a port for a program under test: an IP address comes in; a port that is free there
-//! for both TCP and UDP goes out.
+//! for both TCP and UDP goes out. With a fixed port (`--port`), a port comes in and conform
+//! waits, bounded, until nothing listens there, or says who holds it.
 //!
 //! Ports come from outside the kernel's ephemeral range, so an outgoing connection of some
 //! other program can't grab one between the pick and the program's own bind, and at random, so
@@ -7,11 +8,14 @@
 //! process for a long while, since the program it went to may not have bound it yet.
 
 use std::collections::{HashSet, VecDeque};
+use std::fmt;
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpListener, UdpSocket};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use super::sockets::{self, Proto};
 
 const ATTEMPTS: usize = 200;
 
@@ -126,6 +130,77 @@ fn sockaddr(addr: SocketAddr) -> (libc::c_int, libc::sockaddr_storage, libc::soc
                 std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t,
             )
         }
+    }
+}
+
+/// How long a case waits for a fixed port to be free. The previous case's program is stopped
+/// and reaped before the next starts, so its sockets are already gone; waiting longer than this
+/// means something else holds the port.
+pub const FIXED_PORT_WAIT: Duration = Duration::from_secs(3);
+
+/// A fixed port that something other than conform's programs holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortHeld {
+    pub proto: Proto,
+    pub port: u16,
+    /// Pid and command line of each process seen holding it; empty when none can be seen.
+    pub holders: Vec<(u32, String)>,
+}
+
+impl fmt::Display for PortHeld {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self {
+            proto,
+            port,
+            holders,
+        } = self;
+        write!(f, "--port {port}: {proto} port {port} is in use ")?;
+        if holders.is_empty() {
+            write!(
+                f,
+                "by a process conform cannot see (another user's, or outside this container)"
+            )?;
+        } else {
+            let named: Vec<String> = holders
+                .iter()
+                .map(|(pid, command)| format!("pid {pid} (`{command}`)"))
+                .collect();
+            write!(f, "by {}", named.join(", "))?;
+        }
+        write!(
+            f,
+            ", which conform did not start; stop it, or run with another --port"
+        )
+    }
+}
+
+impl std::error::Error for PortHeld {}
+
+/// Waits until no listening TCP socket (or UDP socket) uses `port` on any address, polling
+/// the socket table; after `deadline`, says who holds it.
+pub fn wait_free(proto: Proto, port: u16, deadline: Instant) -> Result<(), PortHeld> {
+    let source = sockets::source();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        // An unreadable table is no reason to refuse: the program's own bind will tell.
+        if !sockets::is_bound(source, proto, port).unwrap_or(false) {
+            return Ok(());
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Err(held(proto, port));
+        }
+        std::thread::sleep(pause.min(deadline - now));
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
+/// Who holds `port` now, as far as conform can see.
+pub fn held(proto: Proto, port: u16) -> PortHeld {
+    PortHeld {
+        proto,
+        port,
+        holders: sockets::holders(proto, port),
     }
 }
 
@@ -288,6 +363,36 @@ mod tests {
         // Binding works (SO_REUSEADDR), yet a program binding without it would fail.
         let err = check_free(LOOPBACK, port).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::AddrInUse, "{err}");
+    }
+
+    #[test]
+    fn a_free_fixed_port_is_free_at_once() {
+        let port = pick(LOOPBACK).expect("a free port");
+        // A deadline already past: the port must be found free on the first look.
+        assert_eq!(wait_free(Proto::Tcp, port, Instant::now()), Ok(()));
+    }
+
+    #[test]
+    fn a_held_fixed_port_names_this_process_as_its_holder() {
+        let listener = TcpListener::bind((LOOPBACK, 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let held = wait_free(Proto::Tcp, port, Instant::now()).unwrap_err();
+        assert_eq!((held.proto, held.port), (Proto::Tcp, port));
+        let own = std::process::id();
+        assert!(held.holders.iter().any(|(pid, _)| *pid == own), "{held}");
+        let text = held.to_string();
+        assert!(text.contains(&format!("pid {own} (`")), "{text}");
+        assert!(text.contains("another --port"), "{text}");
+    }
+
+    #[test]
+    fn an_invisible_holder_is_said_to_be_invisible() {
+        let held = PortHeld {
+            proto: Proto::Udp,
+            port: 9,
+            holders: Vec::new(),
+        };
+        assert!(held.to_string().contains("cannot see"), "{held}");
     }
 
     #[test]

@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 
 use super::capture::Pipe;
 pub use super::capture::{Captured, TAIL_BYTES};
-use super::ready::{self, ProcStat};
 use crate::cleanup;
+use crate::proctable::{self, ProcStat, children_of};
 
 /// Environment variable carrying the tag that marks a program's descendants as its own.
 pub const TAG_VAR: &str = "CONFORM_PROCESS_TAG";
@@ -417,11 +417,11 @@ impl Child {
         if self.started_nothing() {
             return Vec::new();
         }
-        let table = ready::processes();
+        let table = proctable::processes();
         let mut found = Vec::new();
         // Until the program is reaped its pid can't be reused, so walking from it is safe.
         if self.exit.is_none() {
-            found.extend(ready::descendants_in(&table, self.pid));
+            found.extend(proctable::descendants_in(&table, self.pid));
         }
         let pgid = self.pgid();
         found.extend(
@@ -430,7 +430,7 @@ impl Child {
                 .filter(|p| p.pgrp == pgid && p.pid != self.pid)
                 .copied(),
         );
-        let ours = ready::descendants_in(&table, std::process::id());
+        let ours = proctable::descendants_in(&table, std::process::id());
         found.extend(
             ours.into_iter()
                 .filter(|p| p.pid != self.pid && has_tag(p.pid, &self.tag)),
@@ -489,21 +489,6 @@ impl Child {
     }
 }
 
-/// The direct children of every thread of `pid`, from `/proc/PID/task/*/children`; `None`
-/// when the kernel does not provide those files.
-fn children_of(pid: u32) -> Option<Vec<u32>> {
-    let mut children = Vec::new();
-    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
-        let path = task.ok()?.path().join("children");
-        let text = std::fs::read_to_string(path).ok()?;
-        children.extend(
-            text.split_whitespace()
-                .filter_map(|c| c.parse::<u32>().ok()),
-        );
-    }
-    Some(children)
-}
-
 fn start_reader(
     name: &str,
     pid: u32,
@@ -530,7 +515,7 @@ fn has_tag(pid: u32, tag: &str) -> bool {
 
 /// The process `pid` if it is still the one that started at `start` (pids get reused).
 fn still_same(pid: u32, start: u64) -> Option<ProcStat> {
-    ready::stat(pid).filter(|p| p.start_time == start)
+    proctable::stat(pid).filter(|p| p.start_time == start)
 }
 
 /// Moves one process towards gone: kills it if it runs, reaps it if it is our zombie.

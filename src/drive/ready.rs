@@ -1,302 +1,39 @@
-//! Readiness without touching the program: a protocol and port (or a set of pids) come in; what
-//! the kernel's socket and process tables say goes out.
+//! Waiting for a program to be ready: what to watch (protocol, the port conform gave it, the
+//! program's pid, a deadline) comes in; a [`Ready`] goes out: listening, exited first,
+//! listening on another port, or not listening by the deadline.
 //!
-//! The programs under test serve exactly one client, so a probe connection would eat it, and
-//! binding the port ourselves could make the program's own bind fail. Everything here therefore
-//! reads `/proc/net/{tcp,tcp6,udp,udp6}` and `/proc/PID/{stat,fd}` and never opens a socket.
+//! Readiness is read from the kernel's socket table ([`super::sockets`]), never probed: the
+//! guide's servers serve exactly one client, so a probe connection would eat it.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::process::Exit;
+pub use super::sockets::Proto;
+use super::sockets::{self, Source};
+use crate::proctable;
 
-/// Transport protocol of a socket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Proto {
-    Tcp,
-    Udp,
-}
+/// How often the program's own sockets are looked at while it is not ready yet. Cheaper than a
+/// readiness check per look would allow, and frequent enough to say "it listens elsewhere"
+/// well under a second after it does.
+const LOOK_ELSEWHERE_EVERY: Duration = Duration::from_millis(50);
 
-impl fmt::Display for Proto {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Tcp => "TCP",
-            Self::Udp => "UDP",
-        })
-    }
-}
+/// How long a program must listen elsewhere, and not on its port, before conform stops waiting:
+/// a program that opens another port first and its own port a moment later is still ready.
+pub const ELSEWHERE_SETTLE: Duration = Duration::from_millis(300);
 
-/// The kernel's state code for a listening TCP socket.
-const TCP_LISTEN: &str = "0A";
-
-/// One row of a `/proc/net` socket table.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct SocketRow {
-    local: SocketAddr,
-    state: String,
-    inode: u64,
-}
-
-impl Proto {
-    fn tables(self) -> [&'static str; 2] {
-        match self {
-            Self::Tcp => ["/proc/net/tcp", "/proc/net/tcp6"],
-            Self::Udp => ["/proc/net/udp", "/proc/net/udp6"],
-        }
-    }
-
-    /// A TCP server is ready only once it listens; a UDP server as soon as it is bound.
-    fn counts(self, row: &SocketRow) -> bool {
-        match self {
-            Self::Tcp => row.state == TCP_LISTEN,
-            Self::Udp => row.local.port() != 0,
-        }
-    }
-}
-
-/// Whether any process has a listening TCP socket (or any UDP socket) on `port`, any address.
-pub fn is_bound(proto: Proto, port: u16) -> io::Result<bool> {
-    // Polled every few hundred microseconds while a program starts: look only at the local
-    // port and state columns, and stop at the first table that has the port.
-    let wanted = format!(":{port:04X}");
-    let mut readable = false;
-    for table in proto.tables() {
-        let Ok(text) = std::fs::read_to_string(table) else {
-            continue;
-        };
-        readable = true;
-        let found = text.lines().skip(1).any(|line| {
-            let mut fields = line.split_whitespace();
-            let local = fields.nth(1).unwrap_or("");
-            let state = fields.nth(1).unwrap_or("");
-            local.ends_with(&wanted)
-                && match proto {
-                    Proto::Tcp => state == TCP_LISTEN,
-                    Proto::Udp => true,
-                }
-        });
-        if found {
-            return Ok(true);
-        }
-    }
-    if readable {
-        Ok(false)
-    } else {
-        Err(io::Error::other(
-            "cannot read the kernel's socket tables in /proc/net",
-        ))
-    }
-}
-
-/// Whether any TCP or UDP socket, in any state (TIME_WAIT included), uses `port` locally.
-pub fn port_seen(port: u16) -> bool {
-    let wanted = format!(":{port:04X}");
-    [Proto::Tcp, Proto::Udp]
-        .iter()
-        .flat_map(|proto| proto.tables())
-        .filter_map(|table| std::fs::read_to_string(table).ok())
-        .any(|text| {
-            text.lines().skip(1).any(|line| {
-                line.split_whitespace()
-                    .nth(1)
-                    .is_some_and(|l| l.ends_with(&wanted))
-            })
-        })
-}
-
-/// The local addresses of listening TCP sockets (or UDP sockets) on `port`, for messages such
-/// as "something listens on [::1]:5555 but not on 127.0.0.1".
-pub fn bound_addrs(proto: Proto, port: u16) -> io::Result<Vec<SocketAddr>> {
-    let rows = read_tables(proto)?;
-    let addrs = rows
-        .into_iter()
-        .filter(|row| row.local.port() == port && proto.counts(row))
-        .map(|row| row.local)
-        .collect::<BTreeSet<_>>();
-    Ok(addrs.into_iter().collect())
-}
-
-/// The listening TCP and bound UDP sockets held open by any of `pids`, sorted.
-///
-/// Processes that vanish or whose descriptors we may not read are skipped: this feeds hints in
-/// messages and must never turn into an error of its own.
-pub fn sockets_of(pids: &[u32]) -> Vec<(Proto, SocketAddr)> {
-    let inodes: BTreeSet<u64> = pids.iter().flat_map(|&pid| socket_inodes(pid)).collect();
-    if inodes.is_empty() {
-        return Vec::new();
-    }
-    let mut found = BTreeSet::new();
-    for proto in [Proto::Tcp, Proto::Udp] {
-        let rows = read_tables(proto).unwrap_or_default();
-        for row in rows {
-            if inodes.contains(&row.inode) && proto.counts(&row) {
-                found.insert((proto, row.local));
-            }
-        }
-    }
-    found.into_iter().collect()
-}
-
-/// Inodes of the sockets among `/proc/PID/fd/*`, whose links read `socket:[INODE]`.
-fn socket_inodes(pid: u32) -> Vec<u64> {
-    let Ok(entries) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(Result::ok)
-        .filter_map(|entry| std::fs::read_link(entry.path()).ok())
-        .filter_map(|target| {
-            let target = target.to_str()?;
-            target
-                .strip_prefix("socket:[")?
-                .strip_suffix(']')?
-                .parse()
-                .ok()
-        })
-        .collect()
-}
-
-fn read_tables(proto: Proto) -> io::Result<Vec<SocketRow>> {
-    let mut rows = Vec::new();
-    for path in proto.tables() {
-        match std::fs::read_to_string(path) {
-            Ok(text) => rows.extend(text.lines().skip(1).filter_map(parse_row)),
-            // A kernel without IPv6 has no tcp6/udp6 table; that just means no IPv6 sockets.
-            Err(e) if e.kind() == io::ErrorKind::NotFound && path.ends_with('6') => {}
-            Err(e) => return Err(io::Error::new(e.kind(), format!("cannot read {path}: {e}"))),
-        }
-    }
-    Ok(rows)
-}
-
-/// Parses `sl local rem st tx:rx tr:when retrnsmt uid timeout inode ...`.
-fn parse_row(line: &str) -> Option<SocketRow> {
-    let fields: Vec<&str> = line.split_whitespace().collect();
-    let local = parse_hex_addr(fields.get(1)?)?;
-    let state = fields.get(3)?.to_string();
-    let inode = fields.get(9)?.parse().ok()?;
-    Some(SocketRow {
-        local,
-        state,
-        inode,
-    })
-}
-
-/// Decodes `ADDR:PORT` as the kernel prints it: the address as 32-bit words in host byte order
-/// (so the hex reads "backwards" on little-endian machines), the port as a plain number.
-fn parse_hex_addr(text: &str) -> Option<SocketAddr> {
-    let (addr, port) = text.split_once(':')?;
-    let port = u16::from_str_radix(port, 16).ok()?;
-    let ip = match addr.len() {
-        8 => IpAddr::V4(Ipv4Addr::from(hex_word(addr)?)),
-        32 => {
-            let mut bytes = [0u8; 16];
-            for (i, chunk) in bytes.chunks_exact_mut(4).enumerate() {
-                chunk.copy_from_slice(&hex_word(addr.get(i * 8..i * 8 + 8)?)?);
-            }
-            IpAddr::V6(Ipv6Addr::from(bytes))
-        }
-        _ => return None,
-    };
-    Some(SocketAddr::new(ip, port))
-}
-
-fn hex_word(hex: &str) -> Option<[u8; 4]> {
-    u32::from_str_radix(hex, 16).ok().map(u32::to_ne_bytes)
-}
-
-/// One process as `/proc/PID/stat` describes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ProcStat {
-    pub pid: u32,
-    pub ppid: u32,
-    pub pgrp: i32,
-    /// Single-letter state; `Z` is a zombie waiting to be reaped.
-    pub state: char,
-    /// Clock ticks after boot; with the pid it names a process even if the pid is reused.
-    pub start_time: u64,
-}
-
-impl ProcStat {
-    pub fn is_zombie(&self) -> bool {
-        self.state == 'Z'
-    }
-}
-
-/// Reads `/proc/PID/stat`, or `None` once the process is gone.
-pub fn stat(pid: u32) -> Option<ProcStat> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    parse_stat(pid, &text)
-}
-
-/// The command name sits in parentheses and may itself hold spaces or `)`, so fields are
-/// counted from the last `)`.
-fn parse_stat(pid: u32, text: &str) -> Option<ProcStat> {
-    let after = &text[text.rfind(')')? + 1..];
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    Some(ProcStat {
-        pid,
-        state: fields.first()?.chars().next()?,
-        ppid: fields.get(1)?.parse().ok()?,
-        pgrp: fields.get(2)?.parse().ok()?,
-        start_time: fields.get(19)?.parse().ok()?,
-    })
-}
-
-/// Every process visible in `/proc` right now.
-pub fn processes() -> Vec<ProcStat> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(Result::ok)
-        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(stat)
-        .collect()
-}
-
-/// The pids of all descendants of `pid` (children, their children, ...), not `pid` itself.
-pub fn descendants(pid: u32) -> Vec<u32> {
-    descendants_in(&processes(), pid)
-        .into_iter()
-        .map(|p| p.pid)
-        .collect()
-}
-
-/// Descendants of `root` within an already-read process table.
-pub fn descendants_in(table: &[ProcStat], root: u32) -> Vec<ProcStat> {
-    let mut children: HashMap<u32, Vec<&ProcStat>> = HashMap::new();
-    for p in table {
-        children.entry(p.ppid).or_default().push(p);
-    }
-    let mut found = Vec::new();
-    let mut seen = HashSet::from([root]);
-    let mut queue = vec![root];
-    while let Some(parent) = queue.pop() {
-        for child in children.get(&parent).into_iter().flatten() {
-            // A table read while processes come and go could in theory show a cycle.
-            if seen.insert(child.pid) {
-                found.push(**child);
-                queue.push(child.pid);
-            }
-        }
-    }
-    found
-}
-
-/// Whether the process exists, ignoring zombies (they hold a pid but run nothing).
-pub fn is_alive(pid: u32) -> bool {
-    stat(pid).is_some_and(|p| !p.is_zombie())
-}
+/// Processes of one program looked at, at most (the program and its descendants).
+const FAMILY_LIMIT: usize = 256;
 
 /// Outcome of waiting for a program to start listening.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ready {
     Yes,
     Exited(Exit),
+    /// The program (or one of its descendants) listens on these addresses, none on its port.
+    Elsewhere(Vec<SocketAddr>),
     TimedOut,
 }
 
@@ -305,224 +42,138 @@ impl fmt::Display for Ready {
         match self {
             Self::Yes => write!(f, "the program is listening"),
             Self::Exited(exit) => write!(f, "the program {exit} before it was listening"),
+            Self::Elsewhere(_) => write!(f, "the program is listening on another port"),
             Self::TimedOut => write!(f, "the program was not listening before the deadline"),
         }
     }
 }
 
-/// Polls the socket tables until `port` is bound, `exited` reports an exit, or `deadline`.
+/// What to wait for.
+#[derive(Debug, Clone, Copy)]
+pub struct Watch {
+    pub source: Source,
+    pub proto: Proto,
+    pub port: u16,
+    /// The program, whose own sockets tell whether it listens elsewhere; `None` to not look.
+    pub pid: Option<u32>,
+    pub deadline: Instant,
+}
+
+/// Polls the socket table until the port is bound, `exited` reports an exit, the program is
+/// seen listening elsewhere for [`ELSEWHERE_SETTLE`], or the deadline.
 ///
-/// `exited` is typically `|| child.try_status()`; it is asked after each look at the tables so
+/// `exited` is typically `|| child.try_status()`; it is asked after each look at the table so
 /// a program that binds and then crashes still counts as having become ready.
-pub fn wait_ready(
-    proto: Proto,
-    port: u16,
-    mut exited: impl FnMut() -> Option<Exit>,
-    deadline: Instant,
-) -> io::Result<Ready> {
-    // Starts short: a small program binds within a millisecond, and each look at the table
-    // costs only tens of microseconds.
+pub fn wait_ready(watch: &Watch, mut exited: impl FnMut() -> Option<Exit>) -> io::Result<Ready> {
+    // Starts short: a small program binds within a millisecond, and a look at the table costs
+    // tens of microseconds through sock_diag.
     let mut pause = Duration::from_micros(100);
+    let mut next_look = Instant::now() + LOOK_ELSEWHERE_EVERY;
+    let mut elsewhere_since: Option<Instant> = None;
     loop {
-        if is_bound(proto, port)? {
+        if sockets::is_bound(watch.source, watch.proto, watch.port)? {
             return Ok(Ready::Yes);
         }
         if let Some(exit) = exited() {
             return Ok(Ready::Exited(exit));
         }
         let now = Instant::now();
-        if now >= deadline {
+        if let Some(pid) = watch.pid
+            && now >= next_look
+        {
+            next_look = now + LOOK_ELSEWHERE_EVERY;
+            let found = elsewhere(watch, pid);
+            match elsewhere_since {
+                _ if found.is_empty() => elsewhere_since = None,
+                None => elsewhere_since = Some(now),
+                Some(since) if now - since >= ELSEWHERE_SETTLE => {
+                    return Ok(Ready::Elsewhere(found));
+                }
+                Some(_) => {}
+            }
+        }
+        if now >= watch.deadline {
             return Ok(Ready::TimedOut);
         }
-        std::thread::sleep(pause.min(deadline - now));
+        std::thread::sleep(pause.min(watch.deadline - now));
         pause = (pause * 5 / 4).min(Duration::from_millis(5));
     }
+}
+
+/// Where the program and its descendants listen (for `watch.proto`), other than its port.
+fn elsewhere(watch: &Watch, pid: u32) -> Vec<SocketAddr> {
+    let mut pids = vec![pid];
+    pids.extend(proctable::family(pid, FAMILY_LIMIT));
+    sockets::sockets_of(watch.source, &pids, Some(watch.proto))
+        .into_iter()
+        .map(|(_, addr)| addr)
+        .filter(|addr| addr.port() != watch.port)
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::net::{TcpListener, UdpSocket};
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+    fn watch(proto: Proto, port: u16, pid: Option<u32>, deadline: Instant) -> Watch {
+        Watch {
+            source: sockets::source(),
+            proto,
+            port,
+            pid,
+            deadline,
+        }
+    }
 
     fn generous() -> Instant {
         Instant::now() + Duration::from_secs(30)
     }
 
-    #[test]
-    fn tcp_listener_on_loopback_is_bound() {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        assert!(is_bound(Proto::Tcp, port).expect("read tables"));
-        let addrs = bound_addrs(Proto::Tcp, port).expect("read tables");
-        assert_eq!(addrs, vec![listener.local_addr().expect("addr")]);
-    }
-
-    #[test]
-    fn tcp_port_stops_being_bound_when_listener_closes() {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        drop(listener);
-        assert!(!is_bound(Proto::Tcp, port).expect("read tables"));
-    }
-
-    /// A TCP socket that is bound but never listens, made with libc since std can't.
-    fn bound_tcp_socket() -> (OwnedFd, u16) {
-        // SAFETY: plain socket calls on a fresh descriptor we own; sockaddr_in is plain data.
-        unsafe {
-            let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
-            assert!(fd >= 0, "socket failed");
-            let fd = OwnedFd::from_raw_fd(fd);
-            let mut addr: libc::sockaddr_in = std::mem::zeroed();
-            addr.sin_family = libc::AF_INET as libc::sa_family_t;
-            addr.sin_addr.s_addr = u32::from(Ipv4Addr::LOCALHOST).to_be();
-            let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-            let sa = &raw mut addr as *mut libc::sockaddr;
-            assert_eq!(libc::bind(fd.as_raw_fd(), sa, len), 0, "bind failed");
-            let mut got_len = len;
-            assert_eq!(libc::getsockname(fd.as_raw_fd(), sa, &mut got_len), 0);
-            (fd, u16::from_be(addr.sin_port))
-        }
-    }
-
-    #[test]
-    fn bound_but_not_listening_tcp_socket_is_not_ready() {
-        let (_fd, port) = bound_tcp_socket();
-        assert!(!is_bound(Proto::Tcp, port).expect("read tables"));
-    }
-
-    #[test]
-    fn udp_socket_is_bound() {
+    /// A port that nothing uses (bound, then released).
+    fn unused_port() -> u16 {
         let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
         let port = socket.local_addr().expect("addr").port();
-        assert!(is_bound(Proto::Udp, port).expect("read tables"));
-        assert!(!is_bound(Proto::Tcp, port).expect("read tables"));
-    }
-
-    #[test]
-    fn ipv6_loopback_sockets_are_found_and_decoded() {
-        let Ok(listener) = TcpListener::bind("[::1]:0") else {
-            eprintln!("skipping: ::1 is not available on this machine");
-            return;
-        };
-        let addr = listener.local_addr().expect("addr");
-        assert_eq!(
-            bound_addrs(Proto::Tcp, addr.port()).expect("read tables"),
-            vec![addr]
-        );
-        let udp = UdpSocket::bind("[::1]:0").expect("udp bind on ::1");
-        let udp_addr = udp.local_addr().expect("addr");
-        assert!(is_bound(Proto::Udp, udp_addr.port()).expect("read tables"));
-    }
-
-    #[test]
-    fn sockets_of_own_pid_finds_our_listener_and_udp_socket() {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let udp = UdpSocket::bind("127.0.0.1:0").expect("bind");
-        let found = sockets_of(&[std::process::id()]);
-        assert!(found.contains(&(Proto::Tcp, listener.local_addr().expect("addr"))));
-        assert!(found.contains(&(Proto::Udp, udp.local_addr().expect("addr"))));
-    }
-
-    #[test]
-    fn sockets_of_unknown_pid_is_empty() {
-        assert!(sockets_of(&[u32::MAX]).is_empty());
-    }
-
-    #[test]
-    fn ipv4_row_is_decoded() {
-        let line = "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 \
-                    00000000  1000        0 424242 1 0000000000000000 100 0 0 10 0";
-        let row = parse_row(line).expect("row parses");
-        if cfg!(target_endian = "little") {
-            assert_eq!(row.local, "127.0.0.1:8080".parse().expect("addr"));
-        }
-        assert_eq!(row.state, "0A");
-        assert_eq!(row.inode, 424242);
-    }
-
-    #[test]
-    fn ipv6_row_is_decoded() {
-        let line = "   0: 00000000000000000000000001000000:1F90 \
-                    00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 \
-                    00000000  1000        0 77 1 0000000000000000 100 0 0 10 0";
-        let row = parse_row(line).expect("row parses");
-        if cfg!(target_endian = "little") {
-            assert_eq!(row.local, "[::1]:8080".parse().expect("addr"));
-        }
-        assert_eq!(row.inode, 77);
-    }
-
-    #[test]
-    fn malformed_rows_are_skipped() {
-        assert_eq!(parse_row("garbage"), None);
-        assert_eq!(parse_row("0: XYZ:1 0:0 0A a b c d e 1"), None);
-    }
-
-    #[test]
-    fn stat_parses_command_names_with_spaces_and_parens() {
-        let text = "42 (a b) c) S 7 42 42 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 9999 0 0";
-        let p = parse_stat(42, text).expect("parses");
-        assert_eq!((p.ppid, p.pgrp, p.state, p.start_time), (7, 42, 'S', 9999));
-    }
-
-    #[test]
-    fn descendants_follow_parent_chains() {
-        let proc = |pid, ppid| ProcStat {
-            pid,
-            ppid,
-            pgrp: 1,
-            state: 'S',
-            start_time: 0,
-        };
-        let table = [
-            proc(10, 1),
-            proc(11, 10),
-            proc(12, 11),
-            proc(13, 1),
-            proc(14, 12),
-        ];
-        let mut got: Vec<u32> = descendants_in(&table, 10).iter().map(|p| p.pid).collect();
-        got.sort();
-        assert_eq!(got, vec![11, 12, 14]);
-    }
-
-    #[test]
-    fn descendants_of_self_include_a_spawned_child() {
-        let mut child = std::process::Command::new("sleep")
-            .arg("30")
-            .spawn()
-            .expect("spawn sleep");
-        let found = descendants(std::process::id()).contains(&child.id());
-        let _ = child.kill();
-        let _ = child.wait();
-        assert!(found);
+        drop(socket);
+        port
     }
 
     #[test]
     fn wait_ready_sees_an_existing_listener() {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
-        let ready = wait_ready(Proto::Tcp, port, || None, generous());
-        assert_eq!(ready.expect("tables"), Ready::Yes);
+        let ready = wait_ready(&watch(Proto::Tcp, port, None, generous()), || None);
+        assert_eq!(ready.expect("table"), Ready::Yes);
     }
 
     #[test]
     fn wait_ready_reports_exit_before_binding() {
-        let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
-        let port = socket.local_addr().expect("addr").port();
-        drop(socket);
-        let ready = wait_ready(Proto::Udp, port, || Some(Exit::Code(2)), generous());
-        assert_eq!(ready.expect("tables"), Ready::Exited(Exit::Code(2)));
+        let w = watch(Proto::Udp, unused_port(), None, generous());
+        let ready = wait_ready(&w, || Some(Exit::Code(2)));
+        assert_eq!(ready.expect("table"), Ready::Exited(Exit::Code(2)));
     }
 
     #[test]
     fn wait_ready_times_out_when_nothing_binds() {
-        let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
-        let port = socket.local_addr().expect("addr").port();
-        drop(socket);
         let deadline = Instant::now() + Duration::from_millis(50);
-        let ready = wait_ready(Proto::Udp, port, || None, deadline);
-        assert_eq!(ready.expect("tables"), Ready::TimedOut);
+        let ready = wait_ready(&watch(Proto::Udp, unused_port(), None, deadline), || None);
+        assert_eq!(ready.expect("table"), Ready::TimedOut);
+    }
+
+    #[test]
+    fn a_program_listening_on_another_port_is_reported_before_the_deadline() {
+        // This test process plays the program: it listens, but not on the port it was given.
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let w = watch(
+            Proto::Tcp,
+            unused_port(),
+            Some(std::process::id()),
+            Instant::now() + Duration::from_secs(600),
+        );
+        match wait_ready(&w, || None).expect("table") {
+            Ready::Elsewhere(found) => assert!(found.contains(&addr), "{found:?}"),
+            other => panic!("expected Elsewhere, got {other:?}"),
+        }
     }
 }

@@ -143,6 +143,14 @@ impl Splitter {
     }
 }
 
+/// Whether the template passes the port to the program (`{port}` or `{hostport}`); without
+/// them, only the environment (`CONFORM_PORT`) tells it.
+pub fn passes_port(words: &[String]) -> bool {
+    words
+        .iter()
+        .any(|w| w.contains("{port}") || w.contains("{hostport}"))
+}
+
 /// Replaces `{host}`, `{port}` and `{hostport}` in every word.
 ///
 /// An IPv6 host stays bare in `{host}` (`::1`) because most programs take the address as its own
@@ -314,5 +322,14 @@ mod tests {
     fn expand_does_not_reexpand_substituted_values() {
         let argv = expand(&words(&["{host}"]), "{port}", 7);
         assert_eq!(argv, words(&["{port}"]));
+    }
+
+    #[test]
+    fn a_template_passes_the_port_only_with_a_port_placeholder() {
+        let words = |t: &str| split(t).expect("splits");
+        assert!(passes_port(&words("./srv {port}")));
+        assert!(passes_port(&words("./cli --to={hostport}")));
+        assert!(!passes_port(&words("python3 server.py")));
+        assert!(!passes_port(&words("./srv {host}")));
     }
 }

@@ -31,6 +31,8 @@ use options::RunOptions;
 pub enum SetupError {
     Spawn(SpawnError),
     Port(std::io::Error),
+    /// `--port` names a port that something conform did not start holds.
+    PortHeld(crate::drive::port::PortHeld),
     Bind {
         addr: SocketAddr,
         source: std::io::Error,
@@ -44,6 +46,7 @@ impl fmt::Display for SetupError {
         match self {
             SetupError::Spawn(e) => write!(f, "{e}"),
             SetupError::Port(e) => write!(f, "cannot find a free port: {e}"),
+            SetupError::PortHeld(held) => write!(f, "{held}"),
             SetupError::Bind { addr, source } => write!(
                 f,
                 "cannot listen on {addr}: {}",
@@ -303,6 +306,9 @@ fn replay_base(item: &Planned<'_>, target: &Target, opts: &RunOptions) -> String
     }
     if opts.ip.is_ipv6() {
         line.push_str(" --ip 6");
+    }
+    if let Some(port) = opts.port {
+        line.push_str(&format!(" --port {port}"));
     }
     line
 }

@@ -77,6 +77,10 @@ pub struct RunOptions {
     pub budget: Option<Duration>,
     /// Requests in flight for windowable scenarios (overrides the spec's `window`).
     pub window: Option<usize>,
+    /// `--port`: the one port every program under test gets (servers listen there, conform
+    /// listens there for clients) instead of a fresh one per case. Scenarios then run one at a
+    /// time.
+    pub port: Option<u16>,
 }
 
 impl RunOptions {
@@ -118,6 +122,7 @@ impl Default for RunOptions {
             shrink_probes: DEFAULT_SHRINK_PROBES,
             budget: None,
             window: None,
+            port: None,
         }
     }
 }

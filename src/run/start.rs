@@ -5,8 +5,9 @@
 //! role); a [`Failure`] when the program never became ready; a [`SetupError`] when conform
 //! could not start it at all.
 //!
-//! Readiness is read from the kernel's socket tables: the guide's servers serve exactly one
-//! client, so a probe connection or datagram would eat the scenario's.
+//! Readiness is read from the kernel's socket table: the guide's servers serve exactly one
+//! client, so a probe connection or datagram would eat the scenario's. With `--port` every
+//! program gets that one port, and each case first waits (bounded) until nothing holds it.
 
 use std::net::{IpAddr, SocketAddr, TcpListener, UdpSocket};
 use std::time::Instant;
@@ -16,8 +17,8 @@ use super::case::Target;
 use super::options::RunOptions;
 use crate::drive::process::{self, Spawn};
 use crate::drive::program::{InProcess, Program};
-use crate::drive::ready::{self, Proto, Ready};
-use crate::drive::{port, template};
+use crate::drive::ready::{self, Proto, Ready, Watch};
+use crate::drive::{port, sockets, template};
 use crate::event::Failure;
 use crate::reference::{self, Serve};
 use crate::spec::{Role, Scenario, Transport};
@@ -154,27 +155,30 @@ fn external_server(
     words: &[String],
     opts: &RunOptions,
 ) -> Result<Started, SetupError> {
-    let proto = match transport {
-        Transport::Tcp => Proto::Tcp,
-        Transport::Udp => Proto::Udp,
-    };
+    let proto = proto_of(transport);
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let port = port::pick(opts.ip).map_err(SetupError::Port)?;
-        let (mut program, command) = spawn(words, opts.ip, port, opts)?;
+        let port = port_for(proto, opts)?;
+        let (mut program, _) = spawn(words, opts.ip, port, opts)?;
         let Program::External { child, .. } = &mut program else {
             unreachable!("spawn returns an external program")
         };
         let deadline = Instant::now() + opts.ready_timeout;
         let pid = child.pid();
-        let ready =
-            ready::wait_ready(proto, port, || child.try_status(), deadline).map_err(|e| {
-                SetupError::Other(format!("cannot read the kernel's socket tables: {e}"))
-            })?;
+        let watch = Watch {
+            source: sockets::source(),
+            proto,
+            port,
+            pid: Some(pid),
+            deadline,
+        };
+        let ready = ready::wait_ready(&watch, || child.try_status()).map_err(|e| {
+            SetupError::Other(format!("cannot read the kernel's socket table: {e}"))
+        })?;
         let addr = SocketAddr::new(opts.ip, port);
         let ready = match ready {
-            // The tables are read by port: a program on [::1] is not ready for 127.0.0.1.
+            // The table is read by port: a program on [::1] is not ready for 127.0.0.1.
             Ready::Yes => wait_for_family(proto, addr, deadline, || child.try_status()),
             other => other,
         };
@@ -190,38 +194,62 @@ fn external_server(
             Ready::Exited(exit) => {
                 // Someone else took the port between our check and the program's bind, or
                 // left connections on it that a bind without SO_REUSEADDR trips over: not the
-                // program's fault, try another port.
-                if attempt < PORT_ATTEMPTS && ready::port_seen(port) {
+                // program's fault, try another port (a fixed port has no other to try).
+                let lingering = sockets::port_seen(port);
+                if opts.port.is_none() && attempt < PORT_ATTEMPTS && lingering {
                     program.stop(opts.grace);
                     continue;
                 }
-                Mismatch::new(format!(
+                let m = Mismatch::new(format!(
                     "the program {exit} before listening on {proto} {addr}"
-                ))
+                ));
+                if opts.port.is_some() && lingering {
+                    m.hint(format!(
+                        "port {port} still has connections from an earlier case (TIME_WAIT); a \
+                         program that binds without SO_REUSEADDR cannot use it until they end, \
+                         up to a minute later"
+                    ))
+                } else {
+                    m
+                }
             }
+            Ready::Elsewhere(found) => elsewhere(proto, addr, &found, words, opts),
             Ready::TimedOut => {
                 let mut pids = vec![pid];
-                pids.extend(ready::descendants(pid));
-                let elsewhere: Vec<String> = ready::sockets_of(&pids)
-                    .into_iter()
-                    .map(|(p, a)| format!("{p} {a}"))
-                    .collect();
+                pids.extend(crate::proctable::descendants(pid));
+                let listening: Vec<SocketAddr> =
+                    sockets::sockets_of(sockets::source(), &pids, Some(proto))
+                        .into_iter()
+                        .map(|(_, a)| a)
+                        .collect();
                 let m = Mismatch::new(format!(
                     "the program was not listening on {proto} {addr} after {}ms",
                     opts.ready_timeout.as_millis()
                 ));
-                if elsewhere.is_empty() {
-                    m.hint("it opened no listening socket at all; does it use the port it was given ({port} / CONFORM_PORT)?")
+                if listening.is_empty() {
+                    m.hint(
+                        "it opened no listening socket at all; does it use the port it was \
+                         given ({port} / CONFORM_PORT)?",
+                    )
                 } else {
+                    let places: Vec<String> =
+                        listening.iter().map(|a| format!("{proto} {a}")).collect();
+                    // On its port but another address (say [::1] in an IPv4 run), the port
+                    // fixes do not apply.
+                    let fix = if listening.iter().all(|a| a.port() == port) {
+                        None
+                    } else {
+                        elsewhere(proto, addr, &listening, words, opts).hint
+                    };
                     m.hint(format!(
-                        "it is listening on {} instead",
-                        elsewhere.join(", ")
+                        "it is listening on {} instead{}",
+                        places.join(", "),
+                        fix.map_or(String::new(), |fix| format!(". {fix}"))
                     ))
                 }
             }
         };
         let report = program.stop(opts.grace);
-        let _ = command;
         return Ok(Started::NotReady {
             failure: Failure {
                 step: None,
@@ -231,6 +259,61 @@ fn external_server(
             },
         });
     }
+}
+
+fn proto_of(transport: Transport) -> Proto {
+    match transport {
+        Transport::Tcp => Proto::Tcp,
+        Transport::Udp => Proto::Udp,
+    }
+}
+
+/// The port for the next program: `--port` once nothing holds it, else a fresh free one.
+fn port_for(proto: Proto, opts: &RunOptions) -> Result<u16, SetupError> {
+    match opts.port {
+        Some(fixed) => {
+            port::wait_free(proto, fixed, Instant::now() + port::FIXED_PORT_WAIT)
+                .map_err(SetupError::PortHeld)?;
+            Ok(fixed)
+        }
+        None => port::pick(opts.ip).map_err(SetupError::Port),
+    }
+}
+
+/// The failure of a program that listens, but not on the port it was given: where it listens,
+/// why that likely is, and the two ways to fix it.
+fn elsewhere(
+    proto: Proto,
+    addr: SocketAddr,
+    found: &[SocketAddr],
+    words: &[String],
+    opts: &RunOptions,
+) -> Mismatch {
+    let listed: Vec<String> = found.iter().map(|a| format!("{proto} {a}")).collect();
+    let own = found.first().map_or(addr.port(), SocketAddr::port);
+    let summary = format!(
+        "the program is listening on {} instead of {proto} {addr}, the port conform gave it",
+        listed.join(", ")
+    );
+    let why = if template::passes_port(words) {
+        String::new()
+    } else {
+        "the command has no {port} or {hostport}, so unless the program reads CONFORM_PORT it \
+         cannot know the port conform chose and likely uses a fixed port of its own. "
+            .to_string()
+    };
+    let fix = if opts.port.is_some() {
+        format!(
+            "{why}Either make it listen on the port it is given ({{port}} in the command, or \
+             CONFORM_PORT), or run with --port {own}"
+        )
+    } else {
+        format!(
+            "{why}Either pass it the port conform chooses ({{port}} in the command, or read \
+             CONFORM_PORT), or run with --port {own} to use its own port"
+        )
+    };
+    Mismatch::new(summary).hint(fix)
 }
 
 /// Whether a socket bound to `bound` accepts traffic for `wanted`: the same address, the
@@ -250,7 +333,7 @@ fn wait_for_family(
 ) -> Ready {
     let mut pause = std::time::Duration::from_millis(1);
     loop {
-        let bound = ready::bound_addrs(proto, addr.port()).unwrap_or_default();
+        let bound = sockets::bound_addrs(proto, addr.port()).unwrap_or_default();
         if bound.is_empty() || bound.iter().any(|b| reaches(*b, addr)) {
             return Ready::Yes;
         }
@@ -271,10 +354,11 @@ fn external_client(
     words: &[String],
     opts: &RunOptions,
 ) -> Result<Started, SetupError> {
+    let proto = proto_of(transport);
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let port = port::pick(opts.ip).map_err(SetupError::Port)?;
+        let port = port_for(proto, opts)?;
         let addr = SocketAddr::new(opts.ip, port);
         // conform plays the server: it must be listening before the client starts.
         let bound = match transport {
@@ -283,6 +367,10 @@ fn external_client(
         };
         let (listener, udp) = match bound {
             Ok(pair) => pair,
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && opts.port.is_some() => {
+                // Taken between the check and our bind: name whoever holds it now.
+                return Err(SetupError::PortHeld(port::held(proto, port)));
+            }
             Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && attempt < PORT_ATTEMPTS => {
                 continue;
             }
