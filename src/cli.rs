@@ -104,7 +104,7 @@ struct RunArgs {
     /// and always printed.
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
-    /// Pin a generated value: NAME=hex:0a0b, NAME=text:abc, or NAME=split:CUTS@PAUSES
+    /// Pin a generated value: NAME=hex:0a0b, NAME=text:abc, NAME=number:42, or NAME=split:CUTS@PAUSES
     /// (as printed in a failure's replay line). Repeatable.
     #[arg(long, value_name = "NAME=VALUE")]
     with: Vec<String>,
