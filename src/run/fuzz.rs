@@ -35,7 +35,7 @@ pub struct Fuzzed {
 pub enum Tick {
     /// A case ended: how many have run, and whether this one failed.
     Case { done: u64, failed: bool },
-    /// A shrinking probe ended: how many have run, and the size of the best input so far.
+    /// A shrinking probe ended: how many have run, and the size of the input it tried.
     Probe { done: u64, size: usize },
 }
 

@@ -351,7 +351,7 @@ impl<'a> Progress<'a> {
                 );
             }
             fuzz::Tick::Probe { done, size } => eprint!(
-                "\r\x1b[2K{}: failed; shrinking, probe {done}, smallest failing input so far: {size}",
+                "\r\x1b[2K{}: failed; shrinking, probe {done} (an input of size {size})",
                 self.name
             ),
         }
