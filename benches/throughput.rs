@@ -10,7 +10,12 @@
 //!    20% slower);
 //! 3. memory: conform's peak RSS for 1,000 vs. 1,000,000 cases (target: flat);
 //! 4. `--window 64` (requests in flight, replies matched by content): an absolute rate,
-//!    target at least 100,000 cases/s.
+//!    target at least 100,000 cases/s, and its ratio to a bare loop keeping 64 requests in
+//!    flight (the pipelined ceiling);
+//! 5. the bare loop spinning on a non-blocking receive instead of blocking, which shows what
+//!    waking a blocked thread costs, and conform's rate as a ratio to it;
+//! 6. a TCP connection per case (connect, read the greeting to EOF, close) against a
+//!    persistent greeting server: conform vs. the bare loop (target: at least 0.8x).
 //!
 //! Each measurement alternates baseline and conform runs (A B A B A B) and reports medians,
 //! because absolute times drift on a shared machine. Every loop is bounded in count.
@@ -33,6 +38,19 @@ scenarios:
       - connect
       - send: {var: payload}
       - expect: {reverse: payload}
+";
+
+const TCP_SPEC: &str = "version: 1
+scenarios:
+  - name: greeting
+    role: server
+    transport: tcp
+    generate:
+      unused: {bytes: {length: 1}}
+    steps:
+      - connect
+      - expect: {line: \"Hello World!\"}
+      - expect_eof
 ";
 
 fn conform() -> &'static str {
@@ -99,6 +117,82 @@ fn bare_loop(addr: SocketAddr, cases: u64) -> f64 {
     cases as f64 / start.elapsed().as_secs_f64()
 }
 
+/// The bare loop again, but spinning on a non-blocking receive: no thread goes to sleep.
+fn spin_loop(addr: SocketAddr, cases: u64) -> f64 {
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket.set_nonblocking(true).unwrap();
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut buf = [0u8; 64];
+    let start = Instant::now();
+    for _ in 0..cases {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let request = x.to_le_bytes();
+        socket.send_to(&request, addr).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let n = loop {
+            match socket.recv_from(&mut buf) {
+                Ok((n, _)) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    assert!(Instant::now() < deadline, "no reply within 5 s");
+                    std::hint::spin_loop();
+                }
+                Err(e) => panic!("{e}"),
+            }
+        };
+        let mut expected = request;
+        expected.reverse();
+        assert_eq!(&buf[..n], &expected);
+    }
+    cases as f64 / start.elapsed().as_secs_f64()
+}
+
+/// A bare loop keeping `window` requests in flight, replies checked by content: the
+/// pipelined ceiling of the server and the loopback.
+fn pipelined_loop(addr: SocketAddr, cases: u64, window: u64) -> f64 {
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let mut waiting = std::collections::HashSet::new();
+    let (mut sent, mut done) = (0u64, 0u64);
+    let start = Instant::now();
+    while done < cases {
+        while sent < cases && sent - done < window {
+            let request = sent.to_le_bytes();
+            socket.send_to(&request, addr).unwrap();
+            let mut reply = request;
+            reply.reverse();
+            waiting.insert(reply);
+            sent += 1;
+        }
+        let (n, _) = socket.recv_from(&mut buf).expect("a reply within 5 s");
+        let reply: [u8; 8] = buf[..n].try_into().expect("8 bytes");
+        assert!(waiting.remove(&reply), "a reply nobody asked for");
+        done += 1;
+    }
+    cases as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Connect, read the greeting to EOF, close: the bare TCP loop.
+fn tcp_loop(addr: SocketAddr, cases: u64) -> f64 {
+    use std::io::Read;
+    let mut buf = Vec::with_capacity(64);
+    let start = Instant::now();
+    for _ in 0..cases {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        buf.clear();
+        stream.read_to_end(&mut buf).unwrap();
+        assert_eq!(buf, b"Hello World!\n");
+    }
+    cases as f64 / start.elapsed().as_secs_f64()
+}
+
 fn conform_run(spec: &Path, args: &[&str]) -> Duration {
     let start = Instant::now();
     let status = Command::new(conform())
@@ -125,9 +219,10 @@ fn one_in_flight(spec: &Path, rounds: usize, cases: u64) {
     let addr: SocketAddr = ([127, 0, 0, 1], port).into();
     let connect = format!("127.0.0.1:{port}");
     let cases_arg = cases.to_string();
-    let (mut bare, mut ours) = (Vec::new(), Vec::new());
+    let (mut bare, mut spin, mut ours) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
         bare.push(bare_loop(addr, cases));
+        spin.push(spin_loop(addr, cases));
         let took = conform_run(
             spec,
             &["--connect", &connect, "--cases", &cases_arg, "--seed", "1"],
@@ -136,13 +231,64 @@ fn one_in_flight(spec: &Path, rounds: usize, cases: u64) {
     }
     let _ = srv.kill();
     let _ = srv.wait();
-    let (b, c) = (median(bare), median(ours));
+    let (b, p, c) = (median(bare), median(spin), median(ours));
     println!("one request in flight ({cases} cases, median of {rounds}):");
-    println!("  bare send/receive loop   {b:>10.0} cases/s");
-    println!("  conform                  {c:>10.0} cases/s");
+    println!("  bare loop, blocking receive {b:>10.0} cases/s");
     println!(
-        "  ratio                    {:>10.1}%   (target >= 85%)",
-        100.0 * c / b
+        "  bare loop, spinning receive {p:>10.0} cases/s   ({:.2}x blocking)",
+        p / b
+    );
+    println!("  conform                     {c:>10.0} cases/s");
+    println!(
+        "  conform / blocking loop     {:>10.2}x   (target >= 0.85x)",
+        c / b
+    );
+    println!("  conform / spinning loop     {:>10.2}x", c / p);
+}
+
+fn tcp_per_case(rounds: usize, cases: u64, dir: &Path) {
+    let spec = dir.join("greeting.yaml");
+    std::fs::write(&spec, TCP_SPEC).unwrap();
+    let port = free_port();
+    let mut srv = Command::new(conform())
+        .args([
+            "reference",
+            "tcp-server",
+            "--forever",
+            "--port",
+            &port.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the reference TCP server");
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // The --forever server serves any number of clients, so a probe connection costs nothing.
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(Instant::now() < deadline, "TCP server never listened");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let connect = format!("127.0.0.1:{port}");
+    let cases_arg = cases.to_string();
+    let (mut bare, mut ours) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        bare.push(tcp_loop(addr, cases));
+        let took = conform_run(
+            &spec,
+            &["--connect", &connect, "--cases", &cases_arg, "--seed", "1"],
+        );
+        ours.push(cases as f64 / took.as_secs_f64());
+    }
+    let _ = srv.kill();
+    let _ = srv.wait();
+    let (b, c) = (median(bare), median(ours));
+    println!("a TCP connection per case ({cases} cases, median of {rounds}):");
+    println!("  bare connect/read/close    {b:>10.0} cases/s");
+    println!("  conform                    {c:>10.0} cases/s");
+    println!(
+        "  ratio                      {:>10.2}x   (target >= 0.8x)",
+        c / b
     );
 }
 
@@ -260,8 +406,10 @@ fn windowed(spec: &Path, rounds: usize, cases: u64) {
     wait_bound(port);
     let connect = format!("127.0.0.1:{port}");
     let cases_arg = cases.to_string();
-    let mut rates = Vec::new();
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let (mut ceiling, mut rates) = (Vec::new(), Vec::new());
     for _ in 0..rounds {
+        ceiling.push(pipelined_loop(addr, cases, 64));
         let took = conform_run(
             spec,
             &[
@@ -279,11 +427,11 @@ fn windowed(spec: &Path, rounds: usize, cases: u64) {
     }
     let _ = srv.kill();
     let _ = srv.wait();
+    let (top, c) = (median(ceiling), median(rates));
     println!("64 requests in flight ({cases} cases, median of {rounds}):");
-    println!(
-        "  conform --window 64      {:>10.0} cases/s   (target >= 100000)",
-        median(rates)
-    );
+    println!("  bare pipelined loop      {top:>10.0} cases/s");
+    println!("  conform --window 64      {c:>10.0} cases/s   (target >= 100000)");
+    println!("  ratio                    {:>10.2}x", c / top);
 }
 
 fn main() {
@@ -304,6 +452,7 @@ fn main() {
     };
     one_in_flight(&spec, rounds, cases);
     windowed(&spec, rounds, cases * 4);
+    tcp_per_case(rounds, cases / 5, &dir);
     restart(&spec, rounds, restarts);
     memory(&spec, 1_000, big);
     let _ = std::fs::remove_dir_all(&dir);
