@@ -94,9 +94,15 @@ struct RunArgs {
     /// Scenarios to run at once, each on its own ports.
     #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     jobs: u16,
-    /// Also print a line when each scenario starts, and how the socket table is read.
+    /// Also print a line when each scenario starts, how the socket table is read, and how
+    /// conform waits for replies.
     #[arg(short, long)]
     verbose: bool,
+    /// How to wait for a reply: spin on the socket for a short, adaptive time before blocking
+    /// (faster against fast servers, takes a core), block at once, or auto (spin only with a
+    /// core to spare).
+    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = ["spin", "block", "auto"])]
+    poll: String,
     /// Cases per generated scenario (default: the spec's `cases`, else 256).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     cases: Option<u32>,
@@ -353,8 +359,13 @@ fn run_command(args: RunArgs) -> i32 {
         return exit::USAGE;
     };
     crate::cleanup::install();
+    crate::drive::poll::set_mode(args.poll.parse().unwrap_or_default());
     if args.verbose {
         eprintln!("conform: {}", crate::drive::sockets::source_note());
+        eprintln!(
+            "conform: waiting for replies: {}",
+            crate::drive::poll::choice().why
+        );
     }
     let filters = match args
         .filter

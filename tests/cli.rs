@@ -271,3 +271,53 @@ fn help_and_man_page_describe_port() {
         "the man page lacks run --port"
     );
 }
+
+#[test]
+fn poll_mode_an_explicit_choice_is_honoured_and_said_under_verbose() {
+    for (mode, says) in [
+        (
+            "block",
+            "waiting for replies: block (asked with --poll block)",
+        ),
+        ("spin", "waiting for replies: spin (asked with --poll spin)"),
+    ] {
+        let output = conform()
+            .args(["run", "specs/udp.yaml", "--verbose", "--poll", mode])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+        assert!(stderr(&output).contains(says), "{}", stderr(&output));
+    }
+}
+
+#[test]
+fn poll_mode_auto_blocks_on_one_core() {
+    if !common::which("taskset") {
+        eprintln!("SKIPPED: taskset (util-linux) is not installed");
+        return;
+    }
+    // Pinned to one CPU, the standard library reports one core available.
+    let output = std::process::Command::new("taskset")
+        .args(["-c", "0"])
+        .arg(assert_cmd::cargo::cargo_bin("conform"))
+        .args(["run", "specs/udp.yaml", "--verbose", "--poll", "auto"])
+        .current_dir(common::root())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("waiting for replies: block: auto, and this machine has 1 core"),
+        "{err}"
+    );
+}
+
+#[test]
+fn poll_mode_refuses_other_words() {
+    let output = conform()
+        .args(["run", "specs/udp.yaml", "--poll", "fast"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--poll"), "{}", stderr(&output));
+}

@@ -1,6 +1,7 @@
 //! All I/O with the program under test: processes, readiness, ports, TCP and UDP.
 
 pub mod capture;
+pub mod poll;
 pub mod port;
 pub mod process;
 pub mod program;

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use crate::spec::Matcher;
 use crate::verdict::{Mismatch, judge_datagram};
 
+use super::poll;
 use super::tcp::io_reason;
 
 /// Longest single blocking receive, so a program's exit is noticed promptly.
@@ -140,6 +141,9 @@ impl UdpPeer {
         program_ended: &mut dyn FnMut() -> bool,
     ) -> Received {
         let start = Instant::now();
+        if let Some((n, from)) = self.spin(within) {
+            return Received::Datagram(self.buf[..n].to_vec(), from);
+        }
         loop {
             let left = within.saturating_sub(start.elapsed());
             if left.is_zero() {
@@ -147,7 +151,10 @@ impl UdpPeer {
             }
             self.set_timeout(left.min(SLICE));
             match self.socket.recv_from(&mut self.buf) {
-                Ok((n, from)) => return Received::Datagram(self.buf[..n].to_vec(), from),
+                Ok((n, from)) => {
+                    poll::replied(start.elapsed(), false);
+                    return Received::Datagram(self.buf[..n].to_vec(), from);
+                }
                 Err(e)
                     if matches!(
                         e.kind(),
@@ -168,6 +175,34 @@ impl UdpPeer {
                 };
             }
         }
+    }
+
+    /// Spins on a non-blocking receive for the spinner's window (at most `within`); the
+    /// datagram's length and source when one came.
+    fn spin(&mut self, within: Duration) -> Option<(usize, SocketAddr)> {
+        let window = poll::window().min(within);
+        if window.is_zero() {
+            return None;
+        }
+        let start = Instant::now();
+        self.socket.set_nonblocking(true).ok()?;
+        let got = loop {
+            match self.socket.recv_from(&mut self.buf) {
+                Ok(got) => break Some(got),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    if start.elapsed() >= window {
+                        break None;
+                    }
+                    std::hint::spin_loop();
+                }
+                Err(_) => break None,
+            }
+        };
+        let _ = self.socket.set_nonblocking(false);
+        if got.is_some() {
+            poll::replied(start.elapsed(), true);
+        }
+        got
     }
 
     /// Receives one datagram and judges it; returns it when it passes.
