@@ -4,10 +4,10 @@
 //! by the consumers people will feed them to: `xmllint` with a published JUnit schema, Perl's
 //! `TAP::Parser`, and `serde_json`.
 
+mod common;
+
 use std::fs;
-use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -282,17 +282,13 @@ fn assert_snapshot(name: &str, actual: &str) {
     );
 }
 
-/// Runs a program the tests need from a Debian package; a missing one is a failure that
-/// says how to get it, never a silent skip.
+/// How long a consumer may take to read a report: seconds of work at most, so only a hung
+/// tool reaches it.
+const TOOL_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Runs a consumer from a Debian package, bounded in time (see `common::run_tool`).
 fn run_tool(program: &str, package: &str, args: &[&str]) -> std::process::Output {
-    match Command::new(program).args(args).output() {
-        Ok(output) => output,
-        Err(e) if e.kind() == ErrorKind::NotFound => panic!(
-            "`{program}` is not installed; run scripts/test, which installs the Debian \
-             package {package}, or `apt-get install -y {package}`"
-        ),
-        Err(e) => panic!("could not run {program}: {e}"),
-    }
+    common::run_tool(program, package, args, TOOL_TIMEOUT)
 }
 
 fn temp_file(contents: &str, suffix: &str) -> tempfile::NamedTempFile {
@@ -399,9 +395,8 @@ fn tap_stream_matches_snapshot() {
 }
 
 /// Reads the stream with Perl's TAP::Parser and prints what it understood, one `key=value`
-/// per line. TAP::Parser learnt TAP 14 in Test::Harness 3.48; older ones (Debian 12 ships
-/// 3.44) parse it as 13 and add exactly one complaint about the version, which is filtered
-/// out here, and only there.
+/// per line. Every parse error counts: the stream is TAP 13 so that TAP::Parser before 3.48
+/// (Debian 12 ships 3.44), which rejects `TAP version 14`, reads it cleanly.
 const TAP_PARSER_SCRIPT: &str = r#"
 use strict; use warnings; use TAP::Parser;
 my $p = TAP::Parser->new({ source => $ARGV[0] });
@@ -410,12 +405,9 @@ while (my $r = $p->next) {
     $declared = $r->version if $r->is_version;
     push @yaml, $r->data if $r->is_yaml;
 }
-my $old = $TAP::Parser::VERSION < 3.48;
-my @errors = grep {
-    !($old && /TAP specified version 14 but we don't know about versions later than 13/)
-} $p->parse_errors;
+my @errors = $p->parse_errors;
 print "declared_version=$declared\n";
-print "parser_version=", ($old ? 14 : $p->version), "\n";
+print "parser_version=", $p->version, "\n";
 print "plan=", $p->plan, "\n";
 print "tests_run=", $p->tests_run, "\n";
 print "passed=", scalar($p->passed), "\n";
@@ -453,8 +445,8 @@ fn tap_stream_is_read_by_perls_tap_parser() {
     );
     assert!(output.status.success(), "perl failed:\n{stderr}{stdout}");
     let expected = [
-        "declared_version=14",
-        "parser_version=14",
+        "declared_version=13",
+        "parser_version=13",
         "plan=1..7",
         "tests_run=7",
         // TAP counts skips and warnings (both `ok`) as passed.
@@ -479,6 +471,59 @@ fn tap_stream_is_read_by_perls_tap_parser() {
     ];
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines, expected, "TAP::Parser read:\n{stdout}");
+}
+
+/// What `prove` (Test::Harness, the TAP consumer most Linux machines have) says about a
+/// stream: it reads the file through `cat` as if a test script had printed it.
+fn prove(tap: &str) -> String {
+    let file = temp_file(tap, ".tap");
+    let path = file.path().to_str().expect("UTF-8 temp path");
+    let output = run_tool("prove", "perl", &["--exec", "cat", path]);
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The plan's count, and prove's summary naming that many tests with no parse error.
+fn assert_prove_reads_cleanly(tap: &str) {
+    let plan = tap
+        .lines()
+        .find_map(|l| l.strip_prefix("1.."))
+        .expect("a plan line");
+    let said = prove(tap);
+    assert!(
+        !said.contains("Parse errors"),
+        "prove:\n{said}\nstream:\n{tap}"
+    );
+    assert!(
+        said.contains(&format!("Files=1, Tests={plan},")),
+        "prove:\n{said}\nstream:\n{tap}"
+    );
+}
+
+#[test]
+fn prove_reads_the_sample_stream_without_parse_errors() {
+    assert_prove_reads_cleanly(&render(Tap::new));
+}
+
+/// A stream from a real run, with a failure, its diagnostics and the program's output, and
+/// skipped scenarios: whatever conform writes, prove reads.
+#[test]
+fn prove_reads_a_real_runs_stream_without_parse_errors() {
+    let output = common::conform()
+        .args(["run", "specs/tcp.yaml", "--format", "tap", "--server"])
+        .arg(common::fixture("rust/tcp_server_extra_line"))
+        .timeout(Duration::from_secs(120))
+        .output()
+        .expect("conform runs");
+    assert_eq!(output.status.code(), Some(1), "{}", common::stderr(&output));
+    let tap = common::stdout(&output);
+    assert!(tap.starts_with("TAP version 13\n"), "{tap}");
+    assert!(tap.contains("\nnot ok "), "{tap}");
+    assert!(tap.contains("# SKIP "), "{tap}");
+    assert_prove_reads_cleanly(&tap);
 }
 
 // ---- JSON Lines -----------------------------------------------------------------------------
