@@ -91,6 +91,10 @@ struct RunArgs {
     /// Also print a line when each scenario starts.
     #[arg(short, long)]
     verbose: bool,
+    /// Show the wire log of each failing or warning case in the human report: every
+    /// connect, write, read, datagram, close and wait, with times and bytes.
+    #[arg(long)]
+    trace: bool,
     /// Cases per generated scenario (default: the spec's `cases`, else 256).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     cases: Option<u32>,
@@ -452,11 +456,15 @@ fn reporters(args: &RunArgs) -> Result<Fanout, (String, i32)> {
         }
     };
     let stdout_format: Format = args.format.parse().map_err(|e| (e, exit::USAGE))?;
+    let style = report::HumanStyle {
+        color,
+        verbose: args.verbose,
+        trace: args.trace,
+    };
     let mut all = vec![report::reporter(
         stdout_format,
         Box::new(std::io::stdout()),
-        color,
-        args.verbose,
+        style,
     )];
     for spec in &args.report {
         let (format, path) = spec.split_once('=').ok_or_else(|| {
@@ -477,8 +485,10 @@ fn reporters(args: &RunArgs) -> Result<Fanout, (String, i32)> {
         all.push(report::reporter(
             format,
             Box::new(std::io::BufWriter::new(file)),
-            false,
-            false,
+            report::HumanStyle {
+                trace: args.trace,
+                ..report::HumanStyle::default()
+            },
         ));
     }
     Ok(Fanout(all))

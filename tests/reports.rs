@@ -12,7 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use conform::event::{
-    Event, Failure, Generated, ProgramReport, ScenarioId, StepRef, Summary, TargetKind, Verdict,
+    Direction, Ends, Event, Failure, Generated, ProgramReport, ScenarioId, StepRef, Summary,
+    TargetKind, Verdict, Wire, WireEntry, WireLog,
 };
 use conform::report::Reporter;
 use conform::report::json::Json;
@@ -105,6 +106,7 @@ fn sample_run() -> Vec<Event> {
             stdout_tail: Vec::new(),
         }),
         generated: None,
+        wire: Some(greeting_wire_log()),
     };
     let alternatives = Failure {
         step: Some(step(5, "expect_one_of", 21, 9)),
@@ -116,6 +118,7 @@ fn sample_run() -> Vec<Event> {
         ],
         program: None,
         generated: None,
+        wire: None,
     };
     let never_listened = Failure {
         step: None,
@@ -130,6 +133,7 @@ fn sample_run() -> Vec<Event> {
             stdout_tail: vec!["starting".into()],
         }),
         generated: None,
+        wire: None,
     };
     let seed = 12_345_678_901_234_567_890;
     let shrunk = Failure {
@@ -148,6 +152,7 @@ fn sample_run() -> Vec<Event> {
             replay: "conform run specs/udp.yaml --server './srv {port}' --only 'server reverses any datagram' --seed 12345678901234567890".into(),
             saved: Some("specs/regressions/udp-reverses.yaml".into()),
         }),
+        wire: None,
     };
 
     let observed = |id: &ScenarioId, index, passed, ms| Event::StepObserved {
@@ -229,6 +234,52 @@ fn sample_run() -> Vec<Event> {
             duration: Duration::from_millis(14_404),
         },
     ]
+}
+
+/// The wire log of the wrong greeting: connect, the line in two reads, a FIN each way, and
+/// the program stopped.
+fn greeting_wire_log() -> WireLog {
+    let ends = Ends {
+        local: "127.0.0.1:40112".parse().expect("address"),
+        peer: "127.0.0.1:30386".parse().expect("address"),
+    };
+    let at = |us| Duration::from_micros(us);
+    let entry = |us, what| WireEntry { at: at(us), what };
+    let received = |bytes: &[u8]| Wire::Data {
+        transport: Transport::Tcp,
+        direction: Direction::Received,
+        ends,
+        bytes: bytes.to_vec(),
+        length: bytes.len(),
+    };
+    WireLog {
+        entries: vec![
+            entry(512, Wire::Connect { ends }),
+            entry(1_204, received(b"Hello ")),
+            entry(1_730, received(b"World?\n")),
+            entry(
+                5_002_000,
+                Wire::Silence {
+                    waited: Duration::from_secs(5),
+                },
+            ),
+            entry(
+                5_002_100,
+                Wire::Fin {
+                    direction: Direction::Sent,
+                    ends,
+                },
+            ),
+            entry(
+                5_804_000,
+                Wire::ProgramExit {
+                    ending: "was still running; conform stopped it with SIGTERM".into(),
+                },
+            ),
+        ],
+        bytes_cut: 0,
+        entries_dropped: 0,
+    }
 }
 
 /// A writer the test keeps a handle on after giving it to a reporter, which owns its writer.
@@ -526,6 +577,35 @@ fn prove_reads_a_real_runs_stream_without_parse_errors() {
     assert_prove_reads_cleanly(&tap);
 }
 
+// ---- Human, with --trace --------------------------------------------------------------------
+
+#[test]
+fn human_trace_shows_the_wire_log_under_the_failure_only_when_asked() {
+    use conform::report::human::Human;
+    let traced = render(|out| {
+        let mut human = Human::new(out);
+        human.trace = true;
+        human
+    });
+    let expected = [
+        "      wire log (times from the start of the case):",
+        "            0.512 ms  connect  conform 127.0.0.1:40112 -> program 127.0.0.1:30386",
+        "            1.204 ms  received 6 byte(s) tcp  program 127.0.0.1:30386 -> conform 127.0.0.1:40112",
+        "                      \"Hello \"",
+        "                      000000  48 65 6c 6c 6f 20",
+        "            1.730 ms  received 7 byte(s) tcp  program 127.0.0.1:30386 -> conform 127.0.0.1:40112",
+        "                      \"World?\\n\"",
+        "                      000000  57 6f 72 6c 64 3f 0a",
+        "         5002.000 ms  silence  nothing arrived for 5000 ms",
+        "         5002.100 ms  FIN      conform closed its side  conform 127.0.0.1:40112 -> program 127.0.0.1:30386",
+        "         5804.000 ms  exit     the program was still running; conform stopped it with SIGTERM",
+    ]
+    .join("\n");
+    assert!(traced.contains(&expected), "{traced}");
+    let plain = render(Human::new);
+    assert!(!plain.contains("wire log"), "{plain}");
+}
+
 // ---- JSON Lines -----------------------------------------------------------------------------
 
 #[test]
@@ -579,6 +659,16 @@ fn every_json_line_parses_and_names_schema_and_event() {
     assert_eq!(mismatch["expected_hex"], "48656c6c6f20576f726c64210a");
     assert_eq!(mismatch["actual_text"], r"Hello World?\n");
     assert_eq!(finished[1]["failure"]["step"]["line"], 16);
+    let wire = &finished[1]["failure"]["wire"];
+    assert_eq!(wire["entries"][0]["kind"], "connect");
+    assert_eq!(wire["entries"][0]["local"], "127.0.0.1:40112");
+    assert_eq!(wire["entries"][2]["direction"], "received");
+    assert_eq!(wire["entries"][2]["hex"], "576f726c643f0a");
+    assert_eq!(wire["entries"][2]["text"], r"World?\n");
+    assert_eq!(wire["entries"][2]["at_ms"], 1.73);
+    assert_eq!(wire["entries"][5]["kind"], "exit");
+    assert_eq!(wire["bytes_cut"], 0);
+    assert!(finished[2]["failure"]["wire"].is_null());
     assert!(finished[5]["failure"]["step"].is_null());
     assert_eq!(finished[4]["seed"], "12345678901234567890");
     assert_eq!(finished[4]["duration_ms"], 48.5);

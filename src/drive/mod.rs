@@ -8,3 +8,4 @@ pub mod ready;
 pub mod tcp;
 pub mod template;
 pub mod udp;
+pub mod wire;

@@ -2,16 +2,19 @@
 //!
 //! In: a bound `UdpSocket`, the address replies must come from (server role) or none (client
 //! role, where the first datagram's sender becomes the peer). Out: a judged datagram, or a
-//! [`Mismatch`] saying what arrived instead, from where, or that nothing did.
+//! [`Mismatch`] saying what arrived instead, from where, or that nothing did. Every datagram
+//! sent or received, and every fruitless wait, goes to the case's wire log.
 
 use std::io::ErrorKind;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-use crate::spec::Matcher;
+use crate::event::{Direction, Ends};
+use crate::spec::{Matcher, Transport};
 use crate::verdict::{Mismatch, judge_datagram};
 
 use super::tcp::io_reason;
+use super::wire::Recorder;
 
 /// Longest single blocking receive, so a program's exit is noticed promptly.
 const SLICE: Duration = Duration::from_millis(50);
@@ -26,6 +29,9 @@ pub struct UdpPeer {
     /// The read timeout last set on the socket, so it is set only when it changes: a
     /// system call per datagram is a measurable share of a loopback round trip.
     timeout: Option<Duration>,
+    /// conform's own address, for the wire log.
+    local: SocketAddr,
+    wire: Recorder,
 }
 
 /// What a wait for a datagram found.
@@ -38,32 +44,38 @@ pub enum Received {
 
 impl UdpPeer {
     /// A socket that talks to a server at `server`.
-    pub fn to_server(socket: UdpSocket, server: SocketAddr) -> Self {
+    pub fn to_server(socket: UdpSocket, server: SocketAddr, wire: Recorder) -> Self {
         UdpPeer {
+            local: local_addr(&socket),
             socket,
             peer: Some(server),
             check_source: true,
             buf: vec![0u8; 65_536],
             timeout: None,
+            wire,
         }
     }
 
     /// A socket that waits for a client.
-    pub fn for_client(socket: UdpSocket) -> Self {
+    pub fn for_client(socket: UdpSocket, wire: Recorder) -> Self {
         UdpPeer {
+            local: local_addr(&socket),
             socket,
             peer: None,
             check_source: false,
             buf: vec![0u8; 65_536],
             timeout: None,
+            wire,
         }
     }
 
-    /// Makes a peer of an earlier case ready for a new one against `server`: datagrams left
-    /// over from the earlier case are discarded so they cannot be taken for this case's reply.
-    pub fn reuse(&mut self, server: SocketAddr) {
+    /// Makes a peer of an earlier case ready for a new one against `server`, recording into
+    /// the new case's `wire`: datagrams left over from the earlier case are discarded so they
+    /// cannot be taken for this case's reply.
+    pub fn reuse(&mut self, server: SocketAddr, wire: Recorder) {
         self.peer = Some(server);
         self.check_source = true;
+        self.wire = wire;
         let fd = std::os::fd::AsRawFd::as_raw_fd(&self.socket);
         loop {
             // SAFETY: `fd` is this peer's open socket and `buf` is a writable buffer of the
@@ -93,7 +105,16 @@ impl UdpPeer {
         let peer = self.peer.ok_or_else(|| {
             Mismatch::new("nothing to answer: no datagram has arrived from the client yet")
         })?;
-        match self.socket.send_to(data, peer) {
+        let sent = self.socket.send_to(data, peer);
+        if let Ok(n) = sent {
+            let ends = Ends {
+                local: self.local,
+                peer,
+            };
+            self.wire
+                .data(Transport::Udp, Direction::Sent, ends, &data[..n]);
+        }
+        match sent {
             Ok(n) if n == data.len() => Ok(()),
             Ok(n) => Err(Mismatch::new(format!(
                 "only {n} of {} byte(s) were sent",
@@ -124,13 +145,23 @@ impl UdpPeer {
                 io_reason(&e)
             ))
         })?;
-        other.send_to(data, peer).map(|_| ()).map_err(|e| {
-            Mismatch::new(format!(
-                "could not send a {}-byte datagram to {peer} from another port: {}",
-                data.len(),
-                io_reason(&e)
-            ))
-        })
+        let ends = Ends {
+            local: local_addr(&other),
+            peer,
+        };
+        other
+            .send_to(data, peer)
+            .map(|n| {
+                self.wire
+                    .data(Transport::Udp, Direction::Sent, ends, &data[..n]);
+            })
+            .map_err(|e| {
+                Mismatch::new(format!(
+                    "could not send a {}-byte datagram to {peer} from another port: {}",
+                    data.len(),
+                    io_reason(&e)
+                ))
+            })
     }
 
     /// Waits up to `within` for one datagram, polling `program_ended` between slices.
@@ -143,11 +174,12 @@ impl UdpPeer {
         loop {
             let left = within.saturating_sub(start.elapsed());
             if left.is_zero() {
+                self.wire.silence(within);
                 return Received::Nothing;
             }
             self.set_timeout(left.min(SLICE));
             match self.socket.recv_from(&mut self.buf) {
-                Ok((n, from)) => return Received::Datagram(self.buf[..n].to_vec(), from),
+                Ok((n, from)) => return self.arrived(n, from),
                 Err(e)
                     if matches!(
                         e.kind(),
@@ -163,11 +195,23 @@ impl UdpPeer {
                 let _ = self.socket.set_nonblocking(false);
                 self.timeout = None;
                 return match last {
-                    Ok((n, from)) => Received::Datagram(self.buf[..n].to_vec(), from),
+                    Ok((n, from)) => self.arrived(n, from),
                     Err(_) => Received::ProgramEnded,
                 };
             }
         }
+    }
+
+    /// The datagram of `n` bytes in the buffer, recorded.
+    fn arrived(&mut self, n: usize, from: SocketAddr) -> Received {
+        let data = self.buf[..n].to_vec();
+        let ends = Ends {
+            local: self.local,
+            peer: from,
+        };
+        self.wire
+            .data(Transport::Udp, Direction::Received, ends, &data);
+        Received::Datagram(data, from)
     }
 
     /// Receives one datagram and judges it.
@@ -210,4 +254,11 @@ impl UdpPeer {
             _ => Ok(()),
         }
     }
+}
+
+/// A socket's own address; a socket that has none yet shows as 0.0.0.0:0 in the log.
+fn local_addr(socket: &UdpSocket) -> SocketAddr {
+    socket
+        .local_addr()
+        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
 }

@@ -16,6 +16,8 @@ pub struct Human<W: Write + Send> {
     pub verbose: bool,
     /// Colour the verdict words (a terminal, and no `NO_COLOR`).
     pub color: bool,
+    /// Print the wire log under each failure and warning (`--trace`).
+    pub trace: bool,
 }
 
 impl<W: Write + Send> Human<W> {
@@ -24,6 +26,7 @@ impl<W: Write + Send> Human<W> {
             out,
             verbose: false,
             color: false,
+            trace: false,
         }
     }
 }
@@ -78,6 +81,13 @@ impl<W: Write + Send> Reporter for Human<W> {
                         writeln!(self.out, "      against: {target}")?;
                         for line in failure_lines(&id.file, failure) {
                             writeln!(self.out, "      {line}")?;
+                        }
+                        if self.trace
+                            && let Some(log) = &failure.wire
+                        {
+                            for line in super::wirelog::lines(log) {
+                                writeln!(self.out, "      {line}")?;
+                            }
                         }
                         if matches!(verdict, Verdict::Warn(_)) {
                             writeln!(

@@ -226,6 +226,7 @@ mod tests {
                 ..ProgramReport::default()
             }),
             generated: None,
+            wire: None,
         };
         assert_eq!(headline(&failure), "program exited with code 3");
     }

@@ -5,6 +5,7 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod tap;
+pub mod wirelog;
 
 use crate::event::Event;
 
@@ -37,18 +38,27 @@ impl std::str::FromStr for Format {
     }
 }
 
-/// A reporter of `format` writing to `out`; `color` only matters to the human format.
+/// How the human report looks; the other formats ignore it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HumanStyle {
+    pub color: bool,
+    pub verbose: bool,
+    /// Show the wire log of failing and warning cases (`--trace`).
+    pub trace: bool,
+}
+
+/// A reporter of `format` writing to `out`.
 pub fn reporter(
     format: Format,
     out: Box<dyn std::io::Write + Send>,
-    color: bool,
-    verbose: bool,
+    style: HumanStyle,
 ) -> Box<dyn Reporter> {
     match format {
         Format::Human => {
             let mut human = human::Human::new(out);
-            human.color = color;
-            human.verbose = verbose;
+            human.color = style.color;
+            human.verbose = style.verbose;
+            human.trace = style.trace;
             Box::new(human)
         }
         Format::Junit => Box::new(junit::Junit::new(out)),

@@ -349,6 +349,7 @@ mod tests {
             mismatches: vec![Mismatch::new("too long").bytes(b"ab", &[b'x'; 5000])],
             program: None,
             generated: None,
+            wire: None,
         };
         let block = yaml_block(
             "f.yaml",

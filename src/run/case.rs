@@ -2,8 +2,8 @@
 //! socket for a client), and [`play`] runs the steps of one case against it.
 //!
 //! In: a scenario, a [`Target`], the run's options and, for generated scenarios, the values
-//! of one case. Out: `None` for a pass or a [`Failure`] naming the step; a [`SetupError`]
-//! when conform itself could not proceed.
+//! of one case. Out: `None` for a pass or a [`Failure`] naming the step and carrying the
+//! case's wire log; a [`SetupError`] when conform itself could not proceed.
 
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
@@ -17,7 +17,8 @@ use super::start::{self, Started};
 use crate::drive::program::Program;
 use crate::drive::tcp::{TcpPeer, io_reason};
 use crate::drive::udp::{Received, UdpPeer};
-use crate::event::{Failure, ProgramReport, StepRef};
+use crate::drive::wire::Recorder;
+use crate::event::{Failure, ProgramReport, StepRef, Wire};
 use crate::spec::{Env, Expect, ExpectOutput, Scenario, Spec, Step, Transport};
 use crate::verdict::{Expectation, Mismatch, Progress, judge_datagram, judge_output};
 
@@ -54,6 +55,8 @@ pub struct Session {
     /// UDP peers of finished cases, reused: a new socket per case would cost about as much
     /// as the exchange itself.
     spare_udp: Vec<UdpPeer>,
+    /// The wire log of the case being played; a new one for every case.
+    wire: Recorder,
 }
 
 /// A session, or the failure of a program that never became ready.
@@ -76,6 +79,7 @@ pub fn open(scenario: &Scenario, target: &Target, opts: &RunOptions) -> Result<O
             listener,
             udp,
             spare_udp: Vec::new(),
+            wire: Recorder::new(),
         }),
         Started::NotReady { failure } => Opened::NotReady(failure),
     })
@@ -137,8 +141,23 @@ pub fn run(
         env,
         observe,
     );
+    let wire = session.wire.clone();
     let report = session.close(opts.grace, failure.is_some());
     Ok(failure.map(|mut f| {
+        // A program still running when the case ended is stopped only now; its log ends
+        // with how.
+        if let (Some(log), Some(ending)) =
+            (&mut f.wire, report.as_ref().and_then(|r| r.ending.clone()))
+            && !log
+                .entries
+                .iter()
+                .any(|e| matches!(e.what, Wire::ProgramExit { .. }))
+        {
+            log.entries.push(crate::event::WireEntry {
+                at: wire.elapsed(),
+                what: Wire::ProgramExit { ending },
+            });
+        }
         f.program = report;
         f
     }))
@@ -152,6 +171,7 @@ pub fn play(
     env: &Env,
     observe: &mut dyn FnMut(StepRef, bool, Duration),
 ) -> Option<Failure> {
+    session.wire = Recorder::new();
     let mut case = Case {
         scenario,
         default_within,
@@ -160,8 +180,8 @@ pub fn play(
         session,
     };
     if let Some(socket) = case.session.udp.take() {
-        case.conns
-            .push(("main".into(), Conn::Udp(UdpPeer::for_client(socket))));
+        let peer = UdpPeer::for_client(socket, case.session.wire.clone());
+        case.conns.push(("main".into(), Conn::Udp(peer)));
     }
     let mut failure = None;
     for (index, step) in scenario.steps.iter().enumerate() {
@@ -174,12 +194,16 @@ pub fn play(
                 mismatches,
                 program: None,
                 generated: None,
+                wire: None,
             });
             break;
         }
     }
     case.finish();
-    failure
+    failure.map(|mut f| {
+        f.wire = Some(session.wire.take());
+        f
+    })
 }
 
 struct Case<'a> {
@@ -331,11 +355,18 @@ impl Case<'_> {
     /// everything else closes.
     fn finish(&mut self) {
         for (_, conn) in self.conns.drain(..) {
-            if let Conn::Udp(peer) = conn
-                && self.session.server.is_some()
-            {
-                self.session.spare_udp.push(peer);
+            match conn {
+                Conn::Udp(peer) if self.session.server.is_some() => {
+                    self.session.spare_udp.push(peer);
+                }
+                Conn::Tcp(mut peer) => peer.close(),
+                Conn::Udp(_) | Conn::Closed => {}
             }
+        }
+        if let Some(exit) = self.session.program.exited() {
+            self.session.wire.record(Wire::ProgramExit {
+                ending: exit.to_string(),
+            });
         }
     }
 
@@ -354,8 +385,12 @@ impl Case<'_> {
         };
         let conn = match self.scenario.transport {
             Transport::Tcp => match TcpStream::connect_timeout(&server, within) {
-                Ok(stream) => Conn::Tcp(TcpPeer::new(stream)),
+                Ok(stream) => Conn::Tcp(TcpPeer::new(stream, self.session.wire.clone(), false)),
                 Err(e) => {
+                    self.session.wire.record(Wire::ConnectFailed {
+                        peer: server,
+                        reason: io_reason(&e),
+                    });
                     let mut m =
                         Mismatch::new(format!("could not connect to {server}: {}", io_reason(&e)));
                     if let Some(exit) = self.session.program.exited() {
@@ -366,7 +401,7 @@ impl Case<'_> {
             },
             Transport::Udp => {
                 if let Some(mut peer) = self.session.spare_udp.pop() {
-                    peer.reuse(server);
+                    peer.reuse(server, self.session.wire.clone());
                     let name = self.name(name);
                     self.conns.push((name, Conn::Udp(peer)));
                     return Ok(());
@@ -378,7 +413,11 @@ impl Case<'_> {
                         io_reason(&e)
                     )))
                 })?;
-                Conn::Udp(UdpPeer::to_server(socket, server))
+                Conn::Udp(UdpPeer::to_server(
+                    socket,
+                    server,
+                    self.session.wire.clone(),
+                ))
             }
         };
         let name = self.name(name);
@@ -427,7 +466,8 @@ impl Case<'_> {
         };
         let _ = stream.set_nonblocking(false);
         let name = self.name(name);
-        self.conns.push((name, Conn::Tcp(TcpPeer::new(stream))));
+        let peer = TcpPeer::new(stream, self.session.wire.clone(), true);
+        self.conns.push((name, Conn::Tcp(peer)));
         Ok(())
     }
 

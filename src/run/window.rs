@@ -200,6 +200,7 @@ pub fn windowed(
             ))],
             program: report,
             generated: None,
+            wire: None,
         }),
         minimal: None,
     })
