@@ -122,6 +122,10 @@ struct RunArgs {
     /// Also write a report to a file, e.g. `junit=report.xml`. Repeatable.
     #[arg(long, value_name = "FORMAT=PATH")]
     report: Vec<String>,
+    /// Write a capture file (pcap, for Wireshark or tshark) of each failing or warning case
+    /// into DIR, built from the wire log; created if missing.
+    #[arg(long, value_name = "DIR")]
+    pcap: Option<PathBuf>,
     /// Colour the human report: auto (a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
     color: String,
@@ -490,6 +494,15 @@ fn reporters(args: &RunArgs) -> Result<Fanout, (String, i32)> {
                 ..report::HumanStyle::default()
             },
         ));
+    }
+    if let Some(dir) = &args.pcap {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            (
+                format!("--pcap {}: cannot create the directory: {e}", dir.display()),
+                exit::SETUP,
+            )
+        })?;
+        all.push(Box::new(report::pcap::Pcap::new(dir)));
     }
     Ok(Fanout(all))
 }

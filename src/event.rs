@@ -77,14 +77,27 @@ pub struct Failure {
 }
 
 /// Everything conform sent and received in one case, in order, as seen at its sockets.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WireLog {
+    /// The wall-clock time the case started; entries count from it.
+    pub started: std::time::SystemTime,
     pub entries: Vec<WireEntry>,
     /// Payload bytes not kept because the case's byte limit was reached; every entry's
     /// `length` is still exact.
     pub bytes_cut: u64,
     /// Entries not recorded at all because the case's entry limit was reached.
     pub entries_dropped: u64,
+}
+
+impl Default for WireLog {
+    fn default() -> Self {
+        WireLog {
+            started: std::time::UNIX_EPOCH,
+            entries: Vec::new(),
+            bytes_cut: 0,
+            entries_dropped: 0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -277,6 +277,8 @@ fn greeting_wire_log() -> WireLog {
                 },
             ),
         ],
+        // 2026-12-02 05:30:00 UTC, so the capture's times are the same on every run.
+        started: std::time::UNIX_EPOCH + Duration::from_secs(1_796_189_400),
         bytes_cut: 0,
         entries_dropped: 0,
     }

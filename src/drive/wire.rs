@@ -26,6 +26,7 @@ pub struct Recorder(Arc<Mutex<State>>);
 
 struct State {
     started: Instant,
+    wall: std::time::SystemTime,
     log: WireLog,
     kept: usize,
 }
@@ -39,9 +40,14 @@ impl Default for Recorder {
 impl Recorder {
     /// A log whose times count from now.
     pub fn new() -> Self {
+        let wall = std::time::SystemTime::now();
         Recorder(Arc::new(Mutex::new(State {
             started: Instant::now(),
-            log: WireLog::default(),
+            wall,
+            log: WireLog {
+                started: wall,
+                ..WireLog::default()
+            },
             kept: 0,
         })))
     }
@@ -93,7 +99,11 @@ impl Recorder {
     pub fn take(&self) -> WireLog {
         self.with(|state| {
             state.kept = 0;
-            std::mem::take(&mut state.log)
+            let fresh = WireLog {
+                started: state.wall,
+                ..WireLog::default()
+            };
+            std::mem::replace(&mut state.log, fresh)
         })
     }
 

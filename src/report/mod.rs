@@ -4,6 +4,8 @@ pub mod diff;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod packets;
+pub mod pcap;
 pub mod tap;
 pub mod wirelog;
 

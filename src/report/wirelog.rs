@@ -156,8 +156,7 @@ mod tests {
                     length: 3,
                 },
             }],
-            bytes_cut: 0,
-            entries_dropped: 0,
+            ..WireLog::default()
         };
         let lines = lines(&log);
         assert_eq!(
