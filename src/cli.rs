@@ -117,7 +117,7 @@ struct RunArgs {
     #[arg(long, value_name = "DIR")]
     save_failures: Option<PathBuf>,
     /// Format of the report on stdout.
-    #[arg(long, value_name = "FORMAT", default_value = "human", value_parser = ["human", "junit", "tap", "json"])]
+    #[arg(long, value_name = "FORMAT", default_value = "human", value_parser = ["human", "junit", "tap", "json", "html"])]
     format: String,
     /// Also write a report to a file, e.g. `junit=report.xml`. Repeatable.
     #[arg(long, value_name = "FORMAT=PATH")]

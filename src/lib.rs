@@ -12,7 +12,7 @@
 //!   drive      all I/O: processes, output capture, readiness, ports, tcp, udp
 //!   verdict    expectation + bytes received -> pass, pending or mismatch (pure)
 //!   event      the only thing the runner hands to reporters
-//!   report     human, junit, tap, json: each a consumer of events
+//!   report     human, junit, tap, json, html, pcap: each a consumer of events
 //!   reference  the guide's four programs in Rust
 //!   baseline   a run's verdicts saved, and compared with the next run (CI gates)
 //!   api        the library entry point: spec + target -> typed verdicts

@@ -1,6 +1,7 @@
 //! Reporters: each turns [`Event`]s into one output format. None of them runs anything.
 
 pub mod diff;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
@@ -23,6 +24,7 @@ pub enum Format {
     Junit,
     Tap,
     Json,
+    Html,
 }
 
 impl std::str::FromStr for Format {
@@ -33,8 +35,9 @@ impl std::str::FromStr for Format {
             "junit" => Ok(Format::Junit),
             "tap" => Ok(Format::Tap),
             "json" => Ok(Format::Json),
+            "html" => Ok(Format::Html),
             other => Err(format!(
-                "unknown format `{other}`: use human, junit, tap or json"
+                "unknown format `{other}`: use human, junit, tap, json or html"
             )),
         }
     }
@@ -66,6 +69,7 @@ pub fn reporter(
         Format::Junit => Box::new(junit::Junit::new(out)),
         Format::Tap => Box::new(tap::Tap::new(out)),
         Format::Json => Box::new(json::Json::new(out)),
+        Format::Html => Box::new(html::Html::new(out)),
     }
 }
 
