@@ -18,6 +18,18 @@ pub struct ScenarioId {
     pub transport: Transport,
     pub level: Level,
     pub tags: Vec<String>,
+    /// The implementation under test in `conform matrix`; `None` in `conform run`.
+    pub implementation: Option<String>,
+}
+
+impl ScenarioId {
+    /// The spec file, or `implementation: file` in a matrix: what reports group by.
+    pub fn suite(&self) -> String {
+        match &self.implementation {
+            Some(implementation) => format!("{implementation}: {}", self.file),
+            None => self.file.clone(),
+        }
+    }
 }
 
 /// What the scenario ran against.

@@ -34,6 +34,7 @@ fn id(file: &str, name: &str, role: Role, transport: Transport, level: Level) ->
         transport,
         level,
         tags: Vec::new(),
+        implementation: None,
     }
 }
 

@@ -156,6 +156,9 @@ struct Id<'a> {
     transport: String,
     level: String,
     tags: &'a [String],
+    /// Only in `conform matrix`, so `conform run` streams are unchanged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    implementation: Option<&'a str>,
 }
 
 impl<'a> From<&'a ScenarioId> for Id<'a> {
@@ -167,6 +170,7 @@ impl<'a> From<&'a ScenarioId> for Id<'a> {
             transport: id.transport.to_string(),
             level: id.level.to_string(),
             tags: &id.tags,
+            implementation: id.implementation.as_deref(),
         }
     }
 }

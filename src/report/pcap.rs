@@ -125,6 +125,7 @@ mod tests {
             transport: crate::spec::Transport::Tcp,
             level: crate::spec::Level::Must,
             tags: Vec::new(),
+            implementation: None,
         };
         assert_eq!(
             pcap.path_for(&id),

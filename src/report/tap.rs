@@ -44,7 +44,7 @@ impl<W: Write + Send> Tap<W> {
     ) -> io::Result<()> {
         self.number += 1;
         let n = self.number;
-        let description = description(&format!("{} :: {}", id.file, id.name));
+        let description = description(&format!("{} :: {}", id.suite(), id.name));
         match verdict {
             Verdict::Pass => writeln!(self.out, "ok {n} - {description}"),
             Verdict::Skip(reason) => {

@@ -68,6 +68,8 @@ pub struct RunOptions {
     pub shrink_time: Duration,
     /// Requests in flight for windowable scenarios (overrides the spec's `window`).
     pub window: Option<usize>,
+    /// The implementation these options test, in `conform matrix`: named in every event.
+    pub implementation: Option<String>,
 }
 
 impl RunOptions {
@@ -107,6 +109,7 @@ impl Default for RunOptions {
             progress: false,
             shrink_time: DEFAULT_SHRINK_TIME,
             window: None,
+            implementation: None,
         }
     }
 }
