@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod matrix;
+
 use crate::drive::template;
 use crate::exit;
 use crate::plan;
@@ -34,6 +36,9 @@ enum Command {
     /// Run scenarios against the built-in reference, or against your program.
     #[command(after_help = exit::HELP)]
     Run(RunArgs),
+    /// Run the same specs against many implementations and report one table.
+    #[command(after_help = exit::HELP)]
+    Matrix(matrix::MatrixArgs),
     /// Validate spec files without touching the network.
     #[command(after_help = exit::HELP)]
     Check {
@@ -70,6 +75,26 @@ struct RunArgs {
     /// Test a server that is already running at HOST:PORT.
     #[arg(long, value_name = "HOST:PORT", conflicts_with = "server")]
     connect: Option<String>,
+    /// Print the scenarios this run would execute (after --filter and --partition); run nothing.
+    #[arg(long)]
+    list: bool,
+    /// Run one share of the selected scenarios, for N parallel CI jobs: `hash:M/N` (by a
+    /// stable hash of `file :: name`) or `count:M/N` (the i-th scenario goes to job i mod N).
+    #[arg(long, value_name = "KIND:M/N")]
+    partition: Option<String>,
+    /// Record this run's verdict per scenario to FILE (JSON).
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+    /// Compare with a baseline file: failures it records do not fail the run; new ones do.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    #[command(flatten)]
+    shared: SharedArgs,
+}
+
+/// The options `run` and `matrix` share: how to run, what to select, how to report.
+#[derive(clap::Args, Debug)]
+pub(crate) struct SharedArgs {
     /// Start the program once per case, or once per scenario (overrides the specs).
     #[arg(long, value_enum)]
     lifecycle: Option<LifecycleArg>,
@@ -137,19 +162,6 @@ struct RunArgs {
     /// named with an ` [ipv4]` / ` [ipv6]` suffix).
     #[arg(long, value_name = "4|6|both", default_value = "4", value_parser = ["4", "6", "both"])]
     ip: String,
-    /// Print the scenarios this run would execute (after --filter and --partition); run nothing.
-    #[arg(long)]
-    list: bool,
-    /// Run one share of the selected scenarios, for N parallel CI jobs: `hash:M/N` (by a
-    /// stable hash of `file :: name`) or `count:M/N` (the i-th scenario goes to job i mod N).
-    #[arg(long, value_name = "KIND:M/N")]
-    partition: Option<String>,
-    /// Record this run's verdict per scenario to FILE (JSON).
-    #[arg(long, value_name = "FILE")]
-    write_baseline: Option<PathBuf>,
-    /// Compare with a baseline file: failures it records do not fail the run; new ones do.
-    #[arg(long, value_name = "FILE")]
-    baseline: Option<PathBuf>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -194,6 +206,7 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => run_command(args),
+        Command::Matrix(args) => matrix::matrix_command(args),
         Command::Check { specs } => check_command(&specs),
         Command::Reference(args) => reference_command(args),
         Command::Schema => {
@@ -217,13 +230,13 @@ pub fn main() -> i32 {
     }
 }
 
-fn error(message: impl std::fmt::Display, code: i32) -> i32 {
+pub(crate) fn error(message: impl std::fmt::Display, code: i32) -> i32 {
     eprintln!("conform: error: {message}");
     code
 }
 
 /// Loads every spec, printing every error (not only the first).
-fn load_all(paths: &[PathBuf]) -> Result<Vec<Spec>, usize> {
+pub(crate) fn load_all(paths: &[PathBuf]) -> Result<Vec<Spec>, usize> {
     let mut specs = Vec::new();
     let mut errors = 0;
     for path in paths {
@@ -284,6 +297,11 @@ fn options(args: &RunArgs) -> Result<RunOptions, String> {
         client: words("client", &args.client)?,
         connect: args.connect.as_deref().map(resolve).transpose()?,
     };
+    shared_options(&args.shared, targets)
+}
+
+/// The run options of `run` and `matrix`, for the given targets.
+pub(crate) fn shared_options(args: &SharedArgs, targets: Targets) -> Result<RunOptions, String> {
     Ok(RunOptions {
         targets,
         lifecycle: args.lifecycle.map(|l| match l {
@@ -329,6 +347,7 @@ fn run_command(args: RunArgs) -> i32 {
     };
     crate::cleanup::install();
     let filters = match args
+        .shared
         .filter
         .iter()
         .map(|f| f.parse())
@@ -381,7 +400,7 @@ fn run_command(args: RunArgs) -> i32 {
             });
         return error(format!("no scenario selected: {why}"), exit::USAGE);
     }
-    let mut reporter = match reporters(&args) {
+    let mut reporter = match reporters(&args.shared, None) {
         Ok(reporter) => reporter,
         Err((message, code)) => return error(message, code),
     };
@@ -448,28 +467,37 @@ fn man_page(out: &mut dyn std::io::Write) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The stdout report and every `--report FORMAT=PATH` file.
-fn reporters(args: &RunArgs) -> Result<Fanout, (String, i32)> {
+/// Whether the report on stdout is coloured: `--color`, else a terminal without `NO_COLOR`.
+pub(crate) fn use_color(args: &SharedArgs) -> bool {
     use std::io::IsTerminal;
-    let color = match args.color.as_str() {
+    match args.color.as_str() {
         "always" => true,
         "never" => false,
         _ => {
             std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
-    };
+    }
+}
+
+/// The stdout report (`human` replaced by `stdout_human` when given: `matrix` prints its
+/// table instead) and every `--report FORMAT=PATH` file and `--pcap` directory.
+pub(crate) fn reporters(
+    args: &SharedArgs,
+    stdout_human: Option<Box<dyn Reporter>>,
+) -> Result<Fanout, (String, i32)> {
+    let color = use_color(args);
     let stdout_format: Format = args.format.parse().map_err(|e| (e, exit::USAGE))?;
     let style = report::HumanStyle {
         color,
         verbose: args.verbose,
         trace: args.trace,
     };
-    let mut all = vec![report::reporter(
-        stdout_format,
-        Box::new(std::io::stdout()),
-        style,
-    )];
+    let stdout: Box<dyn Reporter> = match (stdout_format, stdout_human) {
+        (Format::Human, Some(table)) => table,
+        (format, _) => report::reporter(format, Box::new(std::io::stdout()), style),
+    };
+    let mut all = vec![stdout];
     for spec in &args.report {
         let (format, path) = spec.split_once('=').ok_or_else(|| {
             (

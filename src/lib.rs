@@ -34,6 +34,7 @@ pub mod drive;
 pub mod event;
 pub mod exit;
 pub mod generate;
+pub mod matrix;
 pub mod plan;
 pub mod reference;
 pub mod report;

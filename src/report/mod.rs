@@ -5,6 +5,7 @@ pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod matrix;
 pub mod packets;
 pub mod pcap;
 pub mod tap;

@@ -6,6 +6,8 @@
 //! In: [`Event`]s. Out: the page, written once when `RunFinished` arrives (the totals head
 //! the page). Passing and skipped scenarios are one table row each.
 
+mod matrix;
+
 use std::io::{self, Write};
 use std::time::Duration;
 
@@ -26,10 +28,10 @@ pub struct Html<W: Write + Send> {
 }
 
 /// A finished scenario, kept until the page is written.
-struct Finished {
-    id: ScenarioId,
+pub(crate) struct Finished {
+    pub(crate) id: ScenarioId,
     target: TargetKind,
-    verdict: Verdict,
+    pub(crate) verdict: Verdict,
     duration: Duration,
     cases: u64,
     seed: Option<u64>,
@@ -106,12 +108,19 @@ pub fn badge(verdict: &Verdict) -> (&'static str, &'static str) {
     }
 }
 
-fn badge_html(verdict: &Verdict) -> String {
+pub(crate) fn badge_html(verdict: &Verdict) -> String {
     let (class, text) = badge(verdict);
     format!("<span class=\"badge {class}\">{text}</span>")
 }
 
 fn page(scenarios: &[Finished], summary: &Summary, duration: Duration) -> String {
+    // Suites are spec files, or `implementation: file` in a matrix.
+    let suites: Vec<String> = scenarios.iter().fold(Vec::new(), |mut all, s| {
+        if !all.contains(&s.id.suite()) {
+            all.push(s.id.suite());
+        }
+        all
+    });
     let mut files: Vec<&str> = Vec::new();
     for s in scenarios {
         if !files.contains(&s.id.file.as_str()) {
@@ -153,7 +162,10 @@ fn page(scenarios: &[Finished], summary: &Summary, duration: Duration) -> String
     }
     html.push_str("</div>\n");
     html.push_str(&format!("<p class=\"outcome\">{}</p>\n", esc(&outcome)));
-    scenario_table(&mut html, scenarios, &files);
+    if scenarios.iter().any(|s| s.id.implementation.is_some()) {
+        matrix::table(&mut html, scenarios);
+    }
+    scenario_table(&mut html, scenarios, &suites);
     let troubled: Vec<(usize, &Finished)> = scenarios
         .iter()
         .enumerate()
@@ -176,20 +188,20 @@ fn page(scenarios: &[Finished], summary: &Summary, duration: Duration) -> String
 
 /// The scenario list: one row per scenario under a row per spec file; failures and warnings
 /// link to their section.
-fn scenario_table(html: &mut String, scenarios: &[Finished], files: &[&str]) {
+fn scenario_table(html: &mut String, scenarios: &[Finished], suites: &[String]) {
     html.push_str("<h2>Scenarios</h2>\n<table class=\"scenarios\">\n");
     html.push_str(
         "<thead><tr><th>Verdict</th><th>Scenario</th><th>Role</th><th class=\"num\">Time</th></tr></thead>\n<tbody>\n",
     );
-    for file in files {
+    for suite in suites {
         html.push_str(&format!(
             "<tr class=\"file\"><td colspan=\"4\">{}</td></tr>\n",
-            esc(file)
+            esc(suite)
         ));
         for (index, s) in scenarios
             .iter()
             .enumerate()
-            .filter(|(_, s)| s.id.file == *file)
+            .filter(|(_, s)| s.id.suite() == *suite)
         {
             let name = match s.verdict {
                 Verdict::Fail(_) | Verdict::Warn(_) => {
@@ -233,7 +245,7 @@ fn case_section(html: &mut String, index: usize, s: &Finished) {
     html.push_str(&format!(
         "<section class=\"case {class}\" id=\"case-{index}\">\n<h2>{} {} :: {}</h2>\n",
         badge_html(&s.verdict),
-        esc(&s.id.file),
+        esc(&s.id.suite()),
         esc(&s.id.name)
     ));
     let generated = match s.seed {
