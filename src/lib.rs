@@ -6,6 +6,7 @@
 //! specs/*.yaml
 //!   spec       text -> validated model with source positions   (no sockets, no processes)
 //!   plan       model + targets + filters -> what runs against what (partitions too)
+//!   matrix     `conform matrix` arguments -> implementations (names, `--each` directories)
 //!   generate   proptest strategies for a scenario's generated values
 //!   run        one scenario -> start the target, play the steps (or many generated
 //!              cases, shrinking a failure), stop it

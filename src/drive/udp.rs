@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::event::{Direction, Ends};
 use crate::spec::{Matcher, Transport};
-use crate::verdict::{Mismatch, judge_datagram};
+use crate::verdict::{Expectation, Mismatch, judge_datagram};
 
 use super::tcp::io_reason;
 use super::wire::Recorder;
@@ -253,6 +253,62 @@ impl UdpPeer {
             .bytes(b"", &data)),
             _ => Ok(()),
         }
+    }
+}
+
+/// Alternatives on a UDP socket: silence for the shortest quiet period, or a datagram that
+/// one of the data alternatives accepts (`expect_one_of` on UDP).
+pub fn one_of(
+    peer: &mut UdpPeer,
+    alternatives: &[(Expectation, Duration)],
+    ended: &mut dyn FnMut() -> bool,
+) -> Result<(), Vec<Mismatch>> {
+    let quiet = alternatives
+        .iter()
+        .filter_map(|(e, _)| match e {
+            Expectation::Silence(d) => Some(*d),
+            _ => None,
+        })
+        .min();
+    let wait = quiet.unwrap_or_else(|| {
+        alternatives
+            .iter()
+            .map(|(_, w)| *w)
+            .max()
+            .unwrap_or_default()
+    });
+    let want_from = peer.peer;
+    match peer.receive(wait, ended) {
+        Received::Datagram(data, from) => {
+            let mut failures = Vec::new();
+            for (expectation, _) in alternatives {
+                match expectation {
+                    Expectation::Data(matcher) => {
+                        match judge_datagram(matcher, &data, from, want_from) {
+                            Ok(()) => return Ok(()),
+                            Err(m) => failures.push(m),
+                        }
+                    }
+                    other => failures.push(Mismatch::new(format!(
+                        "expected {}, but a {}-byte datagram arrived",
+                        crate::verdict::describe(other),
+                        data.len()
+                    ))),
+                }
+            }
+            Err(failures)
+        }
+        Received::Nothing | Received::ProgramEnded if quiet.is_some() => Ok(()),
+        _ => Err(alternatives
+            .iter()
+            .map(|(e, w)| {
+                Mismatch::new(format!(
+                    "expected {}, but nothing arrived within {}ms",
+                    crate::verdict::describe(e),
+                    w.as_millis()
+                ))
+            })
+            .collect()),
     }
 }
 

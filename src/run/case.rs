@@ -16,11 +16,11 @@ use super::options::RunOptions;
 use super::start::{self, Started};
 use crate::drive::program::Program;
 use crate::drive::tcp::{TcpPeer, io_reason};
-use crate::drive::udp::{Received, UdpPeer};
+use crate::drive::udp::UdpPeer;
 use crate::drive::wire::Recorder;
 use crate::event::{Failure, ProgramReport, StepRef, Wire};
 use crate::spec::{Env, Expect, ExpectOutput, Scenario, Spec, Step, Transport};
-use crate::verdict::{Expectation, Mismatch, Progress, judge_datagram, judge_output};
+use crate::verdict::{Expectation, Mismatch, Progress, judge_output};
 
 /// How long a failed case waits for the program to end by itself before stopping it.
 const SETTLE: Duration = Duration::from_millis(300);
@@ -541,7 +541,7 @@ impl Case<'_> {
         let Case { conns, session, .. } = self;
         match find(conns, on)? {
             Conn::Tcp(peer) => peer.expect(&alternatives).map(|_| ()),
-            Conn::Udp(peer) => udp_one_of(peer, &alternatives, &mut || {
+            Conn::Udp(peer) => crate::drive::udp::one_of(peer, &alternatives, &mut || {
                 session.program.exited().is_some()
             }),
             Conn::Closed => Err(one(closed())),
@@ -616,60 +616,4 @@ fn find<'c>(
 
 fn closed() -> Mismatch {
     Mismatch::new("this connection was already closed by an earlier `close` step")
-}
-
-/// Alternatives on a UDP socket: silence for the shortest quiet period, or a datagram that
-/// one of the data alternatives accepts.
-fn udp_one_of(
-    peer: &mut UdpPeer,
-    alternatives: &[(Expectation, Duration)],
-    ended: &mut dyn FnMut() -> bool,
-) -> StepResult {
-    let quiet = alternatives
-        .iter()
-        .filter_map(|(e, _)| match e {
-            Expectation::Silence(d) => Some(*d),
-            _ => None,
-        })
-        .min();
-    let wait = quiet.unwrap_or_else(|| {
-        alternatives
-            .iter()
-            .map(|(_, w)| *w)
-            .max()
-            .unwrap_or_default()
-    });
-    let want_from = peer.peer;
-    match peer.receive(wait, ended) {
-        Received::Datagram(data, from) => {
-            let mut failures = Vec::new();
-            for (expectation, _) in alternatives {
-                match expectation {
-                    Expectation::Data(matcher) => {
-                        match judge_datagram(matcher, &data, from, want_from) {
-                            Ok(()) => return Ok(()),
-                            Err(m) => failures.push(m),
-                        }
-                    }
-                    other => failures.push(Mismatch::new(format!(
-                        "expected {}, but a {}-byte datagram arrived",
-                        crate::verdict::describe(other),
-                        data.len()
-                    ))),
-                }
-            }
-            Err(failures)
-        }
-        Received::Nothing | Received::ProgramEnded if quiet.is_some() => Ok(()),
-        _ => Err(alternatives
-            .iter()
-            .map(|(e, w)| {
-                Mismatch::new(format!(
-                    "expected {}, but nothing arrived within {}ms",
-                    crate::verdict::describe(e),
-                    w.as_millis()
-                ))
-            })
-            .collect()),
-    }
 }

@@ -2,6 +2,8 @@
 //! Lisp programs as command templates.
 #![allow(dead_code)]
 
+pub mod sample;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
