@@ -154,3 +154,38 @@ fn trace_prints_the_wire_log_of_a_failing_client_case_and_plain_runs_do_not() {
         .expect("conform runs");
     assert!(!stdout(&plain).contains("wire log"), "{}", stdout(&plain));
 }
+
+/// `expect_one_of` on a UDP socket: the reply matches neither alternative, and the wire log
+/// shows the datagram that decided it. (The silence is long so that only a reply, never a
+/// slow machine, can decide.)
+#[test]
+fn udp_alternatives_that_all_fail_show_the_deciding_datagram() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let spec = dir.path().join("one_of.yaml");
+    std::fs::write(
+        &spec,
+        r#"
+scenarios:
+  - name: reply is neither alternative
+    role: server
+    transport: udp
+    steps:
+      - connect
+      - send: {hex: "01 02"}
+      - expect_one_of:
+          - expect: {hex: "01 02"}
+          - expect_silence: 30s
+"#,
+    )
+    .expect("write spec");
+    let events = finished(&["run", spec.to_str().expect("UTF-8 path")]);
+    assert_eq!(events[0]["verdict"], "fail", "{}", events[0]);
+    let mismatches = events[0]["failure"]["mismatches"]
+        .as_array()
+        .expect("mismatches");
+    assert_eq!(mismatches.len(), 2, "{mismatches:?}");
+    assert_eq!(mismatches[0]["actual_hex"], "0201");
+    let log = entries(&events[0]);
+    assert_eq!(stream(&log, "sent"), "0102");
+    assert_eq!(stream(&log, "received"), "0201");
+}
