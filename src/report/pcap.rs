@@ -37,13 +37,17 @@ impl Pcap {
         }
     }
 
-    /// `tcp--server-greets-with-Hello-World.pcap` for `specs/tcp.yaml :: server greets ...`.
+    /// `tcp--server-greets-with-Hello-World.pcap` for `specs/tcp.yaml :: server greets ...`,
+    /// prefixed with `mine--` for implementation `mine` in a matrix.
     fn path_for(&mut self, id: &ScenarioId) -> PathBuf {
         let file = Path::new(&id.file)
             .file_stem()
             .map_or_else(|| "spec".into(), |s| s.to_string_lossy().into_owned());
         // `safe` leaves only ASCII, so any byte index is a character boundary.
         let mut stem = format!("{}--{}", safe(&file), safe(&id.name));
+        if let Some(implementation) = &id.implementation {
+            stem = format!("{}--{stem}", safe(implementation));
+        }
         stem.truncate(MAX_STEM);
         let mut unique = stem.clone();
         let mut n = 2;
@@ -134,6 +138,14 @@ mod tests {
         assert_eq!(
             pcap.path_for(&id),
             Path::new("/tmp/x/tcp--server-greets-Hello-World-ipv6-2.pcap")
+        );
+        let mine = ScenarioId {
+            implementation: Some("mine".into()),
+            ..id
+        };
+        assert_eq!(
+            pcap.path_for(&mine),
+            Path::new("/tmp/x/mine--tcp--server-greets-Hello-World-ipv6.pcap")
         );
     }
 }
