@@ -263,3 +263,34 @@ fn implementations_must_be_named_and_globs_must_match() {
         stderr(&output)
     );
 }
+
+/// Implementations share the seed, so their regression specs go to one folder each.
+#[test]
+fn saved_failures_of_each_implementation_go_to_its_own_folder() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = fixture("rust/udp_server_drop_last_byte");
+    let saved = dir.path().join("saved");
+    let (code, table) = matrix(
+        &[
+            "specs/udp-sizes.yaml",
+            "--seed",
+            "1",
+            "--cases",
+            "30",
+            "--server",
+            &format!("a={server}"),
+            "--server",
+            &format!("b={server}"),
+            "--save-failures",
+            saved.to_str().expect("UTF-8 path"),
+        ],
+        &[],
+    );
+    assert_eq!(code, 1, "{table}");
+    for name in ["a", "b"] {
+        let files: Vec<_> = std::fs::read_dir(saved.join(name))
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .collect();
+        assert_eq!(files.len(), 1, "{name}: {files:?}");
+    }
+}

@@ -284,7 +284,12 @@ fn run_one(
         if let (Some(dir), Some(f), Some(env)) =
             (&opts.save_failures, failure.as_mut(), &fuzzed.minimal)
         {
-            regress::save(dir, item.spec, item.scenario, env, f).map_err(|e| {
+            // Implementations of a matrix share the seed, so their files would share names.
+            let dir = match &opts.implementation {
+                Some(implementation) => dir.join(implementation),
+                None => dir.clone(),
+            };
+            regress::save(&dir, item.spec, item.scenario, env, f).map_err(|e| {
                 SetupError::Other(format!("--save-failures {}: {e}", dir.display()))
             })?;
         }
