@@ -294,3 +294,30 @@ fn saved_failures_of_each_implementation_go_to_its_own_folder() {
         assert_eq!(files.len(), 1, "{name}: {files:?}");
     }
 }
+
+#[test]
+fn trace_prints_the_wire_log_under_each_failure_of_the_table() {
+    let extra = format!("extra={}", fixture("rust/tcp_server_extra_line"));
+    let args = [
+        "specs/tcp.yaml",
+        "--filter",
+        "name:server greets with Hello World",
+        "--server",
+        &extra,
+        "--trace",
+    ];
+    let (code, table) = matrix(&args, &[]);
+    assert_eq!(code, 1, "{table}");
+    let failure = table
+        .split("  FAIL extra: specs/tcp.yaml :: server greets with Hello World")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no failure line:\n{table}"));
+    assert!(
+        failure.starts_with(": expected the connection to close, but 4 more byte(s) arrived\n      wire log (times from the start of the case):\n"),
+        "{table}"
+    );
+    assert!(
+        failure.contains("ms  connect  conform 127.0.0.1:"),
+        "{table}"
+    );
+}

@@ -130,8 +130,10 @@ pub(crate) fn matrix_command(args: MatrixArgs) -> i32 {
             exit::USAGE,
         );
     }
-    let table =
+    let mut table =
         crate::report::matrix::Table::new(std::io::stdout(), width(), use_color(&args.shared));
+    table.verbose = args.shared.verbose;
+    table.trace = args.shared.trace;
     let mut reporter = match reporters(&args.shared, Some(Box::new(table))) {
         Ok(reporter) => reporter,
         Err((message, code)) => return error(message, code),

@@ -8,15 +8,19 @@
 
 use std::io::{self, Write};
 
-use super::Reporter;
 use super::human::fmt_duration;
-use crate::event::{Event, Failure, Summary, Verdict};
+use super::{Reporter, wirelog};
+use crate::event::{Event, Failure, Summary, Verdict, WireLog};
 
 pub struct Table<W: Write + Send> {
     out: W,
     /// Columns of text the table may use.
     width: usize,
     color: bool,
+    /// Print a line as each scenario starts (`--verbose`).
+    pub verbose: bool,
+    /// Print the wire log under each failure and warning (`--trace`).
+    pub trace: bool,
     /// Implementations in the order they first finished a scenario.
     rows: Vec<Row>,
     /// `(file, name)` of each scenario, in the order first seen.
@@ -27,6 +31,8 @@ struct Row {
     name: String,
     /// `(column, verdict word, summary)` of each finished scenario.
     cells: Vec<(usize, Cell, Option<String>)>,
+    /// The wire logs of failures and warnings, by column, for `--trace`.
+    logs: Vec<(usize, WireLog)>,
     summary: Summary,
 }
 
@@ -68,6 +74,8 @@ impl<W: Write + Send> Table<W> {
             out,
             width,
             color,
+            verbose: false,
+            trace: false,
             rows: Vec::new(),
             columns: Vec::new(),
         }
@@ -106,6 +114,11 @@ impl<W: Write + Send> Table<W> {
                         row.name,
                         why.as_deref().unwrap_or("failed")
                     ));
+                    let log = row.logs.iter().find(|(c, _)| c == column);
+                    if let (true, Some((_, log))) = (self.trace, log) {
+                        failures
+                            .extend(wirelog::lines(log).into_iter().map(|l| format!("    {l}")));
+                    }
                 }
             }
         }
@@ -238,7 +251,12 @@ fn counts(s: &Summary) -> String {
 impl<W: Write + Send> Reporter for Table<W> {
     fn report(&mut self, event: &Event) -> io::Result<()> {
         match event {
-            Event::RunStarted { .. } | Event::ScenarioStarted { .. } => {}
+            Event::RunStarted { .. } => {}
+            Event::ScenarioStarted { id } => {
+                if self.verbose {
+                    writeln!(self.out, "START {} :: {}", id.suite(), id.name)?;
+                }
+            }
             Event::StepObserved { .. } => {}
             Event::ScenarioFinished { id, verdict, .. } => {
                 let key = (id.file.clone(), id.name.clone());
@@ -256,6 +274,7 @@ impl<W: Write + Send> Reporter for Table<W> {
                         self.rows.push(Row {
                             name,
                             cells: Vec::new(),
+                            logs: Vec::new(),
                             summary: Summary::default(),
                         });
                         self.rows.len() - 1
@@ -268,6 +287,12 @@ impl<W: Write + Send> Reporter for Table<W> {
                     Verdict::Skip(reason) => (Cell::Skip, Some(reason.clone())),
                 };
                 let row = &mut self.rows[index];
+                if let Verdict::Fail(f) | Verdict::Warn(f) = verdict
+                    && let Some(log) = &f.wire
+                    && self.trace
+                {
+                    row.logs.push((column, log.clone()));
+                }
                 row.summary.add(verdict);
                 row.cells.push((column, cell, why));
             }
