@@ -300,9 +300,23 @@ fn options(args: &RunArgs) -> Result<RunOptions, String> {
     shared_options(&args.shared, targets)
 }
 
+/// Whether any report of this run shows wire logs: `--trace`, `--pcap`, and the JSON and
+/// HTML formats, on stdout or in a file.
+fn wants_wire_log(args: &SharedArgs) -> bool {
+    let shows = |format: &str| matches!(format, "json" | "html");
+    args.trace
+        || args.pcap.is_some()
+        || shows(&args.format)
+        || args
+            .report
+            .iter()
+            .any(|r| r.split_once('=').is_some_and(|(format, _)| shows(format)))
+}
+
 /// The run options of `run` and `matrix`, for the given targets.
 pub(crate) fn shared_options(args: &SharedArgs, targets: Targets) -> Result<RunOptions, String> {
     Ok(RunOptions {
+        wire_log: wants_wire_log(args),
         targets,
         lifecycle: args.lifecycle.map(|l| match l {
             LifecycleArg::Case => Lifecycle::Case,

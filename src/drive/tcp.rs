@@ -37,9 +37,16 @@ impl TcpPeer {
         // Small writes must leave at once: timing is part of what a scenario tests.
         let _ = stream.set_nodelay(true);
         let unknown = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
-        let ends = Ends {
-            local: stream.local_addr().unwrap_or(unknown),
-            peer: stream.peer_addr().unwrap_or(unknown),
+        // Two system calls per connection, made only when the log is kept.
+        let ends = match wire.is_on() {
+            true => Ends {
+                local: stream.local_addr().unwrap_or(unknown),
+                peer: stream.peer_addr().unwrap_or(unknown),
+            },
+            false => Ends {
+                local: unknown,
+                peer: unknown,
+            },
         };
         wire.record(if accepted {
             Wire::Accept { ends }

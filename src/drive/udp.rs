@@ -29,8 +29,9 @@ pub struct UdpPeer {
     /// The read timeout last set on the socket, so it is set only when it changes: a
     /// system call per datagram is a measurable share of a loopback round trip.
     timeout: Option<Duration>,
-    /// conform's own address, for the wire log.
-    local: SocketAddr,
+    /// conform's own address, for the wire log; looked up the first time an entry needs it,
+    /// since a system call per case is a measurable share of a loopback round trip.
+    local: Option<SocketAddr>,
     wire: Recorder,
 }
 
@@ -46,7 +47,7 @@ impl UdpPeer {
     /// A socket that talks to a server at `server`.
     pub fn to_server(socket: UdpSocket, server: SocketAddr, wire: Recorder) -> Self {
         UdpPeer {
-            local: local_addr(&socket),
+            local: None,
             socket,
             peer: Some(server),
             check_source: true,
@@ -59,7 +60,7 @@ impl UdpPeer {
     /// A socket that waits for a client.
     pub fn for_client(socket: UdpSocket, wire: Recorder) -> Self {
         UdpPeer {
-            local: local_addr(&socket),
+            local: None,
             socket,
             peer: None,
             check_source: false,
@@ -94,6 +95,14 @@ impl UdpPeer {
         }
     }
 
+    /// conform's address for the log: looked up once, and only while recording.
+    fn local(&mut self) -> SocketAddr {
+        if !self.wire.is_on() {
+            return SocketAddr::from(([0, 0, 0, 0], 0));
+        }
+        *self.local.get_or_insert_with(|| local_addr(&self.socket))
+    }
+
     fn set_timeout(&mut self, timeout: Duration) {
         if self.timeout != Some(timeout) {
             let _ = self.socket.set_read_timeout(Some(timeout));
@@ -108,7 +117,7 @@ impl UdpPeer {
         let sent = self.socket.send_to(data, peer);
         if let Ok(n) = sent {
             let ends = Ends {
-                local: self.local,
+                local: self.local(),
                 peer,
             };
             self.wire
@@ -206,7 +215,7 @@ impl UdpPeer {
     fn arrived(&mut self, n: usize, from: SocketAddr) -> Received {
         let data = self.buf[..n].to_vec();
         let ends = Ends {
-            local: self.local,
+            local: self.local(),
             peer: from,
         };
         self.wire

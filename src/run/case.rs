@@ -57,6 +57,8 @@ pub struct Session {
     spare_udp: Vec<UdpPeer>,
     /// The wire log of the case being played; a new one for every case.
     wire: Recorder,
+    /// Whether cases keep a wire log (`RunOptions::wire_log`).
+    record_wire: bool,
 }
 
 /// A session, or the failure of a program that never became ready.
@@ -79,7 +81,8 @@ pub fn open(scenario: &Scenario, target: &Target, opts: &RunOptions) -> Result<O
             listener,
             udp,
             spare_udp: Vec::new(),
-            wire: Recorder::new(),
+            wire: Recorder::off(),
+            record_wire: opts.wire_log,
         }),
         Started::NotReady { failure } => Opened::NotReady(failure),
     })
@@ -171,7 +174,7 @@ pub fn play(
     env: &Env,
     observe: &mut dyn FnMut(StepRef, bool, Duration),
 ) -> Option<Failure> {
-    session.wire = Recorder::new();
+    session.wire = Recorder::when(session.record_wire);
     let mut case = Case {
         scenario,
         default_within,
@@ -201,7 +204,7 @@ pub fn play(
     }
     case.finish();
     failure.map(|mut f| {
-        f.wire = Some(session.wire.take());
+        f.wire = session.wire.take();
         f
     })
 }
@@ -363,7 +366,10 @@ impl Case<'_> {
                 Conn::Udp(_) | Conn::Closed => {}
             }
         }
-        if let Some(exit) = self.session.program.exited() {
+        // Asking costs a system call per case: only when the log is kept.
+        if self.session.wire.is_on()
+            && let Some(exit) = self.session.program.exited()
+        {
             self.session.wire.record(Wire::ProgramExit {
                 ending: exit.to_string(),
             });

@@ -70,6 +70,9 @@ pub struct RunOptions {
     pub window: Option<usize>,
     /// The implementation these options test, in `conform matrix`: named in every event.
     pub implementation: Option<String>,
+    /// Keep a wire log of every case, for failures to carry. Off when no report shows it:
+    /// recording costs about a microsecond per case, which fuzzing notices.
+    pub wire_log: bool,
 }
 
 impl RunOptions {
@@ -110,6 +113,7 @@ impl Default for RunOptions {
             shrink_time: DEFAULT_SHRINK_TIME,
             window: None,
             implementation: None,
+            wire_log: true,
         }
     }
 }
