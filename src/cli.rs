@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod matrix;
+
 use crate::drive::template;
 use crate::exit;
 use crate::plan;
@@ -34,6 +36,9 @@ enum Command {
     /// Run scenarios against the built-in reference, or against your program.
     #[command(after_help = exit::HELP)]
     Run(RunArgs),
+    /// Run the same specs against many implementations and report one table.
+    #[command(after_help = exit::HELP)]
+    Matrix(matrix::MatrixArgs),
     /// Validate spec files without touching the network.
     #[command(after_help = exit::HELP)]
     Check {
@@ -76,6 +81,26 @@ struct RunArgs {
     #[arg(long, value_name = "N", conflicts_with = "connect",
           value_parser = clap::value_parser!(u16).range(1..))]
     port: Option<u16>,
+    /// Print the scenarios this run would execute (after --filter and --partition); run nothing.
+    #[arg(long)]
+    list: bool,
+    /// Run one share of the selected scenarios, for N parallel CI jobs: `hash:M/N` (by a
+    /// stable hash of `file :: name`) or `count:M/N` (the i-th scenario goes to job i mod N).
+    #[arg(long, value_name = "KIND:M/N")]
+    partition: Option<String>,
+    /// Record this run's verdict per scenario to FILE (JSON).
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+    /// Compare with a baseline file: failures it records do not fail the run; new ones do.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    #[command(flatten)]
+    shared: SharedArgs,
+}
+
+/// The options `run` and `matrix` share: how to run, what to select, how to report.
+#[derive(clap::Args, Debug)]
+pub(crate) struct SharedArgs {
     /// Start the program once per case, or once per scenario (overrides the specs).
     #[arg(long, value_enum)]
     lifecycle: Option<LifecycleArg>,
@@ -103,6 +128,10 @@ struct RunArgs {
     /// core to spare).
     #[arg(long, value_name = "MODE", default_value = "auto", value_parser = ["spin", "block", "auto"])]
     poll: String,
+    /// Show the wire log of each failing or warning case in the human report: every
+    /// connect, write, read, datagram, close and wait, with times and bytes.
+    #[arg(long)]
+    trace: bool,
     /// Cases per generated scenario (default: the spec's `cases`, else 256).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
     cases: Option<u32>,
@@ -134,11 +163,15 @@ struct RunArgs {
     #[arg(long, value_name = "DIR")]
     save_failures: Option<PathBuf>,
     /// Format of the report on stdout.
-    #[arg(long, value_name = "FORMAT", default_value = "human", value_parser = ["human", "junit", "tap", "json"])]
+    #[arg(long, value_name = "FORMAT", default_value = "human", value_parser = ["human", "junit", "tap", "json", "html"])]
     format: String,
     /// Also write a report to a file, e.g. `junit=report.xml`. Repeatable.
     #[arg(long, value_name = "FORMAT=PATH")]
     report: Vec<String>,
+    /// Write a capture file (pcap, for Wireshark or tshark) of each failing or warning case
+    /// into DIR, built from the wire log; created if missing.
+    #[arg(long, value_name = "DIR")]
+    pcap: Option<PathBuf>,
     /// Colour the human report: auto (a terminal, unless NO_COLOR is set), always, never.
     #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
     color: String,
@@ -150,19 +183,6 @@ struct RunArgs {
     /// named with an ` [ipv4]` / ` [ipv6]` suffix).
     #[arg(long, value_name = "4|6|both", default_value = "4", value_parser = ["4", "6", "both"])]
     ip: String,
-    /// Print the scenarios this run would execute (after --filter and --partition); run nothing.
-    #[arg(long)]
-    list: bool,
-    /// Run one share of the selected scenarios, for N parallel CI jobs: `hash:M/N` (by a
-    /// stable hash of `file :: name`) or `count:M/N` (the i-th scenario goes to job i mod N).
-    #[arg(long, value_name = "KIND:M/N")]
-    partition: Option<String>,
-    /// Record this run's verdict per scenario to FILE (JSON).
-    #[arg(long, value_name = "FILE")]
-    write_baseline: Option<PathBuf>,
-    /// Compare with a baseline file: failures it records do not fail the run; new ones do.
-    #[arg(long, value_name = "FILE")]
-    baseline: Option<PathBuf>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -207,6 +227,7 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => run_command(args),
+        Command::Matrix(args) => matrix::matrix_command(args),
         Command::Check { specs } => check_command(&specs),
         Command::Reference(args) => reference_command(args),
         Command::Schema => {
@@ -230,13 +251,13 @@ pub fn main() -> i32 {
     }
 }
 
-fn error(message: impl std::fmt::Display, code: i32) -> i32 {
+pub(crate) fn error(message: impl std::fmt::Display, code: i32) -> i32 {
     eprintln!("conform: error: {message}");
     code
 }
 
 /// Loads every spec, printing every error (not only the first).
-fn load_all(paths: &[PathBuf]) -> Result<Vec<Spec>, usize> {
+pub(crate) fn load_all(paths: &[PathBuf]) -> Result<Vec<Spec>, usize> {
     let mut specs = Vec::new();
     let mut errors = 0;
     for path in paths {
@@ -298,11 +319,11 @@ fn options(args: &RunArgs) -> Result<RunOptions, String> {
         connect: args.connect.as_deref().map(resolve).transpose()?,
     };
     if let Some(port) = args.port {
-        if args.jobs > 1 {
+        if args.shared.jobs > 1 {
             return Err(format!(
                 "--port {port} gives every program the same port, so scenarios must run one at \
                  a time: drop --jobs {} (or use --jobs 1)",
-                args.jobs
+                args.shared.jobs
             ));
         }
         if targets.server.is_none() && targets.client.is_none() {
@@ -313,6 +334,41 @@ fn options(args: &RunArgs) -> Result<RunOptions, String> {
         }
     }
     Ok(RunOptions {
+        port: args.port,
+        ..shared_options(&args.shared, targets)?
+    })
+}
+
+/// Settles how replies are waited for and, with `--verbose`, says how the socket table is
+/// read and how replies are waited for. Shared by `run` and `matrix`.
+pub(crate) fn announce(args: &SharedArgs) {
+    crate::drive::poll::set_mode(args.poll.parse().unwrap_or_default());
+    if args.verbose {
+        eprintln!("conform: {}", crate::drive::sockets::source_note());
+        eprintln!(
+            "conform: waiting for replies: {}",
+            crate::drive::poll::choice().why
+        );
+    }
+}
+
+/// Whether any report of this run shows wire logs: `--trace`, `--pcap`, and the JSON and
+/// HTML formats, on stdout or in a file.
+fn wants_wire_log(args: &SharedArgs) -> bool {
+    let shows = |format: &str| matches!(format, "json" | "html");
+    args.trace
+        || args.pcap.is_some()
+        || shows(&args.format)
+        || args
+            .report
+            .iter()
+            .any(|r| r.split_once('=').is_some_and(|(format, _)| shows(format)))
+}
+
+/// The run options of `run` and `matrix`, for the given targets.
+pub(crate) fn shared_options(args: &SharedArgs, targets: Targets) -> Result<RunOptions, String> {
+    Ok(RunOptions {
+        wire_log: wants_wire_log(args),
         targets,
         lifecycle: args.lifecycle.map(|l| match l {
             LifecycleArg::Case => Lifecycle::Case,
@@ -339,7 +395,6 @@ fn options(args: &RunArgs) -> Result<RunOptions, String> {
         shrink_probes: args.shrink_probes,
         budget: args.budget.map(Dur::get),
         window: args.window.map(usize::from),
-        port: args.port,
         progress: {
             use std::io::IsTerminal;
             std::io::stdout().is_terminal() && std::io::stderr().is_terminal()
@@ -359,15 +414,9 @@ fn run_command(args: RunArgs) -> i32 {
         return exit::USAGE;
     };
     crate::cleanup::install();
-    crate::drive::poll::set_mode(args.poll.parse().unwrap_or_default());
-    if args.verbose {
-        eprintln!("conform: {}", crate::drive::sockets::source_note());
-        eprintln!(
-            "conform: waiting for replies: {}",
-            crate::drive::poll::choice().why
-        );
-    }
+    announce(&args.shared);
     let filters = match args
+        .shared
         .filter
         .iter()
         .map(|f| f.parse())
@@ -420,7 +469,7 @@ fn run_command(args: RunArgs) -> i32 {
             });
         return error(format!("no scenario selected: {why}"), exit::USAGE);
     }
-    let mut reporter = match reporters(&args) {
+    let mut reporter = match reporters(&args.shared, None) {
         Ok(reporter) => reporter,
         Err((message, code)) => return error(message, code),
     };
@@ -487,24 +536,37 @@ fn man_page(out: &mut dyn std::io::Write) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The stdout report and every `--report FORMAT=PATH` file.
-fn reporters(args: &RunArgs) -> Result<Fanout, (String, i32)> {
+/// Whether the report on stdout is coloured: `--color`, else a terminal without `NO_COLOR`.
+pub(crate) fn use_color(args: &SharedArgs) -> bool {
     use std::io::IsTerminal;
-    let color = match args.color.as_str() {
+    match args.color.as_str() {
         "always" => true,
         "never" => false,
         _ => {
             std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
-    };
+    }
+}
+
+/// The stdout report (`human` replaced by `stdout_human` when given: `matrix` prints its
+/// table instead) and every `--report FORMAT=PATH` file and `--pcap` directory.
+pub(crate) fn reporters(
+    args: &SharedArgs,
+    stdout_human: Option<Box<dyn Reporter>>,
+) -> Result<Fanout, (String, i32)> {
+    let color = use_color(args);
     let stdout_format: Format = args.format.parse().map_err(|e| (e, exit::USAGE))?;
-    let mut all = vec![report::reporter(
-        stdout_format,
-        Box::new(std::io::stdout()),
+    let style = report::HumanStyle {
         color,
-        args.verbose,
-    )];
+        verbose: args.verbose,
+        trace: args.trace,
+    };
+    let stdout: Box<dyn Reporter> = match (stdout_format, stdout_human) {
+        (Format::Human, Some(table)) => table,
+        (format, _) => report::reporter(format, Box::new(std::io::stdout()), style),
+    };
+    let mut all = vec![stdout];
     for spec in &args.report {
         let (format, path) = spec.split_once('=').ok_or_else(|| {
             (
@@ -524,9 +586,20 @@ fn reporters(args: &RunArgs) -> Result<Fanout, (String, i32)> {
         all.push(report::reporter(
             format,
             Box::new(std::io::BufWriter::new(file)),
-            false,
-            false,
+            report::HumanStyle {
+                trace: args.trace,
+                ..report::HumanStyle::default()
+            },
         ));
+    }
+    if let Some(dir) = &args.pcap {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            (
+                format!("--pcap {}: cannot create the directory: {e}", dir.display()),
+                exit::SETUP,
+            )
+        })?;
+        all.push(Box::new(report::pcap::Pcap::new(dir)));
     }
     Ok(Fanout(all))
 }

@@ -3,6 +3,7 @@
 //! In: produced by `run`. Out: consumed by every reporter in `report`, which match every
 //! variant explicitly so a new event forces a decision everywhere.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::spec::{Level, Lifecycle, Role, Transport};
@@ -17,6 +18,18 @@ pub struct ScenarioId {
     pub transport: Transport,
     pub level: Level,
     pub tags: Vec<String>,
+    /// The implementation under test in `conform matrix`; `None` in `conform run`.
+    pub implementation: Option<String>,
+}
+
+impl ScenarioId {
+    /// The spec file, or `implementation: file` in a matrix: what reports group by.
+    pub fn suite(&self) -> String {
+        match &self.implementation {
+            Some(implementation) => format!("{implementation}: {}", self.file),
+            None => self.file.clone(),
+        }
+    }
 }
 
 /// What the scenario ran against.
@@ -70,6 +83,93 @@ pub struct Failure {
     pub program: Option<ProgramReport>,
     /// For a generated scenario: the inputs that failed.
     pub generated: Option<Generated>,
+    /// What went over the wire in the failing case (the minimal one, when generated);
+    /// `None` when no case ran (the program never became ready).
+    pub wire: Option<WireLog>,
+}
+
+/// Everything conform sent and received in one case, in order, as seen at its sockets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WireLog {
+    /// The wall-clock time the case started; entries count from it.
+    pub started: std::time::SystemTime,
+    pub entries: Vec<WireEntry>,
+    /// Payload bytes not kept because the case's byte limit was reached; every entry's
+    /// `length` is still exact.
+    pub bytes_cut: u64,
+    /// Entries not recorded at all because the case's entry limit was reached.
+    pub entries_dropped: u64,
+}
+
+impl Default for WireLog {
+    fn default() -> Self {
+        WireLog {
+            started: std::time::UNIX_EPOCH,
+            entries: Vec::new(),
+            bytes_cut: 0,
+            entries_dropped: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WireEntry {
+    /// Time since the case started.
+    pub at: Duration,
+    pub what: Wire,
+}
+
+/// Which way bytes or a close went, from conform's side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// conform to the program under test.
+    Sent,
+    /// The program under test to conform.
+    Received,
+}
+
+impl Direction {
+    pub fn word(self) -> &'static str {
+        match self {
+            Direction::Sent => "sent",
+            Direction::Received => "received",
+        }
+    }
+}
+
+/// The two ends of a connection or datagram: conform's socket and the program's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ends {
+    pub local: SocketAddr,
+    pub peer: SocketAddr,
+}
+
+/// One thing that happened at a socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wire {
+    /// conform opened a TCP connection to the program.
+    Connect { ends: Ends },
+    /// conform accepted a TCP connection from the program.
+    Accept { ends: Ends },
+    /// conform's TCP connection to the program failed, e.g. refused.
+    ConnectFailed { peer: SocketAddr, reason: String },
+    /// One write or read (TCP) or one datagram (UDP). `bytes` may be shorter than `length`
+    /// when the case's byte limit was reached.
+    Data {
+        transport: Transport,
+        direction: Direction,
+        ends: Ends,
+        bytes: Vec<u8>,
+        length: usize,
+    },
+    /// A side closed its half of a TCP connection (FIN): `Sent` when conform did.
+    Fin { direction: Direction, ends: Ends },
+    /// A side reset a TCP connection (RST): `Sent` when conform did.
+    Reset { direction: Direction, ends: Ends },
+    /// A wait in which nothing arrived.
+    Silence { waited: Duration },
+    /// conform saw the program end, e.g. "exited with code 3".
+    ProgramExit { ending: String },
 }
 
 /// The inputs of a failed generated scenario, before and after shrinking.

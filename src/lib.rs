@@ -6,6 +6,7 @@
 //! specs/*.yaml
 //!   spec       text -> validated model with source positions   (no sockets, no processes)
 //!   plan       model + targets + filters -> what runs against what (partitions too)
+//!   matrix     `conform matrix` arguments -> implementations (names, `--each` directories)
 //!   generate   a scenario's generated values for one case, from a seed
 //!   shrink     a failing input -> the simplest one that still fails (values only, no I/O)
 //!   run        one scenario -> start the target, play the steps (or many generated
@@ -13,7 +14,7 @@
 //!   drive      all I/O: processes, output capture, readiness, ports, tcp, udp
 //!   verdict    expectation + bytes received -> pass, pending or mismatch (pure)
 //!   event      the only thing the runner hands to reporters
-//!   report     human, junit, tap, json: each a consumer of events
+//!   report     human, junit, tap, json, html, pcap: each a consumer of events
 //!   reference  the guide's four programs in Rust
 //!   baseline   a run's verdicts saved, and compared with the next run (CI gates)
 //!   api        the library entry point: spec + target -> typed verdicts
@@ -36,6 +37,7 @@ pub mod drive;
 pub mod event;
 pub mod exit;
 pub mod generate;
+pub mod matrix;
 pub mod plan;
 pub mod proctable;
 pub mod reference;

@@ -1,266 +1,22 @@
-//! The machine-readable reporters (JUnit, TAP, JSON Lines), fed one synthetic run (no
+//! The reporters (JUnit, TAP, JSON Lines, human), fed one synthetic run (`common::sample`, no
 //! sockets, no programs) and checked two ways: against snapshot files in
 //! `tests/data/reports/` (re-bless with `SNAPSHOTS=overwrite cargo test --test reports`), and
 //! by the consumers people will feed them to: `xmllint` with a published JUnit schema, Perl's
 //! `TAP::Parser`, and `serde_json`.
 
+mod common;
+
 use std::fs;
-use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use conform::event::{
-    Event, Failure, Generated, ProgramReport, ScenarioId, Shrinking, StepRef, Summary, TargetKind,
-    Verdict,
-};
-use conform::report::Reporter;
+use common::sample::{render, sample_run};
 use conform::report::json::Json;
 use conform::report::junit::Junit;
 use conform::report::tap::Tap;
-use conform::spec::{Level, Lifecycle, Role, Transport};
-use conform::verdict::Mismatch;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn id(file: &str, name: &str, role: Role, transport: Transport, level: Level) -> ScenarioId {
-    ScenarioId {
-        file: file.into(),
-        name: name.into(),
-        role,
-        transport,
-        level,
-        tags: Vec::new(),
-    }
-}
-
-fn step(index: usize, keyword: &'static str, line: u64, column: u64) -> StepRef {
-    StepRef {
-        index,
-        keyword,
-        line,
-        column,
-    }
-}
-
-fn finished(id: ScenarioId, target: TargetKind, verdict: Verdict, ms: u64) -> Event {
-    Event::ScenarioFinished {
-        id,
-        target,
-        lifecycle: Lifecycle::Case,
-        verdict,
-        duration: Duration::from_millis(ms),
-        cases: 1,
-        seed: None,
-        cut_short: None,
-    }
-}
-
-/// One run that touches every verdict and every part of a failure: a wrong byte with a
-/// program's stderr, a warning with alternatives and binary bytes, a skip, a generated
-/// scenario with a seed and tags, a program that never listened (no step), and names full of
-/// characters each format must escape.
-fn sample_run() -> Vec<Event> {
-    use Level::{Must, Should};
-    use Role::{Client, Server};
-    use Transport::{Tcp, Udp};
-
-    let tcp = "specs/tcp.yaml";
-    let udp = "specs/udp.yaml";
-    let greets = id(tcp, "server greets with Hello World", Server, Tcp, Must);
-    let odd = id(
-        tcp,
-        r#"server answers #1 & <more> "quoted" \ back"#,
-        Server,
-        Tcp,
-        Must,
-    );
-    let two = id(
-        tcp,
-        "server serves two clients at once",
-        Server,
-        Tcp,
-        Should,
-    );
-    let client = id(tcp, "client prints the greeting", Client, Tcp, Must);
-    let mut reverses = id(udp, "server reverses 8 bytes", Server, Udp, Must);
-    reverses.tags = vec!["guide".into(), "fuzz".into()];
-    let text = id(udp, "server reverses text bytes", Server, Udp, Must);
-    let any = id(udp, "server reverses any datagram", Server, Udp, Must);
-
-    let wrong_byte = Failure {
-        step: Some(step(2, "expect", 16, 9)),
-        mismatches: vec![
-            Mismatch::new("the line differs at byte 11: expected 0x21 '!', got 0x3f '?'")
-                .bytes(b"Hello World!\n", b"Hello World?\n"),
-        ],
-        program: Some(ProgramReport {
-            command: "python3 my_server.py 30386".into(),
-            ending: Some("was still running; conform stopped it with SIGTERM".into()),
-            stderr_tail: vec![
-                "Traceback (most recent call last):".into(),
-                "ValueError: <bad> & \"worse\" it's \u{1b}[31mred\u{1b}[0m".into(),
-            ],
-            stdout_tail: Vec::new(),
-        }),
-        generated: None,
-    };
-    let alternatives = Failure {
-        step: Some(step(5, "expect_one_of", 21, 9)),
-        mismatches: vec![
-            Mismatch::new("expected the peer to close its side; it sent 3 more bytes")
-                .bytes(b"", b"\x00\xff\n"),
-            Mismatch::new("expected silence for 200 ms; 3 bytes arrived after 4 ms")
-                .hint("a server that serves one client and exits cannot do this"),
-        ],
-        program: None,
-        generated: None,
-    };
-    let never_listened = Failure {
-        step: None,
-        mismatches: vec![
-            Mismatch::new("the program did not bind udp port 30500 within 10000 ms")
-                .hint("it opened no socket at all; does it use the port it was given?"),
-        ],
-        program: Some(ProgramReport {
-            command: "./srv 30500".into(),
-            ending: Some("exited with code 1".into()),
-            stderr_tail: vec!["bind: Address already in use".into()],
-            stdout_tail: vec!["starting".into()],
-        }),
-        generated: None,
-    };
-    let seed = 12_345_678_901_234_567_890;
-    let shrunk = Failure {
-        step: Some(step(3, "expect", 30, 9)),
-        mismatches: vec![
-            Mismatch::new("the datagram differs at byte 0: expected 0x02, got 0x01")
-                .bytes(b"\x02\x01", b"\x01\x02"),
-        ],
-        program: None,
-        generated: Some(Generated {
-            seed,
-            case: 3,
-            elapsed: Duration::from_millis(410),
-            original: vec![("payload".into(), "9 bytes: 07 00 ff 10 22 01 02 03 04".into())],
-            minimal: vec![("payload".into(), "2 bytes: 01 02".into())],
-            probes: 12,
-            shrinking: Shrinking::Minimal,
-            replay: "conform run specs/udp.yaml --server './srv {port}' --only 'server reverses any datagram' --seed 12345678901234567890".into(),
-            saved: Some("specs/regressions/udp-reverses.yaml".into()),
-        }),
-    };
-
-    let observed = |id: &ScenarioId, index, passed, ms| Event::StepObserved {
-        id: id.clone(),
-        step: step(index, "connect", 14, 9),
-        passed,
-        duration: Duration::from_millis(ms),
-    };
-    let program = |cmd: &str| TargetKind::Program(cmd.into());
-    vec![
-        Event::RunStarted {
-            scenarios: 7,
-            jobs: 1,
-        },
-        Event::ScenarioStarted { id: greets.clone() },
-        observed(&greets, 1, true, 2),
-        finished(greets, TargetKind::Reference, Verdict::Pass, 190),
-        Event::ScenarioStarted { id: odd.clone() },
-        finished(
-            odd,
-            program("python3 my_server.py {port}"),
-            Verdict::Fail(Box::new(wrong_byte)),
-            1234,
-        ),
-        Event::ScenarioStarted { id: two.clone() },
-        finished(
-            two,
-            TargetKind::Reference,
-            Verdict::Warn(Box::new(alternatives)),
-            215,
-        ),
-        // Skipped scenarios never start: the runner reports them finished at once, with no
-        // case run.
-        Event::ScenarioFinished {
-            id: client,
-            target: TargetKind::Reference,
-            lifecycle: Lifecycle::Case,
-            verdict: Verdict::Skip("a client scenario, and only --server was given".into()),
-            duration: Duration::ZERO,
-            cases: 0,
-            seed: None,
-            cut_short: None,
-        },
-        Event::ScenarioStarted {
-            id: reverses.clone(),
-        },
-        Event::ScenarioFinished {
-            id: reverses,
-            target: TargetKind::Address("127.0.0.1:12321".into()),
-            lifecycle: Lifecycle::Scenario,
-            verdict: Verdict::Pass,
-            duration: Duration::from_micros(48_500),
-            cases: 64,
-            seed: Some(seed),
-            cut_short: None,
-        },
-        Event::ScenarioStarted { id: text.clone() },
-        finished(
-            text,
-            program("./srv {port}"),
-            Verdict::Fail(Box::new(never_listened)),
-            10_012,
-        ),
-        Event::ScenarioStarted { id: any.clone() },
-        Event::ScenarioFinished {
-            id: any,
-            target: program("./srv {port}"),
-            lifecycle: Lifecycle::Case,
-            verdict: Verdict::Fail(Box::new(shrunk)),
-            duration: Duration::from_millis(2_500),
-            cases: 3,
-            seed: Some(seed),
-            cut_short: None,
-        },
-        Event::RunFinished {
-            summary: Summary {
-                passed: 2,
-                failed: 3,
-                warned: 1,
-                skipped: 1,
-            },
-            duration: Duration::from_millis(14_404),
-        },
-    ]
-}
-
-/// A writer the test keeps a handle on after giving it to a reporter, which owns its writer.
-#[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("not poisoned").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// The text a reporter writes for the sample run.
-fn render<R: Reporter>(make: impl FnOnce(Shared) -> R) -> String {
-    let out = Shared::default();
-    let mut reporter = make(out.clone());
-    for event in sample_run() {
-        reporter.report(&event).expect("writing to memory");
-    }
-    let bytes = out.0.lock().expect("not poisoned").clone();
-    String::from_utf8(bytes).expect("reports are UTF-8")
 }
 
 fn snapshot(name: &str) -> PathBuf {
@@ -289,17 +45,13 @@ fn assert_snapshot(name: &str, actual: &str) {
     );
 }
 
-/// Runs a program the tests need from a Debian package; a missing one is a failure that
-/// says how to get it, never a silent skip.
+/// How long a consumer may take to read a report: seconds of work at most, so only a hung
+/// tool reaches it.
+const TOOL_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Runs a consumer from a Debian package, bounded in time (see `common::run_tool`).
 fn run_tool(program: &str, package: &str, args: &[&str]) -> std::process::Output {
-    match Command::new(program).args(args).output() {
-        Ok(output) => output,
-        Err(e) if e.kind() == ErrorKind::NotFound => panic!(
-            "`{program}` is not installed; run scripts/test, which installs the Debian \
-             package {package}, or `apt-get install -y {package}`"
-        ),
-        Err(e) => panic!("could not run {program}: {e}"),
-    }
+    common::run_tool(program, package, args, TOOL_TIMEOUT)
 }
 
 fn temp_file(contents: &str, suffix: &str) -> tempfile::NamedTempFile {
@@ -406,9 +158,8 @@ fn tap_stream_matches_snapshot() {
 }
 
 /// Reads the stream with Perl's TAP::Parser and prints what it understood, one `key=value`
-/// per line. TAP::Parser learnt TAP 14 in Test::Harness 3.48; older ones (Debian 12 ships
-/// 3.44) parse it as 13 and add exactly one complaint about the version, which is filtered
-/// out here, and only there.
+/// per line. Every parse error counts: the stream is TAP 13 so that TAP::Parser before 3.48
+/// (Debian 12 ships 3.44), which rejects `TAP version 14`, reads it cleanly.
 const TAP_PARSER_SCRIPT: &str = r#"
 use strict; use warnings; use TAP::Parser;
 my $p = TAP::Parser->new({ source => $ARGV[0] });
@@ -417,12 +168,9 @@ while (my $r = $p->next) {
     $declared = $r->version if $r->is_version;
     push @yaml, $r->data if $r->is_yaml;
 }
-my $old = $TAP::Parser::VERSION < 3.48;
-my @errors = grep {
-    !($old && /TAP specified version 14 but we don't know about versions later than 13/)
-} $p->parse_errors;
+my @errors = $p->parse_errors;
 print "declared_version=$declared\n";
-print "parser_version=", ($old ? 14 : $p->version), "\n";
+print "parser_version=", $p->version, "\n";
 print "plan=", $p->plan, "\n";
 print "tests_run=", $p->tests_run, "\n";
 print "passed=", scalar($p->passed), "\n";
@@ -460,8 +208,8 @@ fn tap_stream_is_read_by_perls_tap_parser() {
     );
     assert!(output.status.success(), "perl failed:\n{stderr}{stdout}");
     let expected = [
-        "declared_version=14",
-        "parser_version=14",
+        "declared_version=13",
+        "parser_version=13",
         "plan=1..7",
         "tests_run=7",
         // TAP counts skips and warnings (both `ok`) as passed.
@@ -486,6 +234,88 @@ fn tap_stream_is_read_by_perls_tap_parser() {
     ];
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines, expected, "TAP::Parser read:\n{stdout}");
+}
+
+/// What `prove` (Test::Harness, the TAP consumer most Linux machines have) says about a
+/// stream: it reads the file through `cat` as if a test script had printed it.
+fn prove(tap: &str) -> String {
+    let file = temp_file(tap, ".tap");
+    let path = file.path().to_str().expect("UTF-8 temp path");
+    let output = run_tool("prove", "perl", &["--exec", "cat", path]);
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The plan's count, and prove's summary naming that many tests with no parse error.
+fn assert_prove_reads_cleanly(tap: &str) {
+    let plan = tap
+        .lines()
+        .find_map(|l| l.strip_prefix("1.."))
+        .expect("a plan line");
+    let said = prove(tap);
+    assert!(
+        !said.contains("Parse errors"),
+        "prove:\n{said}\nstream:\n{tap}"
+    );
+    assert!(
+        said.contains(&format!("Files=1, Tests={plan},")),
+        "prove:\n{said}\nstream:\n{tap}"
+    );
+}
+
+#[test]
+fn prove_reads_the_sample_stream_without_parse_errors() {
+    assert_prove_reads_cleanly(&render(Tap::new));
+}
+
+/// A stream from a real run, with a failure, its diagnostics and the program's output, and
+/// skipped scenarios: whatever conform writes, prove reads.
+#[test]
+fn prove_reads_a_real_runs_stream_without_parse_errors() {
+    let output = common::conform()
+        .args(["run", "specs/tcp.yaml", "--format", "tap", "--server"])
+        .arg(common::fixture("rust/tcp_server_extra_line"))
+        .timeout(Duration::from_secs(120))
+        .output()
+        .expect("conform runs");
+    assert_eq!(output.status.code(), Some(1), "{}", common::stderr(&output));
+    let tap = common::stdout(&output);
+    assert!(tap.starts_with("TAP version 13\n"), "{tap}");
+    assert!(tap.contains("\nnot ok "), "{tap}");
+    assert!(tap.contains("# SKIP "), "{tap}");
+    assert_prove_reads_cleanly(&tap);
+}
+
+// ---- Human, with --trace --------------------------------------------------------------------
+
+#[test]
+fn human_trace_shows_the_wire_log_under_the_failure_only_when_asked() {
+    use conform::report::human::Human;
+    let traced = render(|out| {
+        let mut human = Human::new(out);
+        human.trace = true;
+        human
+    });
+    let expected = [
+        "      wire log (times from the start of the case):",
+        "            0.512 ms  connect  conform 127.0.0.1:40112 -> program 127.0.0.1:30386",
+        "            1.204 ms  received 6 byte(s) tcp  program 127.0.0.1:30386 -> conform 127.0.0.1:40112",
+        "                      \"Hello \"",
+        "                      000000  48 65 6c 6c 6f 20",
+        "            1.730 ms  received 7 byte(s) tcp  program 127.0.0.1:30386 -> conform 127.0.0.1:40112",
+        "                      \"World?\\n\"",
+        "                      000000  57 6f 72 6c 64 3f 0a",
+        "         5002.000 ms  silence  nothing arrived for 5000 ms",
+        "         5002.100 ms  FIN      conform closed its side  conform 127.0.0.1:40112 -> program 127.0.0.1:30386",
+        "         5804.000 ms  exit     the program was still running; conform stopped it with SIGTERM",
+    ]
+    .join("\n");
+    assert!(traced.contains(&expected), "{traced}");
+    let plain = render(Human::new);
+    assert!(!plain.contains("wire log"), "{plain}");
 }
 
 // ---- JSON Lines -----------------------------------------------------------------------------
@@ -541,6 +371,16 @@ fn every_json_line_parses_and_names_schema_and_event() {
     assert_eq!(mismatch["expected_hex"], "48656c6c6f20576f726c64210a");
     assert_eq!(mismatch["actual_text"], r"Hello World?\n");
     assert_eq!(finished[1]["failure"]["step"]["line"], 16);
+    let wire = &finished[1]["failure"]["wire"];
+    assert_eq!(wire["entries"][0]["kind"], "connect");
+    assert_eq!(wire["entries"][0]["local"], "127.0.0.1:40112");
+    assert_eq!(wire["entries"][2]["direction"], "received");
+    assert_eq!(wire["entries"][2]["hex"], "576f726c643f0a");
+    assert_eq!(wire["entries"][2]["text"], r"World?\n");
+    assert_eq!(wire["entries"][2]["at_ms"], 1.73);
+    assert_eq!(wire["entries"][5]["kind"], "exit");
+    assert_eq!(wire["bytes_cut"], 0);
+    assert!(finished[2]["failure"]["wire"].is_null());
     assert!(finished[5]["failure"]["step"].is_null());
     assert_eq!(finished[4]["seed"], "12345678901234567890");
     assert_eq!(finished[4]["duration_ms"], 48.5);

@@ -10,3 +10,4 @@ pub mod sockets;
 pub mod tcp;
 pub mod template;
 pub mod udp;
+pub mod wire;

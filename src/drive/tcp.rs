@@ -2,13 +2,16 @@
 //! that waits for one or more expectations until one is decided.
 //!
 //! In: a connected `TcpStream` and [`Expectation`]s with deadlines. Out: which alternative
-//! passed, or every alternative's [`Mismatch`].
+//! passed, or every alternative's [`Mismatch`]; every write, read, close and fruitless wait
+//! goes to the case's wire log as it happens.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant};
 
-use crate::spec::SlowRead;
+use super::wire::Recorder;
+use crate::event::{Direction, Ends, Wire};
+use crate::spec::{SlowRead, Transport};
 use crate::verdict::{Expectation, MAX_BUFFER, Mismatch, PeerState, Progress, judge_stream};
 
 /// The longest single blocking read; bounds how late a deadline can be noticed.
@@ -22,18 +25,43 @@ pub struct TcpPeer {
     pub received_total: u64,
     /// While set, reads take at most `chunk` bytes and pause after each (`read_chunk`).
     slow: Option<SlowRead>,
+    wire: Recorder,
+    ends: Ends,
+    /// conform has closed its sending side (a FIN is on its way, or an RST).
+    write_closed: bool,
 }
 
 impl TcpPeer {
-    pub fn new(stream: TcpStream) -> Self {
+    /// A connection conform made (`accepted` false) or accepted, recorded in `wire`.
+    pub fn new(stream: TcpStream, wire: Recorder, accepted: bool) -> Self {
         // Small writes must leave at once: timing is part of what a scenario tests.
         let _ = stream.set_nodelay(true);
+        let unknown = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
+        // Two system calls per connection, made only when the log is kept.
+        let ends = match wire.is_on() {
+            true => Ends {
+                local: stream.local_addr().unwrap_or(unknown),
+                peer: stream.peer_addr().unwrap_or(unknown),
+            },
+            false => Ends {
+                local: unknown,
+                peer: unknown,
+            },
+        };
+        wire.record(if accepted {
+            Wire::Accept { ends }
+        } else {
+            Wire::Connect { ends }
+        });
         TcpPeer {
             stream,
             buf: Vec::new(),
             state: PeerState::Open,
             received_total: 0,
             slow: None,
+            wire,
+            ends,
+            write_closed: false,
         }
     }
 
@@ -59,7 +87,12 @@ impl TcpPeer {
                         data.len() - sent
                     )));
                 }
-                Ok(n) => sent += n,
+                Ok(n) => {
+                    let ends = self.ends;
+                    let bytes = &data[sent..sent + n];
+                    self.wire.data(Transport::Tcp, Direction::Sent, ends, bytes);
+                    sent += n;
+                }
                 Err(e)
                     if matches!(
                         e.kind(),
@@ -80,6 +113,19 @@ impl TcpPeer {
     /// Closes conform's side entirely.
     pub fn close(&mut self) {
         let _ = self.stream.shutdown(Shutdown::Both);
+        self.record_fin();
+    }
+
+    /// A FIN from conform, once per connection.
+    fn record_fin(&mut self) {
+        if !self.write_closed {
+            self.write_closed = true;
+            let ends = self.ends;
+            self.wire.record(Wire::Fin {
+                direction: Direction::Sent,
+                ends,
+            });
+        }
     }
 
     /// Half-closes: the peer reads EOF, and conform can still read what it sends.
@@ -89,7 +135,9 @@ impl TcpPeer {
                 "could not shut down conform's write side: {}",
                 io_reason(&e)
             ))
-        })
+        })?;
+        self.record_fin();
+        Ok(())
     }
 
     /// Closes abortively: with SO_LINGER {on, 0} the kernel sends RST instead of FIN and
@@ -119,6 +167,10 @@ impl TcpPeer {
             )));
         }
         drop(self.stream);
+        self.wire.record(Wire::Reset {
+            direction: Direction::Sent,
+            ends: self.ends,
+        });
         Ok(())
     }
 
@@ -143,6 +195,7 @@ impl TcpPeer {
         alternatives: &[(Expectation, Duration)],
     ) -> Result<(usize, Vec<u8>), Vec<Mismatch>> {
         let start = Instant::now();
+        let (received_before, state_before) = (self.received_total, self.state);
         let mut chunk = vec![0u8; 64 * 1024];
         loop {
             let waited = start.elapsed();
@@ -151,6 +204,9 @@ impl TcpPeer {
             for (index, (expectation, within)) in alternatives.iter().enumerate() {
                 match judge_stream(expectation, &self.buf, self.state, waited, *within) {
                     Progress::Pass { consumed } => {
+                        if matches!(expectation, Expectation::Silence(_)) {
+                            self.wire.silence(waited);
+                        }
                         let taken: Vec<u8> = self.buf.drain(..consumed).collect();
                         return Ok((index, taken));
                     }
@@ -165,6 +221,13 @@ impl TcpPeer {
                 }
             }
             if failures.len() == alternatives.len() {
+                // Nothing arrived, and a deadline (not the bytes already buffered) decided.
+                if self.received_total == received_before
+                    && self.state == state_before
+                    && alternatives.iter().any(|(_, within)| waited >= *within)
+                {
+                    self.wire.silence(waited);
+                }
                 return Err(failures);
             }
             self.read_some(&mut chunk, next_wake.clamp(Duration::from_millis(1), SLICE));
@@ -182,8 +245,16 @@ impl TcpPeer {
             room = room.min(slow.chunk);
         }
         match self.stream.read(&mut chunk[..room]) {
-            Ok(0) => self.state = PeerState::Closed,
+            Ok(0) => {
+                self.state = PeerState::Closed;
+                self.wire.record(Wire::Fin {
+                    direction: Direction::Received,
+                    ends: self.ends,
+                });
+            }
             Ok(n) => {
+                self.wire
+                    .data(Transport::Tcp, Direction::Received, self.ends, &chunk[..n]);
                 self.buf.extend_from_slice(&chunk[..n]);
                 self.received_total += n as u64;
                 if let Some(slow) = self.slow
@@ -197,7 +268,13 @@ impl TcpPeer {
                     e.kind(),
                     ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
                 ) => {}
-            Err(_) => self.state = PeerState::Reset,
+            Err(_) => {
+                self.state = PeerState::Reset;
+                self.wire.record(Wire::Reset {
+                    direction: Direction::Received,
+                    ends: self.ends,
+                });
+            }
         }
     }
 }

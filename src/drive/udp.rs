@@ -2,17 +2,20 @@
 //!
 //! In: a bound `UdpSocket`, the address replies must come from (server role) or none (client
 //! role, where the first datagram's sender becomes the peer). Out: a judged datagram, or a
-//! [`Mismatch`] saying what arrived instead, from where, or that nothing did.
+//! [`Mismatch`] saying what arrived instead, from where, or that nothing did. Every datagram
+//! sent or received, and every fruitless wait, goes to the case's wire log.
 
 use std::io::ErrorKind;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
-use crate::spec::Matcher;
-use crate::verdict::{Mismatch, judge_datagram};
+use crate::event::{Direction, Ends};
+use crate::spec::{Matcher, Transport};
+use crate::verdict::{Expectation, Mismatch, judge_datagram};
 
 use super::poll;
 use super::tcp::io_reason;
+use super::wire::Recorder;
 
 /// Longest single blocking receive, so a program's exit is noticed promptly.
 const SLICE: Duration = Duration::from_millis(50);
@@ -27,6 +30,10 @@ pub struct UdpPeer {
     /// The read timeout last set on the socket, so it is set only when it changes: a
     /// system call per datagram is a measurable share of a loopback round trip.
     timeout: Option<Duration>,
+    /// conform's own address, for the wire log; looked up the first time an entry needs it,
+    /// since a system call per case is a measurable share of a loopback round trip.
+    local: Option<SocketAddr>,
+    wire: Recorder,
 }
 
 /// What a wait for a datagram found.
@@ -39,32 +46,38 @@ pub enum Received {
 
 impl UdpPeer {
     /// A socket that talks to a server at `server`.
-    pub fn to_server(socket: UdpSocket, server: SocketAddr) -> Self {
+    pub fn to_server(socket: UdpSocket, server: SocketAddr, wire: Recorder) -> Self {
         UdpPeer {
+            local: None,
             socket,
             peer: Some(server),
             check_source: true,
             buf: vec![0u8; 65_536],
             timeout: None,
+            wire,
         }
     }
 
     /// A socket that waits for a client.
-    pub fn for_client(socket: UdpSocket) -> Self {
+    pub fn for_client(socket: UdpSocket, wire: Recorder) -> Self {
         UdpPeer {
+            local: None,
             socket,
             peer: None,
             check_source: false,
             buf: vec![0u8; 65_536],
             timeout: None,
+            wire,
         }
     }
 
-    /// Makes a peer of an earlier case ready for a new one against `server`: datagrams left
-    /// over from the earlier case are discarded so they cannot be taken for this case's reply.
-    pub fn reuse(&mut self, server: SocketAddr) {
+    /// Makes a peer of an earlier case ready for a new one against `server`, recording into
+    /// the new case's `wire`: datagrams left over from the earlier case are discarded so they
+    /// cannot be taken for this case's reply.
+    pub fn reuse(&mut self, server: SocketAddr, wire: Recorder) {
         self.peer = Some(server);
         self.check_source = true;
+        self.wire = wire;
         let fd = std::os::fd::AsRawFd::as_raw_fd(&self.socket);
         loop {
             // SAFETY: `fd` is this peer's open socket and `buf` is a writable buffer of the
@@ -83,6 +96,14 @@ impl UdpPeer {
         }
     }
 
+    /// conform's address for the log: looked up once, and only while recording.
+    fn local(&mut self) -> SocketAddr {
+        if !self.wire.is_on() {
+            return SocketAddr::from(([0, 0, 0, 0], 0));
+        }
+        *self.local.get_or_insert_with(|| local_addr(&self.socket))
+    }
+
     fn set_timeout(&mut self, timeout: Duration) {
         if self.timeout != Some(timeout) {
             let _ = self.socket.set_read_timeout(Some(timeout));
@@ -94,7 +115,16 @@ impl UdpPeer {
         let peer = self.peer.ok_or_else(|| {
             Mismatch::new("nothing to answer: no datagram has arrived from the client yet")
         })?;
-        match self.socket.send_to(data, peer) {
+        let sent = self.socket.send_to(data, peer);
+        if let Ok(n) = sent {
+            let ends = Ends {
+                local: self.local(),
+                peer,
+            };
+            self.wire
+                .data(Transport::Udp, Direction::Sent, ends, &data[..n]);
+        }
+        match sent {
             Ok(n) if n == data.len() => Ok(()),
             Ok(n) => Err(Mismatch::new(format!(
                 "only {n} of {} byte(s) were sent",
@@ -125,13 +155,23 @@ impl UdpPeer {
                 io_reason(&e)
             ))
         })?;
-        other.send_to(data, peer).map(|_| ()).map_err(|e| {
-            Mismatch::new(format!(
-                "could not send a {}-byte datagram to {peer} from another port: {}",
-                data.len(),
-                io_reason(&e)
-            ))
-        })
+        let ends = Ends {
+            local: local_addr(&other),
+            peer,
+        };
+        other
+            .send_to(data, peer)
+            .map(|n| {
+                self.wire
+                    .data(Transport::Udp, Direction::Sent, ends, &data[..n]);
+            })
+            .map_err(|e| {
+                Mismatch::new(format!(
+                    "could not send a {}-byte datagram to {peer} from another port: {}",
+                    data.len(),
+                    io_reason(&e)
+                ))
+            })
     }
 
     /// Waits up to `within` for one datagram, polling `program_ended` between slices.
@@ -142,18 +182,19 @@ impl UdpPeer {
     ) -> Received {
         let start = Instant::now();
         if let Some((n, from)) = self.spin(within) {
-            return Received::Datagram(self.buf[..n].to_vec(), from);
+            return self.arrived(n, from);
         }
         loop {
             let left = within.saturating_sub(start.elapsed());
             if left.is_zero() {
+                self.wire.silence(within);
                 return Received::Nothing;
             }
             self.set_timeout(left.min(SLICE));
             match self.socket.recv_from(&mut self.buf) {
                 Ok((n, from)) => {
                     poll::replied(start.elapsed(), false);
-                    return Received::Datagram(self.buf[..n].to_vec(), from);
+                    return self.arrived(n, from);
                 }
                 Err(e)
                     if matches!(
@@ -170,7 +211,7 @@ impl UdpPeer {
                 let _ = self.socket.set_nonblocking(false);
                 self.timeout = None;
                 return match last {
-                    Ok((n, from)) => Received::Datagram(self.buf[..n].to_vec(), from),
+                    Ok((n, from)) => self.arrived(n, from),
                     Err(_) => Received::ProgramEnded,
                 };
             }
@@ -203,6 +244,18 @@ impl UdpPeer {
             poll::replied(start.elapsed(), true);
         }
         got
+    }
+
+    /// The datagram of `n` bytes in the buffer, recorded.
+    fn arrived(&mut self, n: usize, from: SocketAddr) -> Received {
+        let data = self.buf[..n].to_vec();
+        let ends = Ends {
+            local: self.local(),
+            peer: from,
+        };
+        self.wire
+            .data(Transport::Udp, Direction::Received, ends, &data);
+        Received::Datagram(data, from)
     }
 
     /// Receives one datagram and judges it; returns it when it passes.
@@ -245,4 +298,67 @@ impl UdpPeer {
             _ => Ok(()),
         }
     }
+}
+
+/// Alternatives on a UDP socket: silence for the shortest quiet period, or a datagram that
+/// one of the data alternatives accepts (`expect_one_of` on UDP).
+pub fn one_of(
+    peer: &mut UdpPeer,
+    alternatives: &[(Expectation, Duration)],
+    ended: &mut dyn FnMut() -> bool,
+) -> Result<(), Vec<Mismatch>> {
+    let quiet = alternatives
+        .iter()
+        .filter_map(|(e, _)| match e {
+            Expectation::Silence(d) => Some(*d),
+            _ => None,
+        })
+        .min();
+    let wait = quiet.unwrap_or_else(|| {
+        alternatives
+            .iter()
+            .map(|(_, w)| *w)
+            .max()
+            .unwrap_or_default()
+    });
+    let want_from = peer.peer;
+    match peer.receive(wait, ended) {
+        Received::Datagram(data, from) => {
+            let mut failures = Vec::new();
+            for (expectation, _) in alternatives {
+                match expectation {
+                    Expectation::Data(matcher) => {
+                        match judge_datagram(matcher, &data, from, want_from) {
+                            Ok(()) => return Ok(()),
+                            Err(m) => failures.push(m),
+                        }
+                    }
+                    other => failures.push(Mismatch::new(format!(
+                        "expected {}, but a {}-byte datagram arrived",
+                        crate::verdict::describe(other),
+                        data.len()
+                    ))),
+                }
+            }
+            Err(failures)
+        }
+        Received::Nothing | Received::ProgramEnded if quiet.is_some() => Ok(()),
+        _ => Err(alternatives
+            .iter()
+            .map(|(e, w)| {
+                Mismatch::new(format!(
+                    "expected {}, but nothing arrived within {}ms",
+                    crate::verdict::describe(e),
+                    w.as_millis()
+                ))
+            })
+            .collect()),
+    }
+}
+
+/// A socket's own address; a socket that has none yet shows as 0.0.0.0:0 in the log.
+fn local_addr(socket: &UdpSocket) -> SocketAddr {
+    socket
+        .local_addr()
+        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
 }

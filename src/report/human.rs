@@ -16,6 +16,8 @@ pub struct Human<W: Write + Send> {
     pub verbose: bool,
     /// Colour the verdict words (a terminal, and no `NO_COLOR`).
     pub color: bool,
+    /// Print the wire log under each failure and warning (`--trace`).
+    pub trace: bool,
 }
 
 impl<W: Write + Send> Human<W> {
@@ -24,6 +26,7 @@ impl<W: Write + Send> Human<W> {
             out,
             verbose: false,
             color: false,
+            trace: false,
         }
     }
 }
@@ -60,15 +63,8 @@ impl<W: Write + Send> Reporter for Human<W> {
                 } else {
                     ""
                 };
-                let generated = match (seed, cut_short) {
-                    (Some(seed), None) => format!(", {cases} cases, seed {seed}"),
-                    (Some(seed), Some(cut)) => format!(
-                        ", {cases} of {} cases: the {} budget ran out, seed {seed}",
-                        cut.planned,
-                        crate::spec::Dur(cut.budget)
-                    ),
-                    (None, _) => String::new(),
-                };
+                let generated = cases_note(*cases, *seed, *cut_short)
+                    .map_or(String::new(), |note| format!(", {note}"));
                 let word = paint(verdict, self.color);
                 writeln!(
                     self.out,
@@ -84,6 +80,13 @@ impl<W: Write + Send> Reporter for Human<W> {
                         writeln!(self.out, "      against: {target}")?;
                         for line in failure_lines(&id.file, failure) {
                             writeln!(self.out, "      {line}")?;
+                        }
+                        if self.trace
+                            && let Some(log) = &failure.wire
+                        {
+                            for line in super::wirelog::lines(log) {
+                                writeln!(self.out, "      {line}")?;
+                            }
                         }
                         if matches!(verdict, Verdict::Warn(_)) {
                             writeln!(
@@ -113,6 +116,24 @@ impl<W: Write + Send> Reporter for Human<W> {
         }
         self.out.flush()
     }
+}
+
+/// What a generated scenario ran: `256 cases, seed 7`, or how many of them the time budget
+/// allowed. `None` for a plain scenario.
+pub fn cases_note(
+    cases: u64,
+    seed: Option<u64>,
+    cut_short: Option<crate::event::CutShort>,
+) -> Option<String> {
+    let seed = seed?;
+    Some(match cut_short {
+        None => format!("{cases} cases, seed {seed}"),
+        Some(cut) => format!(
+            "{cases} of {} cases: the {} budget ran out, seed {seed}",
+            cut.planned,
+            crate::spec::Dur(cut.budget)
+        ),
+    })
 }
 
 /// The verdict word, padded, in its colour when asked.

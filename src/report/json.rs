@@ -12,7 +12,9 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::Reporter;
-use crate::event::{Event, Failure, Generated, ScenarioId, StepRef, Summary, TargetKind, Verdict};
+use crate::event::{
+    Event, Failure, Generated, ScenarioId, StepRef, Summary, TargetKind, Verdict, Wire, WireLog,
+};
 use crate::spec::payload::escape;
 use crate::verdict::Mismatch;
 
@@ -98,8 +100,9 @@ impl<W: Write + Send> Reporter for Json<W> {
     }
 }
 
+/// Milliseconds to the microsecond, so `0.288` is written rather than `0.28822899999999996`.
 fn millis(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
+    d.as_micros() as f64 / 1000.0
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -161,6 +164,9 @@ struct Id<'a> {
     transport: String,
     level: String,
     tags: &'a [String],
+    /// Only in `conform matrix`, so `conform run` streams are unchanged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    implementation: Option<&'a str>,
 }
 
 impl<'a> From<&'a ScenarioId> for Id<'a> {
@@ -172,6 +178,7 @@ impl<'a> From<&'a ScenarioId> for Id<'a> {
             transport: id.transport.to_string(),
             level: id.level.to_string(),
             tags: &id.tags,
+            implementation: id.implementation.as_deref(),
         }
     }
 }
@@ -219,6 +226,7 @@ struct FailureJson<'a> {
     mismatches: Vec<MismatchJson<'a>>,
     program: Option<Program<'a>>,
     generated: Option<GeneratedJson<'a>>,
+    wire: Option<WireJson>,
 }
 
 impl<'a> From<&'a Failure> for FailureJson<'a> {
@@ -233,6 +241,7 @@ impl<'a> From<&'a Failure> for FailureJson<'a> {
                 stdout_tail: &p.stdout_tail,
             }),
             generated: failure.generated.as_ref().map(GeneratedJson::from),
+            wire: failure.wire.as_ref().map(WireJson::from),
         }
     }
 }
@@ -315,6 +324,122 @@ impl<'a> From<&'a Mismatch> for MismatchJson<'a> {
             hint: m.hint.as_deref(),
         }
     }
+}
+
+/// The case's wire log: entries in order, with what was cut to bound memory.
+#[derive(Serialize)]
+struct WireJson {
+    entries: Vec<WireEntryJson>,
+    bytes_cut: u64,
+    entries_dropped: u64,
+}
+
+/// One entry; the fields that do not apply to its `kind` are left out.
+#[derive(Serialize)]
+struct WireEntryJson {
+    at_ms: f64,
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transport: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    direction: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    local: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    peer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    length: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hex: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    waited_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ending: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+}
+
+impl From<&WireLog> for WireJson {
+    fn from(log: &WireLog) -> Self {
+        WireJson {
+            entries: log.entries.iter().map(|e| entry(e.at, &e.what)).collect(),
+            bytes_cut: log.bytes_cut,
+            entries_dropped: log.entries_dropped,
+        }
+    }
+}
+
+fn entry(at: Duration, what: &Wire) -> WireEntryJson {
+    let mut json = WireEntryJson {
+        at_ms: millis(at),
+        kind: "",
+        transport: None,
+        direction: None,
+        local: None,
+        peer: None,
+        length: None,
+        hex: None,
+        text: None,
+        waited_ms: None,
+        ending: None,
+        reason: None,
+    };
+    let mut ends = |e: &crate::event::Ends| {
+        json.local = Some(e.local.to_string());
+        json.peer = Some(e.peer.to_string());
+    };
+    let kind = match what {
+        Wire::Connect { ends: e } => {
+            ends(e);
+            "connect"
+        }
+        Wire::Accept { ends: e } => {
+            ends(e);
+            "accept"
+        }
+        Wire::ConnectFailed { peer, reason } => {
+            json.peer = Some(peer.to_string());
+            json.reason = Some(reason.clone());
+            "connect_failed"
+        }
+        Wire::Data {
+            transport,
+            direction,
+            ends: e,
+            bytes,
+            length,
+        } => {
+            ends(e);
+            json.transport = Some(transport.to_string());
+            json.direction = Some(direction.word());
+            json.length = Some(*length);
+            json.hex = Some(hex(bytes));
+            json.text = Some(escape(bytes));
+            "data"
+        }
+        Wire::Fin { direction, ends: e } => {
+            ends(e);
+            json.direction = Some(direction.word());
+            "fin"
+        }
+        Wire::Reset { direction, ends: e } => {
+            ends(e);
+            json.direction = Some(direction.word());
+            "reset"
+        }
+        Wire::Silence { waited } => {
+            json.waited_ms = Some(millis(*waited));
+            "silence"
+        }
+        Wire::ProgramExit { ending } => {
+            json.ending = Some(ending.clone());
+            "exit"
+        }
+    };
+    json.kind = kind;
+    json
 }
 
 #[derive(Serialize)]

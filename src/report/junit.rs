@@ -2,7 +2,8 @@
 //! `quick-junit`, the crate cargo-nextest writes its own JUnit reports with.
 //!
 //! In: [`Event`]s. Out: one XML document, written once when `RunFinished` arrives: a
-//! `<testsuite>` per spec file, a `<testcase>` per scenario (classname = the file).
+//! `<testsuite>` per spec file (per implementation and spec file in `conform matrix`, named
+//! `implementation: file`), a `<testcase>` per scenario (classname = the suite's name).
 //! Nothing is written before then, because the root element carries the totals.
 
 use std::io::{self, Write};
@@ -82,7 +83,7 @@ impl<W: Write + Send> Reporter for Junit<W> {
             // Registering the file here keeps suites in the order scenarios started, which
             // with `--jobs` is closer to spec order than the order they finished in.
             Event::ScenarioStarted { id } => {
-                self.suite(&id.file);
+                self.suite(&id.suite());
             }
             // JUnit has no notion of steps; the failing step is in the failure text.
             Event::StepObserved { .. } => {}
@@ -97,7 +98,7 @@ impl<W: Write + Send> Reporter for Junit<W> {
                 cut_short: _,
             } => {
                 let case = test_case(id, target, *lifecycle, verdict, *duration, *cases, *seed);
-                let suite = self.suite(&id.file);
+                let suite = self.suite(&id.suite());
                 suite.cases.push(case);
                 suite.time += *duration;
             }
@@ -142,7 +143,7 @@ fn test_case(
     // The file as classname groups a file's scenarios everywhere. Jenkins splits classnames
     // at the last `.` into package and class, so it shows `specs/tcp` / `yaml`: still
     // grouped, if oddly labelled.
-    case.set_classname(id.file.as_str()).set_time(duration);
+    case.set_classname(id.suite()).set_time(duration);
 
     // A warning is a `should`-level failure that does not fail the run, so the test case must
     // count as passed: a <failure> or <error> would turn every dashboard red. Of the places a
@@ -227,6 +228,7 @@ mod tests {
                 ..ProgramReport::default()
             }),
             generated: None,
+            wire: None,
         };
         assert_eq!(headline(&failure), "program exited with code 3");
     }

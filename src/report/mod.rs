@@ -1,10 +1,15 @@
 //! Reporters: each turns [`Event`]s into one output format. None of them runs anything.
 
 pub mod diff;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod matrix;
+pub mod packets;
+pub mod pcap;
 pub mod tap;
+pub mod wirelog;
 
 use crate::event::Event;
 
@@ -20,6 +25,7 @@ pub enum Format {
     Junit,
     Tap,
     Json,
+    Html,
 }
 
 impl std::str::FromStr for Format {
@@ -30,30 +36,41 @@ impl std::str::FromStr for Format {
             "junit" => Ok(Format::Junit),
             "tap" => Ok(Format::Tap),
             "json" => Ok(Format::Json),
+            "html" => Ok(Format::Html),
             other => Err(format!(
-                "unknown format `{other}`: use human, junit, tap or json"
+                "unknown format `{other}`: use human, junit, tap, json or html"
             )),
         }
     }
 }
 
-/// A reporter of `format` writing to `out`; `color` only matters to the human format.
+/// How the human report looks; the other formats ignore it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HumanStyle {
+    pub color: bool,
+    pub verbose: bool,
+    /// Show the wire log of failing and warning cases (`--trace`).
+    pub trace: bool,
+}
+
+/// A reporter of `format` writing to `out`.
 pub fn reporter(
     format: Format,
     out: Box<dyn std::io::Write + Send>,
-    color: bool,
-    verbose: bool,
+    style: HumanStyle,
 ) -> Box<dyn Reporter> {
     match format {
         Format::Human => {
             let mut human = human::Human::new(out);
-            human.color = color;
-            human.verbose = verbose;
+            human.color = style.color;
+            human.verbose = style.verbose;
+            human.trace = style.trace;
             Box::new(human)
         }
         Format::Junit => Box::new(junit::Junit::new(out)),
         Format::Tap => Box::new(tap::Tap::new(out)),
         Format::Json => Box::new(json::Json::new(out)),
+        Format::Html => Box::new(html::Html::new(out)),
     }
 }
 

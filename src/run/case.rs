@@ -2,8 +2,8 @@
 //! socket for a client), and [`play`] runs the steps of one case against it.
 //!
 //! In: a scenario, a [`Target`], the run's options and, for generated scenarios, the values
-//! of one case. Out: `None` for a pass or a [`Failure`] naming the step; a [`SetupError`]
-//! when conform itself could not proceed.
+//! of one case. Out: `None` for a pass or a [`Failure`] naming the step and carrying the
+//! case's wire log; a [`SetupError`] when conform itself could not proceed.
 
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
@@ -16,10 +16,11 @@ use super::options::RunOptions;
 use super::start::{self, Started};
 use crate::drive::program::Program;
 use crate::drive::tcp::{TcpPeer, io_reason};
-use crate::drive::udp::{Received, UdpPeer};
-use crate::event::{Failure, ProgramReport, StepRef};
+use crate::drive::udp::UdpPeer;
+use crate::drive::wire::Recorder;
+use crate::event::{Failure, ProgramReport, StepRef, Wire};
 use crate::spec::{Env, Expect, ExpectOutput, Scenario, Spec, Step, Transport};
-use crate::verdict::{Expectation, Mismatch, Progress, judge_datagram, judge_output};
+use crate::verdict::{Expectation, Mismatch, Progress, judge_output};
 
 /// The Unix time in seconds, for numbers that must be the time now.
 fn unix_now() -> u64 {
@@ -61,6 +62,10 @@ pub struct Session {
     /// UDP peers of finished cases, reused: a new socket per case would cost about as much
     /// as the exchange itself.
     spare_udp: Vec<UdpPeer>,
+    /// The wire log of the case being played; a new one for every case.
+    wire: Recorder,
+    /// Whether cases keep a wire log (`RunOptions::wire_log`).
+    record_wire: bool,
 }
 
 /// A session, or the failure of a program that never became ready.
@@ -83,6 +88,8 @@ pub fn open(scenario: &Scenario, target: &Target, opts: &RunOptions) -> Result<O
             listener,
             udp,
             spare_udp: Vec::new(),
+            wire: Recorder::off(),
+            record_wire: opts.wire_log,
         }),
         Started::NotReady { failure } => Opened::NotReady(failure),
     })
@@ -144,8 +151,23 @@ pub fn run(
         env,
         observe,
     );
+    let wire = session.wire.clone();
     let report = session.close(opts.grace, failure.is_some());
     Ok(failure.map(|mut f| {
+        // A program still running when the case ended is stopped only now; its log ends
+        // with how.
+        if let (Some(log), Some(ending)) =
+            (&mut f.wire, report.as_ref().and_then(|r| r.ending.clone()))
+            && !log
+                .entries
+                .iter()
+                .any(|e| matches!(e.what, Wire::ProgramExit { .. }))
+        {
+            log.entries.push(crate::event::WireEntry {
+                at: wire.elapsed(),
+                what: Wire::ProgramExit { ending },
+            });
+        }
         f.program = report;
         f
     }))
@@ -159,6 +181,7 @@ pub fn play(
     env: &Env,
     observe: &mut dyn FnMut(StepRef, bool, Duration),
 ) -> Option<Failure> {
+    session.wire = Recorder::when(session.record_wire);
     let mut case = Case {
         scenario,
         default_within,
@@ -167,8 +190,8 @@ pub fn play(
         session,
     };
     if let Some(socket) = case.session.udp.take() {
-        case.conns
-            .push(("main".into(), Conn::Udp(UdpPeer::for_client(socket))));
+        let peer = UdpPeer::for_client(socket, case.session.wire.clone());
+        case.conns.push(("main".into(), Conn::Udp(peer)));
     }
     let mut failure = None;
     for (index, step) in scenario.steps.iter().enumerate() {
@@ -181,12 +204,16 @@ pub fn play(
                 mismatches,
                 program: None,
                 generated: None,
+                wire: None,
             });
             break;
         }
     }
     case.finish();
-    failure
+    failure.map(|mut f| {
+        f.wire = session.wire.take();
+        f
+    })
 }
 
 struct Case<'a> {
@@ -343,11 +370,21 @@ impl Case<'_> {
     /// everything else closes.
     fn finish(&mut self) {
         for (_, conn) in self.conns.drain(..) {
-            if let Conn::Udp(peer) = conn
-                && self.session.server.is_some()
-            {
-                self.session.spare_udp.push(peer);
+            match conn {
+                Conn::Udp(peer) if self.session.server.is_some() => {
+                    self.session.spare_udp.push(peer);
+                }
+                Conn::Tcp(mut peer) => peer.close(),
+                Conn::Udp(_) | Conn::Closed => {}
             }
+        }
+        // Asking costs a system call per case: only when the log is kept.
+        if self.session.wire.is_on()
+            && let Some(exit) = self.session.program.exited()
+        {
+            self.session.wire.record(Wire::ProgramExit {
+                ending: exit.to_string(),
+            });
         }
     }
 
@@ -366,8 +403,12 @@ impl Case<'_> {
         };
         let conn = match self.scenario.transport {
             Transport::Tcp => match TcpStream::connect_timeout(&server, within) {
-                Ok(stream) => Conn::Tcp(TcpPeer::new(stream)),
+                Ok(stream) => Conn::Tcp(TcpPeer::new(stream, self.session.wire.clone(), false)),
                 Err(e) => {
+                    self.session.wire.record(Wire::ConnectFailed {
+                        peer: server,
+                        reason: io_reason(&e),
+                    });
                     let mut m =
                         Mismatch::new(format!("could not connect to {server}: {}", io_reason(&e)));
                     if let Some(exit) = self.session.program.exited() {
@@ -378,7 +419,7 @@ impl Case<'_> {
             },
             Transport::Udp => {
                 if let Some(mut peer) = self.session.spare_udp.pop() {
-                    peer.reuse(server);
+                    peer.reuse(server, self.session.wire.clone());
                     let name = self.name(name);
                     self.conns.push((name, Conn::Udp(peer)));
                     return Ok(());
@@ -390,7 +431,11 @@ impl Case<'_> {
                         io_reason(&e)
                     )))
                 })?;
-                Conn::Udp(UdpPeer::to_server(socket, server))
+                Conn::Udp(UdpPeer::to_server(
+                    socket,
+                    server,
+                    self.session.wire.clone(),
+                ))
             }
         };
         let name = self.name(name);
@@ -439,7 +484,8 @@ impl Case<'_> {
         };
         let _ = stream.set_nonblocking(false);
         let name = self.name(name);
-        self.conns.push((name, Conn::Tcp(TcpPeer::new(stream))));
+        let peer = TcpPeer::new(stream, self.session.wire.clone(), true);
+        self.conns.push((name, Conn::Tcp(peer)));
         Ok(())
     }
 
@@ -517,7 +563,7 @@ impl Case<'_> {
         let Case { conns, session, .. } = self;
         match find(conns, on)? {
             Conn::Tcp(peer) => peer.expect(&alternatives).map(|_| ()),
-            Conn::Udp(peer) => udp_one_of(peer, &alternatives, &mut || {
+            Conn::Udp(peer) => crate::drive::udp::one_of(peer, &alternatives, &mut || {
                 session.program.exited().is_some()
             }),
             Conn::Closed => Err(one(closed())),
@@ -592,60 +638,4 @@ fn find<'c>(
 
 fn closed() -> Mismatch {
     Mismatch::new("this connection was already closed by an earlier `close` step")
-}
-
-/// Alternatives on a UDP socket: silence for the shortest quiet period, or a datagram that
-/// one of the data alternatives accepts.
-fn udp_one_of(
-    peer: &mut UdpPeer,
-    alternatives: &[(Expectation, Duration)],
-    ended: &mut dyn FnMut() -> bool,
-) -> StepResult {
-    let quiet = alternatives
-        .iter()
-        .filter_map(|(e, _)| match e {
-            Expectation::Silence(d) => Some(*d),
-            _ => None,
-        })
-        .min();
-    let wait = quiet.unwrap_or_else(|| {
-        alternatives
-            .iter()
-            .map(|(_, w)| *w)
-            .max()
-            .unwrap_or_default()
-    });
-    let want_from = peer.peer;
-    match peer.receive(wait, ended) {
-        Received::Datagram(data, from) => {
-            let mut failures = Vec::new();
-            for (expectation, _) in alternatives {
-                match expectation {
-                    Expectation::Data(matcher) => {
-                        match judge_datagram(matcher, &data, from, want_from) {
-                            Ok(()) => return Ok(()),
-                            Err(m) => failures.push(m),
-                        }
-                    }
-                    other => failures.push(Mismatch::new(format!(
-                        "expected {}, but a {}-byte datagram arrived",
-                        crate::verdict::describe(other),
-                        data.len()
-                    ))),
-                }
-            }
-            Err(failures)
-        }
-        Received::Nothing | Received::ProgramEnded if quiet.is_some() => Ok(()),
-        _ => Err(alternatives
-            .iter()
-            .map(|(e, w)| {
-                Mismatch::new(format!(
-                    "expected {}, but nothing arrived within {}ms",
-                    crate::verdict::describe(e),
-                    w.as_millis()
-                ))
-            })
-            .collect()),
-    }
 }

@@ -68,6 +68,7 @@ pub fn scenario_id(spec: &Spec, scenario: &Scenario) -> ScenarioId {
         transport: scenario.transport,
         level: scenario.level,
         tags: scenario.tags.clone(),
+        implementation: None,
     }
 }
 
@@ -85,19 +86,50 @@ pub fn run(
     opts: &RunOptions,
     reporter: &mut dyn Reporter,
 ) -> Result<Summary, SetupError> {
+    run_batches(&[Batch { planned, opts }], reporter)
+}
+
+/// The scenarios planned for one implementation, with its options (targets, name).
+pub struct Batch<'p, 'a> {
+    pub planned: &'p [Planned<'a>],
+    pub opts: &'p RunOptions,
+}
+
+/// Runs several batches as one run (`conform matrix`: one batch per implementation), with
+/// the first batch's `jobs` and seed, so every implementation meets the same generated cases.
+pub fn run_batches(
+    batches: &[Batch<'_, '_>],
+    reporter: &mut dyn Reporter,
+) -> Result<Summary, SetupError> {
     let started = Instant::now();
-    // Every scenario runs once per address family (`--ip both`), family by family.
-    let families: Vec<RunOptions> = if opts.families.is_empty() {
-        vec![opts.clone()]
-    } else {
-        opts.families
-            .iter()
-            .map(|ip| opts.for_family(*ip))
-            .collect()
+    let Some(first) = batches.first() else {
+        return Ok(Summary::default());
     };
-    let work: Vec<(&Planned<'_>, &RunOptions)> = families
+    let opts = first.opts;
+    // Every scenario runs once per address family (`--ip both`), family by family.
+    let families: Vec<Vec<RunOptions>> = batches
         .iter()
-        .flat_map(|family| planned.iter().map(move |item| (item, family)))
+        .map(|batch| {
+            if batch.opts.families.is_empty() {
+                vec![batch.opts.clone()]
+            } else {
+                batch
+                    .opts
+                    .families
+                    .iter()
+                    .map(|ip| batch.opts.for_family(*ip))
+                    .collect()
+            }
+        })
+        .collect();
+    let work: Vec<(&Planned<'_>, &RunOptions)> = batches
+        .iter()
+        .zip(&families)
+        .flat_map(|(batch, families)| {
+            families
+                .iter()
+                .flat_map(move |family| batch.planned.iter().map(move |item| (item, family)))
+        })
         .collect();
     let jobs = opts.jobs.clamp(1, work.len().max(1));
     reporter
@@ -177,6 +209,7 @@ fn run_one(
 ) -> Result<(), SetupError> {
     let mut id = scenario_id(item.spec, item.scenario);
     id.name.push_str(opts.family_suffix());
+    id.implementation = opts.implementation.clone();
     let lifecycle = opts.lifecycle.unwrap_or(item.scenario.lifecycle);
     let target = match &item.target {
         Ok(target) => target,
@@ -252,7 +285,12 @@ fn run_one(
         if let (Some(dir), Some(f), Some(env)) =
             (&opts.save_failures, failure.as_mut(), &fuzzed.minimal)
         {
-            regress::save(dir, item.spec, item.scenario, env, f).map_err(|e| {
+            // Implementations of a matrix share the seed, so their files would share names.
+            let dir = match &opts.implementation {
+                Some(implementation) => dir.join(implementation),
+                None => dir.clone(),
+            };
+            regress::save(&dir, item.spec, item.scenario, env, f).map_err(|e| {
                 SetupError::Other(format!("--save-failures {}: {e}", dir.display()))
             })?;
         }

@@ -81,6 +81,11 @@ pub struct RunOptions {
     /// listens there for clients) instead of a fresh one per case. Scenarios then run one at a
     /// time.
     pub port: Option<u16>,
+    /// The implementation these options test, in `conform matrix`: named in every event.
+    pub implementation: Option<String>,
+    /// Keep a wire log of every case, for failures to carry. Off when no report shows it:
+    /// recording costs about a microsecond per case, which fuzzing notices.
+    pub wire_log: bool,
 }
 
 impl RunOptions {
@@ -123,6 +128,8 @@ impl Default for RunOptions {
             budget: None,
             window: None,
             port: None,
+            implementation: None,
+            wire_log: true,
         }
     }
 }

@@ -256,6 +256,7 @@ fn external_server(
                 mismatches: vec![summary],
                 program: report,
                 generated: None,
+                wire: None,
             },
         });
     }

@@ -203,6 +203,7 @@ pub fn windowed(
             ))],
             program: report,
             generated: None,
+            wire: None,
         }),
         minimal: None,
         cut_short: None,

@@ -2,6 +2,8 @@
 //! Lisp programs as command templates.
 #![allow(dead_code)]
 
+pub mod sample;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -92,4 +94,95 @@ pub fn scenario_block(report: &str, scenario: &str) -> String {
             .map(str::to_string),
     );
     block.join("\n")
+}
+
+/// Output kept per stream of a tool run by [`run_tool`]; the rest is read and dropped so the
+/// tool never blocks on a full pipe.
+const TOOL_OUTPUT_LIMIT: usize = 4 << 20;
+
+/// Runs a program the tests need from a Debian package, in its own process group, and kills
+/// the whole group after `timeout` (a browser starts helpers). A missing program is a failure
+/// that says how to get it, never a silent skip; a timeout is a failure too.
+pub fn run_tool(
+    program: &str,
+    package: &str,
+    args: &[&str],
+    timeout: std::time::Duration,
+) -> std::process::Output {
+    use std::io::Read;
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+    use std::time::Instant;
+
+    let mut child = match Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
+            "`{program}` is not installed; run scripts/test, which installs the Debian \
+             package {package}, or `apt-get install -y {package}`"
+        ),
+        Err(e) => panic!("could not run {program}: {e}"),
+    };
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut kept = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let mut chunk = [0u8; 64 * 1024];
+                while let Ok(n) = pipe.read(&mut chunk) {
+                    if n == 0 {
+                        break;
+                    }
+                    let room = TOOL_OUTPUT_LIMIT.saturating_sub(kept.len());
+                    kept.extend_from_slice(&chunk[..n.min(room)]);
+                }
+            }
+            kept
+        })
+    };
+    let out = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let pid = child.id() as i32;
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if Instant::now() >= deadline => break None,
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            Err(e) => panic!("waiting for {program}: {e}"),
+        }
+    };
+    // The group is the tool and whatever it started; nothing of it may outlive the test
+    // (nor hold the pipes open).
+    // SAFETY: kill(2) with a negative pid signals the process group this test created.
+    unsafe {
+        libc::kill(-pid, libc::SIGKILL);
+    }
+    let status = match status {
+        Some(status) => status,
+        None => {
+            let _ = child.wait();
+            panic!("{program} did not finish within {timeout:?}; it was killed");
+        }
+    };
+    std::process::Output {
+        status,
+        stdout: out.join().expect("stdout reader"),
+        stderr: err.join().expect("stderr reader"),
+    }
 }

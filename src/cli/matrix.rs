@@ -1,0 +1,152 @@
+//! `conform matrix`: the same specs against many implementations in one run, reported as
+//! one table. Clap types end here: what goes on is [`crate::matrix`] and the runner.
+
+use std::path::PathBuf;
+
+use super::{SharedArgs, error, load_all, reporters, shared_options, use_color};
+use crate::exit;
+use crate::matrix::{self, Implementation};
+use crate::plan;
+use crate::report::Reporter;
+use crate::run::{self, Batch, options::Targets};
+
+/// Width of the table when stdout is not a terminal and COLUMNS does not say.
+const DEFAULT_WIDTH: usize = 120;
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct MatrixArgs {
+    /// Spec files to run against every implementation.
+    #[arg(required = true, value_name = "SPEC")]
+    specs: Vec<PathBuf>,
+    /// A server under test, `NAME=CMD` (CMD as for `run --server`). Repeatable; a server and a
+    /// client with the same NAME are one implementation. With --each, a template without NAME
+    /// in which {dir} and {name} are replaced by each directory's absolute path and name.
+    #[arg(long, value_name = "NAME=CMD")]
+    server: Vec<String>,
+    /// A client under test, `NAME=CMD`, as for --server.
+    #[arg(long, value_name = "NAME=CMD")]
+    client: Vec<String>,
+    /// One implementation per directory matching GLOB (`*` and `?` in path components),
+    /// named after the directory.
+    #[arg(long, value_name = "GLOB")]
+    each: Option<String>,
+    #[command(flatten)]
+    shared: SharedArgs,
+}
+
+/// The implementations the command line names.
+fn implementations(args: &MatrixArgs) -> Result<Vec<Implementation>, String> {
+    let all = match &args.each {
+        Some(glob) => {
+            if args.server.len() > 1 || args.client.len() > 1 {
+                return Err(format!(
+                    "--each {glob}: give at most one --server and one --client template"
+                ));
+            }
+            matrix::each(
+                glob,
+                args.server.first().map(String::as_str),
+                args.client.first().map(String::as_str),
+            )?
+        }
+        None => matrix::named(&args.server, &args.client)?,
+    };
+    if all.is_empty() {
+        return Err(
+            "no implementation: give --server NAME=CMD, --client NAME=CMD or --each GLOB".into(),
+        );
+    }
+    Ok(all)
+}
+
+/// The width the table may use: COLUMNS, else the terminal's, else a default.
+fn width() -> usize {
+    if let Some(columns) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
+        return columns;
+    }
+    let mut size = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes a `winsize` into the struct it is given, which outlives the
+    // call; on a descriptor that is not a terminal it fails and writes nothing.
+    let rc = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &raw mut size) };
+    if rc == 0 && size.ws_col > 0 {
+        usize::from(size.ws_col)
+    } else {
+        DEFAULT_WIDTH
+    }
+}
+
+pub(crate) fn matrix_command(args: MatrixArgs) -> i32 {
+    let implementations = match implementations(&args) {
+        Ok(all) => all,
+        Err(message) => return error(message, exit::USAGE),
+    };
+    let mut options = Vec::new();
+    for implementation in &implementations {
+        let targets = Targets {
+            server: implementation.server.clone(),
+            client: implementation.client.clone(),
+            connect: None,
+        };
+        match shared_options(&args.shared, targets) {
+            Ok(mut opts) => {
+                opts.implementation = Some(implementation.name.clone());
+                // A progress line per implementation would only scroll the table away.
+                opts.progress = false;
+                options.push(opts);
+            }
+            Err(message) => return error(message, exit::USAGE),
+        }
+    }
+    let Ok(specs) = load_all(&args.specs) else {
+        return exit::USAGE;
+    };
+    crate::cleanup::install();
+    super::announce(&args.shared);
+    let filters = match args
+        .shared
+        .filter
+        .iter()
+        .map(|f| f.parse())
+        .collect::<Result<Vec<plan::Filter>, _>>()
+    {
+        Ok(filters) => filters,
+        Err(message) => return error(message, exit::USAGE),
+    };
+    let planned: Vec<Vec<plan::Planned<'_>>> = options
+        .iter()
+        .map(|opts| plan::plan(&specs, &opts.targets, &filters))
+        .collect();
+    if planned
+        .iter()
+        .all(|p| p.iter().all(|item| item.target.is_err()))
+    {
+        return error(
+            "no scenario selected: no scenario matches every --filter, or none fits the \
+             roles the implementations provide",
+            exit::USAGE,
+        );
+    }
+    let mut table =
+        crate::report::matrix::Table::new(std::io::stdout(), width(), use_color(&args.shared));
+    table.verbose = args.shared.verbose;
+    table.trace = args.shared.trace;
+    let mut reporter = match reporters(&args.shared, Some(Box::new(table))) {
+        Ok(reporter) => reporter,
+        Err((message, code)) => return error(message, code),
+    };
+    let batches: Vec<Batch<'_, '_>> = planned
+        .iter()
+        .zip(&options)
+        .map(|(planned, opts)| Batch { planned, opts })
+        .collect();
+    match run::run_batches(&batches, &mut reporter as &mut dyn Reporter) {
+        Ok(summary) if summary.failed > 0 => exit::FAIL,
+        Ok(_) => exit::PASS,
+        Err(e) => error(e, exit::SETUP),
+    }
+}
