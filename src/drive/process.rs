@@ -693,12 +693,14 @@ mod tests {
 
     #[test]
     fn background_child_ignoring_sigterm_is_killed_too() {
-        let mut child = sh("(trap '' TERM; while :; do sleep 1; done) & echo $!; wait");
+        // The helper prints its pid only once its trap is set, so SIGTERM cannot reach it
+        // before it ignores SIGTERM (with `echo $!` it could, and nothing was left behind).
+        let mut child = sh("sh -c 'trap \"\" TERM; echo $$; while :; do sleep 1; done' & wait");
         let leader = child.pid();
         let helper = printed_pids(&child, 1)[0];
         let ending = child.terminate(Duration::from_secs(5));
         assert_eq!(ending.how, Stopped::Terminated);
-        // The subshell, and its `sleep 1` when caught between two.
+        // The helper, and its `sleep 1` when caught between two.
         assert!(child.left_behind() >= 1);
         assert!(gone(leader) && gone(helper));
     }
