@@ -422,7 +422,7 @@ fn restart(spec: &Path, rounds: usize, cases: u64) {
 
 /// conform's peak resident memory (VmHWM) for a run, read via /usr/bin/time-free means:
 /// the run reports nothing itself, so wrap it in `sh -c` and read /proc of the child.
-fn peak_rss_kib(spec: &Path, connect: &str, cases: u64) -> u64 {
+fn peak_rss_kib(spec: &Path, connect: &str, cases: u64, extra: &[&str]) -> u64 {
     let mut child = Command::new(conform())
         .arg("run")
         .arg(spec)
@@ -434,6 +434,7 @@ fn peak_rss_kib(spec: &Path, connect: &str, cases: u64) -> u64 {
             "--seed",
             "1",
         ])
+        .args(extra)
         .stdout(Stdio::null())
         .spawn()
         .expect("run conform");
@@ -462,16 +463,21 @@ fn memory(spec: &Path, small: u64, large: u64) {
     let mut srv = server(port, true);
     wait_bound(port);
     let connect = format!("127.0.0.1:{port}");
-    let a = peak_rss_kib(spec, &connect, small);
-    let b = peak_rss_kib(spec, &connect, large);
+    println!("memory (peak RSS):");
+    for (mode, extra) in [
+        ("one in flight", &[][..]),
+        ("--window 64", &["--window", "64"][..]),
+    ] {
+        let a = peak_rss_kib(spec, &connect, small, extra);
+        let b = peak_rss_kib(spec, &connect, large, extra);
+        println!("  {mode:<14} {small:>9} cases  {a:>8} KiB");
+        println!(
+            "  {mode:<14} {large:>9} cases  {b:>8} KiB   (ratio {:.2}, target: flat)",
+            b as f64 / a.max(1) as f64
+        );
+    }
     let _ = srv.kill();
     let _ = srv.wait();
-    println!("memory (peak RSS):");
-    println!("  {small:>9} cases  {a:>8} KiB");
-    println!(
-        "  {large:>9} cases  {b:>8} KiB   (ratio {:.2}, target: flat)",
-        b as f64 / a.max(1) as f64
-    );
 }
 
 /// `--window 64` against the same kind of server: an absolute rate, target 100k cases/s.
