@@ -339,6 +339,11 @@ fn options(args: &RunArgs) -> Result<RunOptions, String> {
     })
 }
 
+/// The `--filter` expressions, parsed.
+pub(crate) fn filters(args: &SharedArgs) -> Result<Vec<plan::Filter>, String> {
+    args.filter.iter().map(|f| f.parse()).collect()
+}
+
 /// Settles how replies are waited for and, with `--verbose`, says how the socket table is
 /// read and how replies are waited for. Shared by `run` and `matrix`.
 pub(crate) fn announce(args: &SharedArgs) {
@@ -415,13 +420,7 @@ fn run_command(args: RunArgs) -> i32 {
     };
     crate::cleanup::install();
     announce(&args.shared);
-    let filters = match args
-        .shared
-        .filter
-        .iter()
-        .map(|f| f.parse())
-        .collect::<Result<Vec<plan::Filter>, _>>()
-    {
+    let filters = match filters(&args.shared) {
         Ok(filters) => filters,
         Err(message) => return error(message, exit::USAGE),
     };

@@ -107,13 +107,7 @@ pub(crate) fn matrix_command(args: MatrixArgs) -> i32 {
     };
     crate::cleanup::install();
     super::announce(&args.shared);
-    let filters = match args
-        .shared
-        .filter
-        .iter()
-        .map(|f| f.parse())
-        .collect::<Result<Vec<plan::Filter>, _>>()
-    {
+    let filters = match super::filters(&args.shared) {
         Ok(filters) => filters,
         Err(message) => return error(message, exit::USAGE),
     };
