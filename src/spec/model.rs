@@ -65,6 +65,7 @@ macro_rules! data_fields {
 mod expect;
 mod generator;
 pub mod number;
+mod output;
 pub mod schema;
 pub mod seq;
 mod step;
@@ -72,9 +73,10 @@ mod step;
 pub use expect::*;
 pub use generator::*;
 use generator::{RawFixed, RawGenerator};
+pub use output::*;
 pub use step::*;
 // The raw forms are what the JSON Schema describes.
-use step::{ListOrMap, RawOutput, RawSend, RawSendAll};
+use step::{ListOrMap, RawSend, RawSendAll};
 
 /// One spec file as written.
 #[derive(Debug, Deserialize, JsonSchema)]
