@@ -8,12 +8,15 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod matrix;
+mod reports;
+
+pub(crate) use reports::{reporters, use_color};
 
 use crate::drive::template;
 use crate::exit;
 use crate::plan;
 use crate::reference::{self, Serve, Shutdown};
-use crate::report::{self, Fanout, Format, Reporter};
+use crate::report::Reporter;
 use crate::run::{self, options::RunOptions, options::Targets};
 use crate::spec::{self, Dur, Lifecycle, Spec};
 
@@ -533,74 +536,6 @@ fn man_page(out: &mut dyn std::io::Write) -> std::io::Result<()> {
         page.render_options_section(out)?;
     }
     Ok(())
-}
-
-/// Whether the report on stdout is coloured: `--color`, else a terminal without `NO_COLOR`.
-pub(crate) fn use_color(args: &SharedArgs) -> bool {
-    use std::io::IsTerminal;
-    match args.color.as_str() {
-        "always" => true,
-        "never" => false,
-        _ => {
-            std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    }
-}
-
-/// The stdout report (`human` replaced by `stdout_human` when given: `matrix` prints its
-/// table instead) and every `--report FORMAT=PATH` file and `--pcap` directory.
-pub(crate) fn reporters(
-    args: &SharedArgs,
-    stdout_human: Option<Box<dyn Reporter>>,
-) -> Result<Fanout, (String, i32)> {
-    let color = use_color(args);
-    let stdout_format: Format = args.format.parse().map_err(|e| (e, exit::USAGE))?;
-    let style = report::HumanStyle {
-        color,
-        verbose: args.verbose,
-        trace: args.trace,
-    };
-    let stdout: Box<dyn Reporter> = match (stdout_format, stdout_human) {
-        (Format::Human, Some(table)) => table,
-        (format, _) => report::reporter(format, Box::new(std::io::stdout()), style),
-    };
-    let mut all = vec![stdout];
-    for spec in &args.report {
-        let (format, path) = spec.split_once('=').ok_or_else(|| {
-            (
-                format!("--report {spec}: write FORMAT=PATH, e.g. junit=report.xml"),
-                exit::USAGE,
-            )
-        })?;
-        let format: Format = format
-            .parse()
-            .map_err(|e| (format!("--report {spec}: {e}"), exit::USAGE))?;
-        let file = std::fs::File::create(path).map_err(|e| {
-            (
-                format!("--report {spec}: cannot write {path}: {e}"),
-                exit::SETUP,
-            )
-        })?;
-        all.push(report::reporter(
-            format,
-            Box::new(std::io::BufWriter::new(file)),
-            report::HumanStyle {
-                trace: args.trace,
-                ..report::HumanStyle::default()
-            },
-        ));
-    }
-    if let Some(dir) = &args.pcap {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            (
-                format!("--pcap {}: cannot create the directory: {e}", dir.display()),
-                exit::SETUP,
-            )
-        })?;
-        all.push(Box::new(report::pcap::Pcap::new(dir)));
-    }
-    Ok(Fanout(all))
 }
 
 fn reference_command(args: ReferenceArgs) -> i32 {
