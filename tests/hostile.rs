@@ -332,24 +332,9 @@ fn read_all(mut source: impl Read + Send + 'static) -> mpsc::Receiver<String> {
     rx
 }
 
-/// Socket inodes among `/proc/PID/fd`.
+/// Socket inodes among `/proc/PID/fd`, as conform itself reads them.
 fn socket_inodes(pid: u32) -> HashSet<u64> {
-    std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .filter_map(|e| std::fs::read_link(e.path()).ok())
-                .filter_map(|target| {
-                    let target = target.to_str()?;
-                    target
-                        .strip_prefix("socket:[")?
-                        .strip_suffix(']')?
-                        .parse()
-                        .ok()
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    conform::proctable::socket_inodes(pid).into_iter().collect()
 }
 
 /// Whether `pid` holds a connected TCP socket or any UDP socket (IPv4: everything here
