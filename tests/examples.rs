@@ -89,11 +89,7 @@ scenarios:
         .unwrap();
     let report = stdout(&output);
     assert_eq!(output.status.code(), Some(1), "{report}");
-    let minimal = report
-        .lines()
-        .skip_while(|l| !l.contains("minimal input (after"))
-        .nth(1)
-        .unwrap_or_default();
+    let minimal = common::minimal_line(&report);
     assert!(minimal.contains("num = "), "{report}");
     assert!(minimal.contains("(16-bit big-endian: "), "{report}");
     assert!(report.contains("--with num=number:"), "{report}");

@@ -154,11 +154,7 @@ fn lisp_udp_server_fails_any_size_with_a_one_byte_counterexample() {
         .unwrap();
     let report = stdout(&output);
     assert_eq!(output.status.code(), Some(1), "{report}");
-    let minimal = report
-        .lines()
-        .skip_while(|l| !l.contains("minimal input (after"))
-        .nth(1)
-        .unwrap_or_default();
+    let minimal = common::minimal_line(&report);
     // The guide's server only handles 8 bytes, and zero bytes come back right: the
     // shortlex-minimal failing input is the single byte 0x01, on every seed.
     assert!(

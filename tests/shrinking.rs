@@ -222,11 +222,7 @@ fn a_single_read_client_shrinks_to_one_cut() {
         .unwrap();
     let report = stdout(&output);
     assert_eq!(output.status.code(), Some(1), "{report}");
-    let minimal = report
-        .lines()
-        .skip_while(|l| !l.contains("minimal input (after"))
-        .nth(1)
-        .unwrap_or_default();
+    let minimal = common::minimal_line(&report);
     assert!(
         minimal.contains("greeting = 13 byte(s) in 2 write(s)"),
         "{report}"

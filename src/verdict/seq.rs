@@ -199,7 +199,10 @@ pub fn captures(
 ) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
     match matcher {
-        Matcher::Regex(regex) | Matcher::LineRegex(regex) => {
+        // Most regexes name no group: nothing to search for, on every step that uses one.
+        Matcher::Regex(regex) | Matcher::LineRegex(regex)
+            if regex.capture_names().flatten().next().is_some() =>
+        {
             let text = match matcher {
                 Matcher::LineRegex(_) => consumed.strip_suffix(b"\n").unwrap_or(consumed),
                 _ => consumed,

@@ -70,6 +70,15 @@ pub fn which(program: &str) -> bool {
         .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
 
+/// The first value line under "minimal input (after N probes):" in a human report, or "".
+pub fn minimal_line(report: &str) -> &str {
+    report
+        .lines()
+        .skip_while(|l| !l.contains("minimal input (after"))
+        .nth(1)
+        .unwrap_or_default()
+}
+
 /// stdout of a finished command as text.
 pub fn stdout(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()

@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use super::human::{cases_note, failure_lines, fmt_duration};
 use super::{Reporter, wirelog};
-use crate::event::{Direction, Event, Failure, ScenarioId, Summary, TargetKind, Verdict, Wire};
+use crate::event::{
+    Direction, Event, Failure, ScenarioId, Shrinking, Summary, TargetKind, Verdict, Wire,
+};
 use crate::spec::Level;
 
 /// The page's style sheet, inlined.
@@ -272,11 +274,15 @@ fn case_section(html: &mut String, index: usize, s: &Finished) {
     html.push_str("</pre>\n");
     if let Some(g) = &failure.generated {
         // What shrinking ended with, or the failing input itself when it was not shrunk.
-        let (title, shown) = match g.shrinking.heading() {
-            Some("minimal input") => ("Minimal counterexample", &g.minimal),
-            Some("simplest input") => ("Simplest input (fails for any input)", &g.minimal),
-            Some(_) => ("Smallest failing input found", &g.minimal),
-            None => ("Failing input", &g.original),
+        let (title, shown) = match g.shrinking {
+            Shrinking::Minimal => ("Minimal counterexample", &g.minimal),
+            Shrinking::AnyInput => ("Simplest input (fails for any input)", &g.minimal),
+            Shrinking::Budget { .. } | Shrinking::TimeCap { .. } | Shrinking::Stopped => {
+                ("Smallest failing input found", &g.minimal)
+            }
+            Shrinking::BeforeInput { .. } | Shrinking::NotReproduced | Shrinking::Fixed => {
+                ("Failing input", &g.original)
+            }
         };
         html.push_str(&format!("<h3>{title}</h3>\n<pre>"));
         let values: Vec<String> = shown.iter().map(|(n, v)| format!("{n} = {v}")).collect();
