@@ -26,9 +26,9 @@ use std::path::Path;
 
 use crate::event::{Event, ScenarioId, Verdict};
 use crate::plan;
+use crate::plan::Targets;
 use crate::report::Reporter;
 pub use crate::run::options::RunOptions;
-use crate::run::options::Targets;
 use crate::run::{self, SetupError};
 use crate::spec::{self, SpecError};
 
@@ -151,6 +151,7 @@ impl Reporter for Collector {
             Event::RunStarted { .. }
             | Event::ScenarioStarted { .. }
             | Event::StepObserved { .. }
+            | Event::Progress { .. }
             | Event::RunFinished { .. } => {}
         }
         Ok(())

@@ -177,6 +177,7 @@ impl Reporter for Recorder {
             Event::RunStarted { .. }
             | Event::ScenarioStarted { .. }
             | Event::StepObserved { .. }
+            | Event::Progress { .. }
             | Event::RunFinished { .. } => {}
         }
         Ok(())

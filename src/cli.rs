@@ -15,9 +15,10 @@ pub(crate) use reports::{reporters, use_color};
 use crate::drive::template;
 use crate::exit;
 use crate::plan;
+use crate::plan::Targets;
 use crate::reference::{self, Serve, Shutdown};
 use crate::report::Reporter;
-use crate::run::{self, options::RunOptions, options::Targets};
+use crate::run::{self, options::RunOptions};
 use crate::spec::{self, Dur, Lifecycle, Spec};
 
 #[derive(Parser, Debug)]
@@ -350,12 +351,11 @@ pub(crate) fn filters(args: &SharedArgs) -> Result<Vec<plan::Filter>, String> {
 /// Settles how replies are waited for and, with `--verbose`, says how the socket table is
 /// read and how replies are waited for. Shared by `run` and `matrix`.
 pub(crate) fn announce(args: &SharedArgs) {
-    crate::drive::poll::set_mode(args.poll.parse().unwrap_or_default());
     if args.verbose {
         eprintln!("conform: {}", crate::drive::sockets::source_note());
         eprintln!(
             "conform: waiting for replies: {}",
-            crate::drive::poll::choice().why
+            crate::drive::poll::choice_for(args.poll.parse().unwrap_or_default()).why
         );
     }
 }
@@ -403,12 +403,10 @@ pub(crate) fn shared_options(args: &SharedArgs, targets: Targets) -> Result<RunO
         shrink_probes: args.shrink_probes,
         budget: args.budget.map(Dur::get),
         window: args.window.map(usize::from),
-        progress: {
-            use std::io::IsTerminal;
-            std::io::stdout().is_terminal() && std::io::stderr().is_terminal()
-        },
+        progress: reports::shows_progress(),
         ip: families(&args.ip)[0],
         families: families(&args.ip),
+        poll: args.poll.parse().unwrap_or_default(),
         ..RunOptions::default()
     })
 }
@@ -479,7 +477,10 @@ fn run_command(args: RunArgs) -> i32 {
     reporter.0.push(Box::new(recorder.clone()));
     let summary = match run::run(&planned, &opts, &mut reporter as &mut dyn Reporter) {
         Ok(summary) => summary,
-        Err(e) => return error(e, exit::SETUP),
+        Err(e) => {
+            let code = e.exit_code();
+            return error(e, code);
+        }
     };
     drop(reporter);
     let entries = recorder.entries();

@@ -352,4 +352,23 @@ pub enum Event {
         summary: Summary,
         duration: Duration,
     },
+    /// How far a generated scenario has got, at most ten times a second, and only when the
+    /// run shows progress (a terminal): for a progress line, not for reports.
+    Progress {
+        id: ScenarioId,
+        tick: Tick,
+    },
+}
+
+/// What a run of generated cases reports as it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tick {
+    /// A case ended: how many have run of how many planned, and whether this one failed.
+    Case {
+        done: u64,
+        planned: u64,
+        failed: bool,
+    },
+    /// A shrinking probe ended: how many have run, and the size of the input it tried.
+    Probe { done: u64, size: usize },
 }

@@ -3,9 +3,38 @@
 //! In: loaded specs and the run's [`Targets`]. Out: a list of [`Planned`] scenarios, in file
 //! order. No I/O.
 
-use crate::run::case::Target;
-use crate::run::options::Targets;
+use std::net::SocketAddr;
+
 use crate::spec::{Role, Scenario, Spec};
+
+/// What one scenario runs against, decided here and nowhere else.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// conform's built-in reference, in-process.
+    Reference,
+    /// An external program: its command template, split into words.
+    Program(Vec<String>),
+    /// A server that is already running.
+    Address(SocketAddr),
+}
+
+/// What the whole run targets, from the command line or the library. With none set, every
+/// scenario runs against the reference.
+#[derive(Debug, Clone, Default)]
+pub struct Targets {
+    /// Command template (split into words) of the server under test.
+    pub server: Option<Vec<String>>,
+    /// Command template of the client under test.
+    pub client: Option<Vec<String>>,
+    /// A server that is already running.
+    pub connect: Option<SocketAddr>,
+}
+
+impl Targets {
+    pub fn any_external(&self) -> bool {
+        self.server.is_some() || self.client.is_some() || self.connect.is_some()
+    }
+}
 
 /// One scenario and what it will run against.
 pub struct Planned<'a> {

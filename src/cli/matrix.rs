@@ -7,8 +7,9 @@ use super::{SharedArgs, error, load_all, reporters, shared_options, use_color};
 use crate::exit;
 use crate::matrix::{self, Implementation};
 use crate::plan;
+use crate::plan::Targets;
 use crate::report::Reporter;
-use crate::run::{self, Batch, options::Targets};
+use crate::run::{self, Batch};
 
 /// Width of the table when stdout is not a terminal and COLUMNS does not say.
 const DEFAULT_WIDTH: usize = 120;
@@ -141,6 +142,9 @@ pub(crate) fn matrix_command(args: MatrixArgs) -> i32 {
     match run::run_batches(&batches, &mut reporter as &mut dyn Reporter) {
         Ok(summary) if summary.failed > 0 => exit::FAIL,
         Ok(_) => exit::PASS,
-        Err(e) => error(e, exit::SETUP),
+        Err(e) => {
+            let code = e.exit_code();
+            error(e, code)
+        }
     }
 }

@@ -35,7 +35,14 @@ pub(crate) fn reporters(
         (Format::Human, Some(table)) => table,
         (format, _) => report::reporter(format, Box::new(std::io::stdout()), style),
     };
-    let mut all = vec![stdout];
+    // The progress line comes first: it clears itself before the report prints a verdict.
+    let mut all: Vec<Box<dyn Reporter>> = Vec::new();
+    if shows_progress() {
+        all.push(Box::new(report::progress::ProgressLine::new(
+            std::io::stderr(),
+        )));
+    }
+    all.push(stdout);
     for spec in &args.report {
         let (format, path) = spec.split_once('=').ok_or_else(|| {
             (
@@ -71,4 +78,10 @@ pub(crate) fn reporters(
         all.push(Box::new(report::pcap::Pcap::new(dir)));
     }
     Ok(Fanout(all))
+}
+
+/// Whether the run draws a progress line: both stdout and stderr are a terminal.
+pub(crate) fn shows_progress() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::io::stderr().is_terminal()
 }

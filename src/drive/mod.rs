@@ -10,4 +10,5 @@ pub mod sockets;
 pub mod tcp;
 pub mod template;
 pub mod udp;
+pub mod window;
 pub mod wire;

@@ -12,7 +12,6 @@
 //! socket to the next.
 
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 /// The user's choice.
@@ -78,32 +77,27 @@ pub fn decide(mode: Mode, cores: usize, load: Option<f64>) -> Choice {
     }
 }
 
-static MODE: AtomicU8 = AtomicU8::new(2);
-static CHOICE: OnceLock<Choice> = OnceLock::new();
+static CHOICES: [OnceLock<Choice>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
 
-/// Sets the run's choice; called once, before any socket waits.
-pub fn set_mode(mode: Mode) {
-    MODE.store(
-        match mode {
-            Mode::Spin => 0,
-            Mode::Block => 1,
-            Mode::Auto => 2,
-        },
-        Ordering::Relaxed,
-    );
-}
-
-/// The run's decision, made once (the first time a socket asks).
-pub fn choice() -> &'static Choice {
-    CHOICE.get_or_init(|| {
-        let mode = match MODE.load(Ordering::Relaxed) {
-            0 => Mode::Spin,
-            1 => Mode::Block,
-            _ => Mode::Auto,
-        };
+/// The decision for `mode`, made once per process (the first time it is asked): `auto` reads
+/// the load average then, not at every case.
+pub fn choice_for(mode: Mode) -> &'static Choice {
+    let slot = match mode {
+        Mode::Spin => 0,
+        Mode::Block => 1,
+        Mode::Auto => 2,
+    };
+    CHOICES[slot].get_or_init(|| {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         decide(mode, cores, load_average())
     })
+}
+
+/// Makes this thread's exchanges wait as `mode` decides: the run's options say how, so a
+/// library caller chooses it like the command line does.
+pub fn configure(mode: Mode) {
+    let spin = choice_for(mode).spin;
+    SPINNER.with(|s| s.borrow_mut().spin = spin);
 }
 
 fn load_average() -> Option<f64> {
@@ -144,6 +138,8 @@ pub fn replied(took: Duration, hit: bool) {
 /// A spinning state: how long replies take, and whether spinning rests.
 #[derive(Debug, Clone)]
 pub struct Spinner {
+    /// Whether this thread spins at all (the run's choice, see [`configure`]).
+    pub spin: bool,
     /// A moving average of reply times, in nanoseconds.
     average: u64,
     misses: u32,
@@ -153,6 +149,7 @@ pub struct Spinner {
 impl Default for Spinner {
     fn default() -> Self {
         Spinner {
+            spin: choice_for(Mode::Auto).spin,
             average: 50_000,
             misses: 0,
             resting: 0,
@@ -164,7 +161,7 @@ impl Spinner {
     /// How long to spin before blocking: zero when blocking is the choice or the socket
     /// rests; otherwise a few times the recent reply time, within bounds.
     pub fn window(&mut self) -> Duration {
-        if !choice().spin {
+        if !self.spin {
             return Duration::ZERO;
         }
         if self.resting > 0 {

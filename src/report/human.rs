@@ -47,7 +47,7 @@ impl<W: Write + Send> Reporter for Human<W> {
                     writeln!(self.out, "START {} :: {}", id.file, id.name)?;
                 }
             }
-            Event::StepObserved { .. } => {}
+            Event::StepObserved { .. } | Event::Progress { .. } => {}
             Event::ScenarioFinished {
                 id,
                 target,

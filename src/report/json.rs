@@ -34,6 +34,8 @@ impl<W: Write + Send> Json<W> {
 impl<W: Write + Send> Reporter for Json<W> {
     fn report(&mut self, event: &Event) -> io::Result<()> {
         let body = match event {
+            // Progress is for a terminal's progress line; the event stream has the verdicts.
+            Event::Progress { .. } => return Ok(()),
             Event::RunStarted { scenarios, jobs } => Body::RunStarted {
                 scenarios: *scenarios,
                 jobs: *jobs,

@@ -86,7 +86,7 @@ impl<W: Write + Send> Reporter for Junit<W> {
                 self.suite(&id.suite());
             }
             // JUnit has no notion of steps; the failing step is in the failure text.
-            Event::StepObserved { .. } => {}
+            Event::StepObserved { .. } | Event::Progress { .. } => {}
             Event::ScenarioFinished {
                 id,
                 target,

@@ -257,7 +257,7 @@ impl<W: Write + Send> Reporter for Table<W> {
                     writeln!(self.out, "START {} :: {}", id.suite(), id.name)?;
                 }
             }
-            Event::StepObserved { .. } => {}
+            Event::StepObserved { .. } | Event::Progress { .. } => {}
             Event::ScenarioFinished { id, verdict, .. } => {
                 let key = (id.file.clone(), id.name.clone());
                 let column = match self.columns.iter().position(|c| *c == key) {

@@ -8,6 +8,7 @@ pub mod junit;
 pub mod matrix;
 pub mod packets;
 pub mod pcap;
+pub mod progress;
 pub mod tap;
 pub mod wirelog;
 

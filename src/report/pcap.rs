@@ -109,6 +109,7 @@ impl Reporter for Pcap {
             Event::RunStarted { .. }
             | Event::ScenarioStarted { .. }
             | Event::StepObserved { .. }
+            | Event::Progress { .. }
             | Event::RunFinished { .. } => {}
         }
         Ok(())

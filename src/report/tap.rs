@@ -80,7 +80,7 @@ impl<W: Write + Send> Reporter for Tap<W> {
             // A test point is written when its verdict is known; starts and steps are
             // already summed up in it.
             Event::ScenarioStarted { .. } => {}
-            Event::StepObserved { .. } => {}
+            Event::StepObserved { .. } | Event::Progress { .. } => {}
             Event::ScenarioFinished {
                 id,
                 target,

@@ -1,27 +1,28 @@
-//! Generated scenarios: many cases from a seed, and shrinking of a failure to the simplest
-//! input that still fails, against the live program.
+//! Generated scenarios: many cases from a seed, fed one at a time to the [`Executor`] (or, for
+//! stateless UDP services, many at once through the window), and a failure settled.
 //!
-//! In: a scenario with `generate`, a target, options and a seed. Out: how many cases ran and,
-//! on failure, the [`Failure`] of the minimal case with the original and minimal inputs, how
+//! In: a [`Ctx`], the run's seed and the values `--with` pins. Out: how many cases ran and, on
+//! failure, the [`Failure`] of the minimal case with the original and minimal inputs, how
 //! shrinking ended and a command line that replays it. Values come from [`generate`], the
-//! search from [`shrink`]; this module keeps the program running (or restarts it) between
-//! cases, and decides what "fails the same way" means. The windowed runner shares
-//! [`settle`], so every path shrinks with the same search.
+//! search from `settle`; this module only decides which values each case plays.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use super::SetupError;
-use super::case::{self, Opened, Session, Target};
+use super::exec::{Ctx, Executor};
 use super::options::{DEFAULT_BUDGET, DEFAULT_CASES, RunOptions};
-use crate::event::{CutShort, Failure, Generated, Shrinking};
+use super::settle::{Found, settle};
+use super::{regress, window};
+use crate::event::{CutShort, Failure, Tick};
 use crate::generate::{self, Rng};
-use crate::shrink::{self, End, Limits, Probe};
+use crate::plan::Target;
+use crate::shrink;
 use crate::spec::data::decode_value;
-use crate::spec::validate::first_input_step;
-use crate::spec::{Env, Generator, Lifecycle, Role, Scenario, Spec, Value};
+use crate::spec::{Env, Generator, Lifecycle, Role, Scenario, Value};
 
 pub struct Fuzzed {
+    /// Generated cases run (shrinking probes are counted apart, in the failure).
     pub cases: u64,
     pub failure: Option<Failure>,
     /// The values of the minimal failing case, when shrinking produced one worth saving.
@@ -30,17 +31,8 @@ pub struct Fuzzed {
     pub cut_short: Option<CutShort>,
 }
 
-/// What a run of cases reports as it goes, for the progress line.
-#[derive(Debug, Clone, Copy)]
-pub enum Tick {
-    /// A case ended: how many have run, and whether this one failed.
-    Case { done: u64, failed: bool },
-    /// A shrinking probe ended: how many have run, and the size of the input it tried.
-    Probe { done: u64, size: usize },
-}
-
-/// Resolves `--with NAME=VALUE` for this scenario (names it does not generate are ignored:
-/// the flag applies to every selected scenario).
+/// Resolves `--with NAME=VALUE` for this scenario. Names it does not generate are left to the
+/// run to check: the flag applies to every selected scenario.
 pub fn overrides(
     scenario: &Scenario,
     with: &[(String, String)],
@@ -53,11 +45,16 @@ pub fn overrides(
                 Generator::Number { width, .. } => (None, Some(*width)),
                 _ => (None, None),
             };
-            let value = decode_value(text, base, width)
-                .map_err(|e| format!("--with {name}={text}: {e}"))?;
+            let value = decode_value(text, base, width).map_err(|e| {
+                format!(
+                    "--with {name}={text}: {e} (in scenario `{}`)",
+                    scenario.name.value
+                )
+            })?;
             if !g.value.admits(&value) {
                 return Err(format!(
-                    "--with {name}={text}: the value is not one its generator makes (check its length, characters or range)"
+                    "--with {name}={text}: the value is not one the generator of `{name}` in scenario `{}` makes (check its length, characters or range)",
+                    scenario.name.value
                 ));
             }
             out.insert(name.clone(), value);
@@ -88,69 +85,89 @@ pub fn budget(scenario: &Scenario, opts: &RunOptions) -> Duration {
         .unwrap_or(DEFAULT_BUDGET)
 }
 
-/// The program under test, started or restarted as the lifecycle says.
-struct Runner<'a> {
-    scenario: &'a Scenario,
-    target: &'a Target,
-    opts: &'a RunOptions,
-    lifecycle: Lifecycle,
-    within: Duration,
-    session: Option<Session>,
-    setup: Option<SetupError>,
+/// What every feeder of generated cases is given.
+pub struct Feed<'a> {
+    pub seed: u64,
+    pub pinned: &'a BTreeMap<String, Value>,
+    /// The start of the command line that replays a case.
+    pub replay_base: String,
+    pub planned: u32,
 }
 
-#[allow(clippy::too_many_arguments)]
-pub fn fuzz(
-    spec: &Spec,
-    scenario: &Scenario,
-    target: &Target,
-    opts: &RunOptions,
+/// Runs a generated scenario: through the window when it asks for several requests in flight
+/// and can have them, else one case at a time; saves the minimal case when asked.
+pub fn generated(
+    ctx: Ctx<'_>,
     seed: u64,
     pinned: &BTreeMap<String, Value>,
-    replay_base: &str,
     progress: &mut dyn FnMut(Tick),
 ) -> Result<Fuzzed, SetupError> {
-    // A client under test runs once per case by nature: it is the one that starts talking.
-    // The in-process reference is a careful server that serves any number of clients, so it
-    // is started once whatever the spec says.
-    let lifecycle = match (scenario.role, target) {
-        (Role::Client, _) => Lifecycle::Case,
-        (Role::Server, Target::Reference) => Lifecycle::Scenario,
-        (Role::Server, _) => opts.lifecycle.unwrap_or(scenario.lifecycle),
+    let feed = Feed {
+        seed,
+        pinned,
+        replay_base: replay_base(ctx),
+        planned: planned_cases(ctx.scenario, ctx.opts, pinned),
     };
-    let planned = planned_cases(scenario, opts, pinned);
-    let budget = budget(scenario, opts);
-    let mut runner = Runner {
-        scenario,
-        target,
-        opts,
-        lifecycle,
-        within: case::default_within(spec, scenario, opts),
-        session: None,
-        setup: None,
+    let window = ctx
+        .opts
+        .window
+        .or(ctx.scenario.window.as_ref().map(|w| w.value as usize))
+        .unwrap_or(1);
+    // Several requests in flight need one long-running server: a program restarted for
+    // every case (the default for external programs) is fuzzed one case at a time.
+    let persistent = ctx.lifecycle() == Lifecycle::Scenario;
+    let plan = crate::spec::window::window_plan(ctx.scenario).ok();
+    let mut fuzzed = match plan {
+        Some(plan) if window > 1 && persistent && !generate::all_pinned(ctx.scenario, pinned) => {
+            window::windowed(ctx, &feed, &plan, window)?
+        }
+        _ => sequential(ctx, &feed, progress)?,
     };
-    let mut rng = Rng::new(seed);
+    if let (Some(dir), Some(f), Some(env)) = (
+        &ctx.opts.save_failures,
+        fuzzed.failure.as_mut(),
+        &fuzzed.minimal,
+    ) {
+        // Implementations of a matrix share the seed, so their files would share names.
+        let dir = match &ctx.opts.implementation {
+            Some(implementation) => dir.join(implementation),
+            None => dir.clone(),
+        };
+        regress::save(&dir, ctx.spec, ctx.scenario, env, f).map_err(|message| {
+            SetupError::Save {
+                dir,
+                message: message.to_string(),
+            }
+        })?;
+    }
+    Ok(fuzzed)
+}
+
+/// Generated cases one at a time, then the first failure settled.
+fn sequential(
+    ctx: Ctx<'_>,
+    feed: &Feed<'_>,
+    progress: &mut dyn FnMut(Tick),
+) -> Result<Fuzzed, SetupError> {
+    let mut executor = Executor::new(ctx, ctx.lifecycle());
+    let budget = budget(ctx.scenario, ctx.opts);
+    let planned = u64::from(feed.planned);
+    let mut rng = Rng::new(feed.seed);
     let started = Instant::now();
     let mut ran = 0u64;
     let mut cut_short = None;
     let mut found = None;
-    while ran < u64::from(planned) && !crate::cleanup::is_interrupted() {
+    while ran < planned && !crate::cleanup::is_interrupted() {
         if ran > 0 && started.elapsed() >= budget {
-            cut_short = Some(CutShort {
-                planned: u64::from(planned),
-                budget,
-            });
+            cut_short = Some(CutShort { planned, budget });
             break;
         }
-        let env = generate::case(&mut rng, scenario, pinned);
+        let env = generate::case(&mut rng, ctx.scenario, feed.pinned);
         ran += 1;
-        let failure = runner.case(&env);
-        if let Some(e) = runner.setup.take() {
-            runner.close(false);
-            return Err(e);
-        }
+        let failure = executor.case(&env, &mut |_, _, _| {})?;
         progress(Tick::Case {
             done: ran,
+            planned,
             failed: failure.is_some(),
         });
         if let Some(failure) = failure {
@@ -165,7 +182,7 @@ pub fn fuzz(
         }
     }
     let Some(found) = found else {
-        runner.close(false);
+        executor.close(false);
         return Ok(Fuzzed {
             cases: ran,
             failure: None,
@@ -174,223 +191,62 @@ pub fn fuzz(
         });
     };
     let mut probes = 0;
-    let settled = settle(scenario, pinned, opts, found, &mut |env| {
+    let mut setup = None;
+    let settled = settle(ctx.scenario, feed.pinned, ctx.opts, found, &mut |env| {
         if crate::cleanup::is_interrupted() {
             return Err(());
         }
-        // A late reply to an earlier probe must not be taken for this one's.
-        if let Some(session) = runner.session.as_mut() {
-            session.forget_spares();
-        }
-        let failure = runner.case(env);
+        executor.forget_spares();
         probes += 1;
+        let failure = executor.case(env, &mut |_, _, _| {});
         progress(Tick::Probe {
             done: probes,
             size: shrink::key(env).0,
         });
-        match runner.setup {
-            Some(_) => Err(()),
-            None => Ok(failure),
-        }
+        failure.map_err(|e| setup = Some(e))
     });
-    let leftover = runner.close(true);
-    if let Some(e) = runner.setup.take() {
+    let leftover = executor.close(true);
+    if let Some(e) = setup {
         return Err(e);
     }
-    let (env, mut failure) = settled.finish(seed, replay_base, scenario);
+    let (env, mut failure) = settled.finish(feed.seed, &feed.replay_base, ctx.scenario);
     if failure.program.is_none() {
         failure.program = leftover;
     }
     Ok(Fuzzed {
-        cases: ran + probes,
+        cases: ran,
         failure: Some(failure),
         minimal: env,
         cut_short,
     })
 }
 
-impl Runner<'_> {
-    /// Runs one case, starting or restarting the program as its lifecycle says.
-    fn case(&mut self, env: &Env) -> Option<Failure> {
-        // A persistent program that died (perhaps on the previous input) is started again.
-        if let Some(session) = self.session.as_mut()
-            && (self.lifecycle == Lifecycle::Case || session.program_ended())
-        {
-            self.close(false);
+/// The start of a command line that runs this scenario against the same target again.
+fn replay_base(ctx: Ctx<'_>) -> String {
+    let opts = ctx.opts;
+    let mut line = format!("conform run {}", quote(&ctx.spec.path));
+    match ctx.target {
+        Target::Reference => {}
+        Target::Program(words) => {
+            let flag = match ctx.scenario.role {
+                Role::Server => "--server",
+                Role::Client => "--client",
+            };
+            let command: Vec<String> = words.iter().map(|w| quote(w)).collect();
+            line.push_str(&format!(" {flag} {}", quote(&command.join(" "))));
         }
-        if self.session.is_none() {
-            match case::open(self.scenario, self.target, self.opts) {
-                Ok(Opened::Ready(session)) => self.session = Some(session),
-                Ok(Opened::NotReady(failure)) => return Some(failure),
-                Err(e) => {
-                    self.setup = Some(e);
-                    return Some(Failure::default());
-                }
-            }
-        }
-        let session = self.session.as_mut()?;
-        let failure = case::play(session, self.scenario, self.within, env, &mut |_, _, _| {});
-        let ended =
-            self.lifecycle == Lifecycle::Case || (failure.is_some() && session.program_ended());
-        if !ended {
-            return failure;
-        }
-        let report = self.close(failure.is_some());
-        failure.map(|mut f| {
-            f.program = report;
-            f
-        })
+        Target::Address(addr) => line.push_str(&format!(" --connect {addr}")),
     }
-
-    fn close(&mut self, failed: bool) -> Option<crate::event::ProgramReport> {
-        self.session
-            .take()
-            .and_then(|s| s.close(self.opts.grace, failed))
+    if let Some(lifecycle) = opts.lifecycle {
+        line.push_str(&format!(" --lifecycle {lifecycle}"));
     }
-}
-
-/// A failing case as the run found it.
-pub struct Found {
-    /// 1-based number of the case.
-    pub case: u64,
-    /// Time from the first case to the end of this one.
-    pub elapsed: Duration,
-    pub env: Env,
-    pub failure: Failure,
-    /// Whether it is already known to fail when run alone.
-    pub reproduced: bool,
-}
-
-/// A failure after shrinking, ready to be reported.
-pub struct Settled {
-    found_case: u64,
-    elapsed: Duration,
-    original: Env,
-    env: Env,
-    failure: Failure,
-    probes: u64,
-    shrinking: Shrinking,
-}
-
-/// Where a failure happened: the step, and whether anything arrived. The simplest input
-/// is said to fail "for any input" only when it fails where the first failing case did.
-fn signature(failure: &Failure) -> (Option<usize>, bool) {
-    let got_bytes = failure
-        .mismatches
-        .iter()
-        .any(|m| m.actual.as_ref().is_some_and(|a| !a.is_empty()));
-    (failure.step.as_ref().map(|s| s.index), got_bytes)
-}
-
-/// Decides what a failure is worth and shrinks it when that makes sense. `run` plays one
-/// case alone: `Ok(None)` is a pass, `Err(())` means conform must stop.
-pub fn settle(
-    scenario: &Scenario,
-    pinned: &BTreeMap<String, Value>,
-    opts: &RunOptions,
-    found: Found,
-    run: &mut dyn FnMut(&Env) -> Result<Option<Failure>, ()>,
-) -> Settled {
-    let mut settled = Settled {
-        found_case: found.case,
-        elapsed: found.elapsed,
-        original: found.env.clone(),
-        env: found.env,
-        failure: found.failure,
-        probes: 0,
-        shrinking: Shrinking::Fixed,
-    };
-    if generate::all_pinned(scenario, pinned) {
-        return settled;
+    if opts.ip.is_ipv6() {
+        line.push_str(" --ip 6");
     }
-    let failed_at = settled.failure.step.as_ref().map_or(0, |s| s.index);
-    let Some(first_input) = first_input_step(scenario).filter(|first| failed_at >= *first) else {
-        settled.shrinking = Shrinking::BeforeInput { step: failed_at };
-        return settled;
-    };
-    let generators: BTreeMap<String, Generator> = scenario
-        .generate
-        .iter()
-        .filter(|(name, _)| !pinned.contains_key(*name) && !scenario.with.contains_key(*name))
-        .map(|(name, g)| (name.clone(), g.value.clone()))
-        .collect();
-    // Any failure once the input is in use counts: a simpler input that fails at another
-    // step is a simpler counterexample. A failure before the input is used (a refused
-    // connection, a program that did not start) says nothing about the input.
-    let mut probe = |env: &Env| match run(env) {
-        Err(()) => Probe::Stop,
-        Ok(Some(f)) if f.step.as_ref().is_some_and(|s| s.index >= first_input) => Probe::Fail(f),
-        Ok(_) => Probe::Pass,
-    };
-    let limits = Limits {
-        probes: opts.shrink_probes,
-        time: opts.shrink_time,
-        reproduced: found.reproduced,
-    };
-    let wanted = signature(&settled.failure);
-    let first = std::mem::take(&mut settled.failure);
-    let shrunk = shrink::shrink(&generators, settled.env.clone(), first, limits, &mut probe);
-    settled.env = shrunk.env;
-    settled.probes = u64::from(shrunk.probes);
-    settled.shrinking = match shrunk.end {
-        End::Minimal => Shrinking::Minimal,
-        End::Simplest if signature(&shrunk.failure) == wanted => Shrinking::AnyInput,
-        End::Simplest => Shrinking::Minimal,
-        End::NotReproduced => Shrinking::NotReproduced,
-        End::Budget => Shrinking::Budget {
-            probes: opts.shrink_probes,
-        },
-        End::TimeCap => Shrinking::TimeCap {
-            limit: opts.shrink_time,
-        },
-        End::Stopped => Shrinking::Stopped,
-    };
-    settled.failure = shrunk.failure;
-    settled
-}
-
-impl Settled {
-    /// The failure with its generated inputs described, and the minimal values when they
-    /// are worth saving as a regression spec.
-    pub fn finish(
-        self,
-        seed: u64,
-        replay_base: &str,
-        scenario: &Scenario,
-    ) -> (Option<Env>, Failure) {
-        let Settled {
-            found_case,
-            elapsed,
-            original,
-            env,
-            mut failure,
-            probes,
-            shrinking,
-        } = self;
-        failure.generated = Some(Generated {
-            seed,
-            case: found_case,
-            elapsed,
-            original: describe(&original),
-            minimal: describe(&env),
-            probes,
-            shrinking,
-            replay: replay(replay_base, scenario, seed, &env),
-            saved: None,
-        });
-        // An input that did not fail alone, or that the failure never reached, makes no
-        // regression spec.
-        let worth_saving = !matches!(
-            shrinking,
-            Shrinking::NotReproduced | Shrinking::BeforeInput { .. }
-        );
-        (worth_saving.then_some(env), failure)
+    if let Some(port) = opts.port {
+        line.push_str(&format!(" --port {port}"));
     }
-}
-
-/// The values of a case as `(name, description)` pairs, for reports.
-fn describe(env: &Env) -> Vec<(String, String)> {
-    env.iter().map(|(k, v)| (k.clone(), v.describe())).collect()
+    line
 }
 
 /// A shell-quoted word.
@@ -406,38 +262,14 @@ pub fn quote(word: &str) -> String {
     }
 }
 
-/// The command line that replays one case.
-fn replay(base: &str, scenario: &Scenario, seed: u64, env: &Env) -> String {
-    let mut line = format!(
-        "{base} --filter {} --seed {seed}",
-        quote(&format!("name:{}", scenario.name.value))
-    );
-    for (name, value) in env {
-        line.push_str(&format!(
-            " --with {}",
-            quote(&format!("{name}={}", value.encode()))
-        ));
-    }
-    line
-}
-
-/// Seeds for each generated scenario of a run derive from the run's seed, so one number
-/// replays the whole run.
-pub fn scenario_seed(run_seed: u64, index: usize) -> u64 {
-    // SplitMix64: distinct, well-mixed seeds for consecutive indexes.
-    let mut z = run_seed.wrapping_add((index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 /// A random seed when the user gave none.
 pub fn random_seed() -> u64 {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
-    scenario_seed(
-        nanos ^ u64::from(std::process::id()),
-        Instant::now().elapsed().as_nanos() as usize,
-    )
+    // SplitMix64 of the time and the process id: distinct, well-mixed seeds.
+    let mut z = (nanos ^ u64::from(std::process::id())).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }

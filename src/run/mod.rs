@@ -4,61 +4,75 @@
 //! In: planned scenarios and [`RunOptions`]. Out: events, and a [`Summary`]; a [`SetupError`]
 //! stops the run when conform itself cannot go on (the program does not exist, no port).
 
-pub mod case;
+mod exec;
 pub mod fuzz;
 mod inject;
 pub mod options;
 mod regress;
+mod session;
+mod settle;
 mod start;
+mod steps;
 mod window;
 
-use std::fmt;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::drive::process::SpawnError;
-use crate::event::{Event, ScenarioId, Summary, TargetKind, Verdict};
-use crate::plan::Planned;
+use crate::event::{Event, ScenarioId, Summary, TargetKind, Tick, Verdict};
+use crate::plan::{Planned, Target};
 use crate::report::Reporter;
-use crate::spec::{Level, Scenario, Spec};
-use case::Target;
+use crate::spec::{Level, Scenario, Spec, Value};
+use exec::{Ctx, Executor};
 use options::RunOptions;
 
-/// conform could not do its job; not the program's fault.
-#[derive(Debug)]
+/// conform could not do its job, or was asked to do something impossible: not the
+/// program's fault. Each error knows its exit code.
+#[derive(Debug, thiserror::Error)]
 pub enum SetupError {
-    Spawn(SpawnError),
-    Port(std::io::Error),
+    #[error("{0}")]
+    Spawn(#[from] SpawnError),
+    #[error("cannot find a free port: {0}")]
+    Port(#[source] std::io::Error),
     /// `--port` names a port that something conform did not start holds.
+    #[error("{0}")]
     PortHeld(crate::drive::port::PortHeld),
+    #[error("cannot listen on {addr}: {}", crate::drive::tcp::io_reason(source))]
     Bind {
         addr: SocketAddr,
+        #[source]
         source: std::io::Error,
     },
-    Report(std::io::Error),
-    Other(String),
+    #[error("cannot write the report: {0}")]
+    Report(#[source] std::io::Error),
+    #[error("cannot read the kernel's socket table: {0}")]
+    SocketTable(#[source] std::io::Error),
+    /// A `--save-failures` file could not be written.
+    #[error("--save-failures {}: {message}", dir.display())]
+    Save {
+        dir: std::path::PathBuf,
+        message: String,
+    },
+    /// The command line asks for what the selected scenarios cannot give (a bad `--with`).
+    #[error("{0}")]
+    Usage(String),
+    /// A scenario asks for what its target cannot do (e.g. `--connect` for a client).
+    #[error("{0}")]
+    Target(String),
 }
 
-impl fmt::Display for SetupError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl SetupError {
+    /// The exit status this error ends conform with (see `exit`).
+    pub fn exit_code(&self) -> i32 {
         match self {
-            SetupError::Spawn(e) => write!(f, "{e}"),
-            SetupError::Port(e) => write!(f, "cannot find a free port: {e}"),
-            SetupError::PortHeld(held) => write!(f, "{held}"),
-            SetupError::Bind { addr, source } => write!(
-                f,
-                "cannot listen on {addr}: {}",
-                crate::drive::tcp::io_reason(source)
-            ),
-            SetupError::Report(e) => write!(f, "cannot write the report: {e}"),
-            SetupError::Other(message) => f.write_str(message),
+            SetupError::Usage(_) => crate::exit::USAGE,
+            _ => crate::exit::SETUP,
         }
     }
 }
-
-impl std::error::Error for SetupError {}
 
 pub fn scenario_id(spec: &Spec, scenario: &Scenario) -> ScenarioId {
     ScenarioId {
@@ -138,6 +152,7 @@ pub fn run_batches(
             jobs,
         })
         .map_err(SetupError::Report)?;
+    let pinned = pin_values(&work)?;
     let run_seed = opts.seed.unwrap_or_else(fuzz::random_seed);
     let next = AtomicUsize::new(0);
     let abort = AtomicBool::new(false);
@@ -147,14 +162,14 @@ pub fn run_batches(
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             let tx = tx.clone();
-            let (next, abort, work) = (&next, &abort, &work);
+            let (next, abort, work, pinned) = (&next, &abort, &work, &pinned);
             scope.spawn(move || {
                 while !abort.load(Ordering::SeqCst) {
                     let index = next.fetch_add(1, Ordering::SeqCst);
                     let Some((item, opts)) = work.get(index) else {
                         break;
                     };
-                    let result = run_one(item, opts, run_seed, &tx);
+                    let result = run_one(item, opts, &pinned[index], run_seed, &tx);
                     if let Err(e) = result {
                         abort.store(true, Ordering::SeqCst);
                         let _ = tx.send(Err(e));
@@ -201,9 +216,48 @@ pub fn run_batches(
     Ok(summary)
 }
 
+/// The values `--with` pins, resolved for every scenario of the run before anything starts:
+/// a name that no selected scenario generates, an unknown encoding or a value its generator
+/// cannot make is a usage error (exit 2) naming what would have been right.
+fn pin_values(work: &[(&Planned<'_>, &RunOptions)]) -> Result<Vec<Pinned>, SetupError> {
+    let mut pinned = Vec::with_capacity(work.len());
+    for (item, opts) in work {
+        pinned.push(fuzz::overrides(item.scenario, &opts.with).map_err(SetupError::Usage)?);
+    }
+    let Some((_, opts)) = work.first() else {
+        return Ok(pinned);
+    };
+    for (name, text) in &opts.with {
+        if pinned.iter().any(|p| p.contains_key(name)) {
+            continue;
+        }
+        let mut known: Vec<String> = work
+            .iter()
+            .flat_map(|(item, _)| item.scenario.generate.keys().cloned())
+            .collect();
+        known.sort();
+        known.dedup();
+        return Err(SetupError::Usage(if known.is_empty() {
+            format!(
+                "--with {name}={text}: no selected scenario generates values; `--with` pins the values of generated scenarios"
+            )
+        } else {
+            format!(
+                "--with {name}={text}: no selected scenario generates `{name}`; the generated values are: {}",
+                known.join(", ")
+            )
+        }));
+    }
+    Ok(pinned)
+}
+
+/// The values `--with` pins for one scenario.
+type Pinned = BTreeMap<String, Value>;
+
 fn run_one(
     item: &Planned<'_>,
     opts: &RunOptions,
+    pinned: &Pinned,
     run_seed: u64,
     tx: &mpsc::Sender<Result<Event, SetupError>>,
 ) -> Result<(), SetupError> {
@@ -229,80 +283,28 @@ fn run_one(
     };
     let _ = tx.send(Ok(Event::ScenarioStarted { id: id.clone() }));
     let started = Instant::now();
-    let mut observe = |step, passed, duration| {
-        let _ = tx.send(Ok(Event::StepObserved {
-            id: id.clone(),
-            step,
-            passed,
-            duration,
-        }));
-    };
+    let ctx = Ctx::new(item.spec, item.scenario, target, opts);
     let (failure, cases, seed, cut_short) = if item.scenario.is_generated() {
-        let pinned = fuzz::overrides(item.scenario, &opts.with).map_err(SetupError::Other)?;
-        let base = replay_base(item, target, opts);
-        let planned = fuzz::planned_cases(item.scenario, opts, &pinned);
-        let mut shown = Progress::new(opts.progress, &id.name, planned);
-        let mut tick = |tick: fuzz::Tick| shown.tick(tick);
-        let window = opts
-            .window
-            .or(item.scenario.window.as_ref().map(|w| w.value as usize))
-            .unwrap_or(1);
-        // Several requests in flight need one long-running server: a program restarted for
-        // every case (the default for external programs) is fuzzed one case at a time.
-        let persistent = matches!(target, Target::Reference | Target::Address(_))
-            || opts.lifecycle.unwrap_or(item.scenario.lifecycle)
-                == crate::spec::Lifecycle::Scenario;
-        let fuzzed = if window > 1
-            && persistent
-            && crate::spec::validate::windowable(item.scenario)
-            && !crate::generate::all_pinned(item.scenario, &pinned)
-        {
-            window::windowed(
-                item.spec,
-                item.scenario,
-                target,
-                opts,
-                run_seed,
-                &pinned,
-                &base,
-                window,
-                planned,
-            )?
-        } else {
-            fuzz::fuzz(
-                item.spec,
-                item.scenario,
-                target,
-                opts,
-                run_seed,
-                &pinned,
-                &base,
-                &mut tick,
-            )?
-        };
-        shown.clear();
-        let mut failure = fuzzed.failure;
-        if let (Some(dir), Some(f), Some(env)) =
-            (&opts.save_failures, failure.as_mut(), &fuzzed.minimal)
-        {
-            // Implementations of a matrix share the seed, so their files would share names.
-            let dir = match &opts.implementation {
-                Some(implementation) => dir.join(implementation),
-                None => dir.clone(),
-            };
-            regress::save(&dir, item.spec, item.scenario, env, f).map_err(|e| {
-                SetupError::Other(format!("--save-failures {}: {e}", dir.display()))
-            })?;
-        }
-        (failure, fuzzed.cases, Some(run_seed), fuzzed.cut_short)
-    } else {
-        let env = crate::spec::Env::new();
+        let mut progress = ProgressFeed::new(opts.progress, &id, tx);
+        let fuzzed = fuzz::generated(ctx, run_seed, pinned, &mut |tick| progress.tick(tick))?;
         (
-            case::run(item.spec, item.scenario, target, opts, &env, &mut observe)?,
-            1,
-            None,
-            None,
+            fuzzed.failure,
+            fuzzed.cases,
+            Some(run_seed),
+            fuzzed.cut_short,
         )
+    } else {
+        let mut observe = |step, passed, duration| {
+            let _ = tx.send(Ok(Event::StepObserved {
+                id: id.clone(),
+                step,
+                passed,
+                duration,
+            }));
+        };
+        let mut executor = Executor::new(ctx, crate::spec::Lifecycle::Case);
+        let failure = executor.case(&crate::spec::Env::new(), &mut observe)?;
+        (failure, 1, None, None)
     };
     let verdict = match failure {
         None => Verdict::Pass,
@@ -324,54 +326,30 @@ fn run_one(
     Ok(())
 }
 
-/// The start of a command line that runs this scenario against the same target again.
-fn replay_base(item: &Planned<'_>, target: &Target, opts: &RunOptions) -> String {
-    let mut line = format!("conform run {}", fuzz::quote(&item.spec.path));
-    match target {
-        Target::Reference => {}
-        Target::Program(words) => {
-            let flag = match item.scenario.role {
-                crate::spec::Role::Server => "--server",
-                crate::spec::Role::Client => "--client",
-            };
-            let command: Vec<String> = words.iter().map(|w| fuzz::quote(w)).collect();
-            line.push_str(&format!(" {flag} {}", fuzz::quote(&command.join(" "))));
-        }
-        Target::Address(addr) => line.push_str(&format!(" --connect {addr}")),
-    }
-    if let Some(lifecycle) = opts.lifecycle {
-        line.push_str(&format!(" --lifecycle {lifecycle}"));
-    }
-    if opts.ip.is_ipv6() {
-        line.push_str(" --ip 6");
-    }
-    if let Some(port) = opts.port {
-        line.push_str(&format!(" --port {port}"));
-    }
-    line
-}
-
-/// A one-line progress display on a terminal, redrawn at most ten times a second.
-struct Progress<'a> {
+/// Hands a generated scenario's progress to the reporters as events, at most ten a second:
+/// drawing them is the human reporter's business, not the worker's.
+struct ProgressFeed<'a> {
     enabled: bool,
-    name: &'a str,
-    planned: u32,
-    started: Instant,
+    id: &'a ScenarioId,
+    tx: &'a mpsc::Sender<Result<Event, SetupError>>,
     last: Option<Instant>,
 }
 
-impl<'a> Progress<'a> {
-    fn new(enabled: bool, name: &'a str, planned: u32) -> Self {
-        Progress {
+impl<'a> ProgressFeed<'a> {
+    fn new(
+        enabled: bool,
+        id: &'a ScenarioId,
+        tx: &'a mpsc::Sender<Result<Event, SetupError>>,
+    ) -> Self {
+        ProgressFeed {
             enabled,
-            name,
-            planned,
-            started: Instant::now(),
+            id,
+            tx,
             last: None,
         }
     }
 
-    fn tick(&mut self, tick: fuzz::Tick) {
+    fn tick(&mut self, tick: Tick) {
         if !self.enabled
             || self
                 .last
@@ -380,24 +358,9 @@ impl<'a> Progress<'a> {
             return;
         }
         self.last = Some(Instant::now());
-        match tick {
-            fuzz::Tick::Case { done, .. } => {
-                let rate = done as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
-                eprint!(
-                    "\r\x1b[2K{}: case {done} of {}, {rate:.0} cases/s",
-                    self.name, self.planned
-                );
-            }
-            fuzz::Tick::Probe { done, size } => eprint!(
-                "\r\x1b[2K{}: failed; shrinking, probe {done} (an input of size {size})",
-                self.name
-            ),
-        }
-    }
-
-    fn clear(&self) {
-        if self.enabled && self.last.is_some() {
-            eprint!("\r\x1b[2K");
-        }
+        let _ = self.tx.send(Ok(Event::Progress {
+            id: self.id.clone(),
+            tick,
+        }));
     }
 }

@@ -1,6 +1,8 @@
 //! The validated settings of one `conform run`, free of any command-line types.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
+
+use crate::plan::Targets;
 use std::time::Duration;
 
 use crate::spec::Lifecycle;
@@ -21,23 +23,6 @@ pub const DEFAULT_BUDGET: Duration = Duration::from_secs(120);
 pub const DEFAULT_CASES: u32 = 256;
 /// Bytes of stdout and of stderr kept per program.
 pub const DEFAULT_CAPTURE_LIMIT: usize = 1 << 20;
-
-/// What to run the scenarios against. With none set, everything runs against the reference.
-#[derive(Debug, Clone, Default)]
-pub struct Targets {
-    /// Command template (split into words) of the server under test.
-    pub server: Option<Vec<String>>,
-    /// Command template of the client under test.
-    pub client: Option<Vec<String>>,
-    /// A server that is already running.
-    pub connect: Option<SocketAddr>,
-}
-
-impl Targets {
-    pub fn any_external(&self) -> bool {
-        self.server.is_some() || self.client.is_some() || self.connect.is_some()
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -86,6 +71,9 @@ pub struct RunOptions {
     /// Keep a wire log of every case, for failures to carry. Off when no report shows it:
     /// recording costs about a microsecond per case, which fuzzing notices.
     pub wire_log: bool,
+    /// How UDP replies are waited for: spin briefly before blocking, block, or decide from
+    /// the machine's cores and load.
+    pub poll: crate::drive::poll::Mode,
 }
 
 impl RunOptions {
@@ -130,6 +118,7 @@ impl Default for RunOptions {
             port: None,
             implementation: None,
             wire_log: true,
+            poll: crate::drive::poll::Mode::Auto,
         }
     }
 }

@@ -13,13 +13,13 @@ use std::net::{IpAddr, SocketAddr, TcpListener, UdpSocket};
 use std::time::Instant;
 
 use super::SetupError;
-use super::case::Target;
 use super::options::RunOptions;
 use crate::drive::process::{self, Spawn};
 use crate::drive::program::{InProcess, Program};
 use crate::drive::ready::{self, Proto, Ready, Watch};
 use crate::drive::{port, sockets, template};
 use crate::event::Failure;
+use crate::plan::Target;
 use crate::reference::{self, Serve};
 use crate::spec::{Role, Scenario, Transport};
 use crate::verdict::Mismatch;
@@ -55,7 +55,7 @@ pub fn start(
         (Role::Server, Target::Program(words)) => external_server(scenario.transport, words, opts),
         (Role::Client, Target::Reference) => reference_client(scenario.transport, opts),
         (Role::Client, Target::Program(words)) => external_client(scenario.transport, words, opts),
-        (Role::Client, Target::Address(_)) => Err(SetupError::Other(
+        (Role::Client, Target::Address(_)) => Err(SetupError::Target(
             "--connect names a server; a client scenario needs --client".into(),
         )),
     }
@@ -173,9 +173,8 @@ fn external_server(
             pid: Some(pid),
             deadline,
         };
-        let ready = ready::wait_ready(&watch, || child.try_status()).map_err(|e| {
-            SetupError::Other(format!("cannot read the kernel's socket table: {e}"))
-        })?;
+        let ready = ready::wait_ready(&watch, || child.try_status())
+            .map_err(|e| SetupError::SocketTable(e))?;
         let addr = SocketAddr::new(opts.ip, port);
         let ready = match ready {
             // The table is read by port: a program on [::1] is not ready for 127.0.0.1.

@@ -1,22 +1,26 @@
-//! Generated UDP cases with several requests in flight, for stateless datagram services.
+//! A feeder of generated UDP cases with several requests in flight, for stateless datagram
+//! services.
 //!
-//! In: a windowable scenario (`connect`, `send`, `expect` with computed bytes), an open
-//! session, the window size. Out: the same [`Fuzzed`] as sequential fuzzing. Replies are
-//! matched to requests by content, so order does not matter. When a reply matches no request
-//! in flight, or replies stop coming, the requests still in flight are replayed one at a time
-//! to find the failing one, which is then shrunk by the same search as sequential cases.
+//! In: a [`Ctx`], the [`WindowPlan`] the loader checked (what each request sends and the reply
+//! it must get), the window size. Out: the same [`Fuzzed`] as the sequential feeder. Replies
+//! are matched to requests by content, so order does not matter. When a reply matches no
+//! request in flight, or replies stop coming, the requests still in flight are replayed one at
+//! a time through the [`Executor`] (so the steps run exactly as the sequential path runs them,
+//! faults and wire log included) to find the failing one, which is then shrunk by the same
+//! search as sequential cases.
 
 use std::collections::{HashMap, VecDeque};
-use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
 use super::SetupError;
-use super::case::{self, Opened, Session, Target};
-use super::fuzz::{Found, Fuzzed, settle};
-use super::options::RunOptions;
-use crate::event::Failure;
+use super::exec::{Ctx, Executor};
+use super::fuzz::{Feed, Fuzzed};
+use super::settle::{Found, settle};
+use crate::drive::window::Window;
+use crate::event::{CutShort, Failure};
 use crate::generate::{self, Rng};
-use crate::spec::{Env, Expected, Scenario, Spec, Step, Value};
+use crate::spec::window::WindowPlan;
+use crate::spec::{Env, Lifecycle};
 use crate::verdict::Mismatch;
 
 /// A fast, non-cryptographic hash for the map of replies in flight (FxHash's
@@ -57,22 +61,32 @@ struct InFlight {
     env: Env,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Requests sent between two looks at the clock and at Ctrl-C: at this rate a look per
+/// request would cost a noticeable share of a round trip.
+const LOOK_EVERY: u64 = 256;
+
+/// Expected reply -> cases waiting for it, oldest first. A reply's entry goes when its last
+/// case is answered, so the map holds what is in flight, not every reply ever sent.
+type Waiting = HashMap<Vec<u8>, VecDeque<InFlight>, Fast>;
+
+/// What the in-flight phase ended with.
+struct Flight {
+    sent: u64,
+    waiting: Waiting,
+    suspect: Option<Mismatch>,
+    cut_short: Option<CutShort>,
+}
+
 pub fn windowed(
-    spec: &Spec,
-    scenario: &Scenario,
-    target: &Target,
-    opts: &RunOptions,
-    seed: u64,
-    pinned: &std::collections::BTreeMap<String, Value>,
-    replay_base: &str,
+    ctx: Ctx<'_>,
+    feed: &Feed<'_>,
+    plan: &WindowPlan,
     window: usize,
-    cases: u32,
 ) -> Result<Fuzzed, SetupError> {
-    let within = case::default_within(spec, scenario, opts);
-    let mut session = match case::open(scenario, target, opts)? {
-        Opened::Ready(session) => session,
-        Opened::NotReady(failure) => {
+    let mut executor = Executor::new(ctx, Lifecycle::Scenario);
+    let server = match executor.session()? {
+        Ok(session) => session.server(),
+        Err(failure) => {
             return Ok(Fuzzed {
                 cases: 0,
                 failure: Some(failure),
@@ -81,162 +95,81 @@ pub fn windowed(
             });
         }
     };
-    let server = session
-        .server()
-        .ok_or_else(|| SetupError::Other("a windowed scenario needs a server address".into()))?;
-    let (send, expected) = match scenario.steps.iter().map(|s| &s.value).collect::<Vec<_>>()[..] {
-        [_, Step::Send(send), Step::Expect(expect)] => (&send.data, &expect.matcher),
-        _ => {
-            return Err(SetupError::Other(
-                "this scenario cannot keep requests in flight".into(),
-            ));
-        }
-    };
-    let Expected::Bytes(reply) = expected else {
-        return Err(SetupError::Other(
-            "this scenario cannot keep requests in flight".into(),
-        ));
-    };
-    let socket =
-        UdpSocket::bind(SocketAddr::new(server.ip(), 0)).map_err(|e| SetupError::Bind {
-            addr: server,
-            source: e,
-        })?;
-    let _ = socket.set_read_timeout(Some(within));
-    let mut rng = Rng::new(seed);
+    let server = server.ok_or_else(|| {
+        SetupError::Target("a windowed scenario needs a server to send to".into())
+    })?;
+    let mut socket = Window::open(server).map_err(|source| SetupError::Bind {
+        addr: server,
+        source,
+    })?;
     let started = Instant::now();
-    // Expected reply -> cases waiting for it, oldest first. A reply's entry goes when its
-    // last case is answered, so the map holds what is in flight, not every reply ever sent.
-    let mut waiting: HashMap<Vec<u8>, VecDeque<InFlight>, Fast> = HashMap::default();
-    let mut in_flight = 0usize;
-    let mut sent = 0u64;
-    let mut buf = vec![0u8; 65_536];
-    let mut suspect: Option<Mismatch> = None;
-    let budget = super::fuzz::budget(scenario, opts);
-    let mut planned = u64::from(cases);
-    let mut cut_short = None;
-    while sent < planned || in_flight > 0 {
-        while in_flight < window && sent < planned {
-            // The clock is read every 256 requests, not for each: at this rate a reading
-            // would cost a noticeable share of a round trip.
-            if sent % 256 == 255 && started.elapsed() >= budget {
-                cut_short = Some(crate::event::CutShort { planned, budget });
-                planned = sent;
-                break;
-            }
-            let env = generate::case(&mut rng, scenario, pinned);
-            sent += 1;
-            if let Err(e) = socket.send_to(&send.eval(&env), server) {
-                suspect = Some(Mismatch::new(format!(
-                    "could not send a datagram to {server}: {e}"
-                )));
-                waiting
-                    .entry(Vec::new())
-                    .or_default()
-                    .push_back(InFlight { case: sent, env });
-                in_flight += 1;
-                break;
-            }
-            waiting
-                .entry(reply.eval(&env))
-                .or_default()
-                .push_back(InFlight { case: sent, env });
-            in_flight += 1;
-        }
-        if suspect.is_some() {
-            break;
-        }
-        match socket.recv_from(&mut buf) {
-            Ok((n, from)) => {
-                let reply = &buf[..n];
-                let matched = match waiting.get_mut(reply) {
-                    Some(queue) if from == server => {
-                        let first = queue.pop_front();
-                        if queue.is_empty() {
-                            waiting.remove(reply);
-                        }
-                        first
-                    }
-                    _ => None,
-                };
-                match matched {
-                    Some(_) => in_flight -= 1,
-                    None => {
-                        suspect = Some(
-                            Mismatch::new(format!(
-                                "a {n}-byte reply from {from} matched none of the {in_flight} request(s) in flight"
-                            ))
-                            .bytes(b"", &buf[..n]),
-                        );
-                        break;
-                    }
-                }
-            }
-            Err(_) => {
-                suspect = Some(Mismatch::new(format!(
-                    "no reply within {}ms with {in_flight} request(s) in flight",
-                    within.as_millis()
-                )));
-                break;
-            }
-        }
-    }
-    let Some(suspect) = suspect else {
-        session.close(opts.grace, false);
+    let within = plan.within.unwrap_or(ctx.within);
+    let flight = keep_in_flight(ctx, feed, plan, window, within, &mut socket);
+    drop(socket);
+    let Some(suspect) = flight.suspect else {
+        executor.close(false);
         return Ok(Fuzzed {
-            cases: sent,
+            cases: flight.sent,
             failure: None,
             minimal: None,
-            cut_short,
+            cut_short: flight.cut_short,
         });
     };
-    drop(socket);
+    if crate::cleanup::is_interrupted() {
+        executor.close(false);
+        return Ok(Fuzzed {
+            cases: flight.sent,
+            failure: None,
+            minimal: None,
+            cut_short: None,
+        });
+    }
     // Replay what was in flight one at a time, oldest first, to find the failing input.
-    let mut pending: Vec<InFlight> = waiting.into_values().flatten().collect();
+    let mut pending: Vec<InFlight> = flight.waiting.into_values().flatten().collect();
     pending.sort_by_key(|f| f.case);
-    let mut ran = sent;
-    for flight in pending {
-        ran += 1;
-        let Some(failure) = play(&mut session, scenario, target, opts, within, &flight.env)? else {
+    for flight_case in pending {
+        // Replies to the requests that were in flight may still be on their way: a fresh
+        // socket per replayed case keeps them from being taken for this case's reply.
+        executor.forget_spares();
+        let Some(failure) = executor.case(&flight_case.env, &mut |_, _, _| {})? else {
             continue;
         };
         let found = Found {
-            case: flight.case,
+            case: flight_case.case,
             elapsed: started.elapsed(),
-            env: flight.env,
+            env: flight_case.env,
             failure,
             reproduced: true,
         };
         let mut setup = None;
-        let settled = settle(scenario, pinned, opts, found, &mut |env| {
+        let settled = settle(ctx.scenario, feed.pinned, ctx.opts, found, &mut |env| {
             if crate::cleanup::is_interrupted() {
                 return Err(());
             }
-            ran += 1;
-            play(&mut session, scenario, target, opts, within, env).map_err(|e| {
-                setup = Some(e);
-            })
+            executor.forget_spares();
+            executor
+                .case(env, &mut |_, _, _| {})
+                .map_err(|e| setup = Some(e))
         });
+        let report = executor.close(true);
         if let Some(e) = setup {
-            session.close(opts.grace, false);
             return Err(e);
         }
-        let (minimal, mut failure) = settled.finish(seed, replay_base, scenario);
-        let report = session.close(opts.grace, true);
+        let (minimal, mut failure) = settled.finish(feed.seed, &feed.replay_base, ctx.scenario);
         if failure.program.is_none() {
             failure.program = report;
         }
         return Ok(Fuzzed {
-            cases: ran,
+            cases: flight.sent,
             failure: Some(failure),
             minimal,
             cut_short: None,
         });
     }
     // Every request passes on its own: the fault shows only with several in flight.
-    let report = session.close(opts.grace, true);
+    let report = executor.close(true);
     Ok(Fuzzed {
-        cases: ran,
+        cases: flight.sent,
         failure: Some(Failure {
             step: None,
             mismatches: vec![suspect.hint(format!(
@@ -251,31 +184,98 @@ pub fn windowed(
     })
 }
 
-/// One case, one at a time, restarting the program if it died.
-fn play(
-    session: &mut Session,
-    scenario: &Scenario,
-    target: &Target,
-    opts: &RunOptions,
+/// Sends requests, keeping `window` in flight, until the planned cases are answered or a
+/// reply is wrong or late.
+fn keep_in_flight(
+    ctx: Ctx<'_>,
+    feed: &Feed<'_>,
+    plan: &WindowPlan,
+    window: usize,
     within: Duration,
-    env: &Env,
-) -> Result<Option<Failure>, SetupError> {
-    if session.program_ended() {
-        let fresh = match case::open(scenario, target, opts)? {
-            Opened::Ready(s) => s,
-            Opened::NotReady(failure) => return Ok(Some(failure)),
+    socket: &mut Window,
+) -> Flight {
+    let server = socket.server();
+    let budget = super::fuzz::budget(ctx.scenario, ctx.opts);
+    let started = Instant::now();
+    let mut rng = Rng::new(feed.seed);
+    let mut flight = Flight {
+        sent: 0,
+        waiting: Waiting::default(),
+        suspect: None,
+        cut_short: None,
+    };
+    let mut planned = u64::from(feed.planned);
+    let mut in_flight = 0usize;
+    while flight.sent < planned || in_flight > 0 {
+        while in_flight < window && flight.sent < planned {
+            if flight.sent % LOOK_EVERY == LOOK_EVERY - 1 {
+                if crate::cleanup::is_interrupted() {
+                    flight.suspect = Some(Mismatch::new("interrupted"));
+                    return flight;
+                }
+                if started.elapsed() >= budget {
+                    flight.cut_short = Some(CutShort { planned, budget });
+                    planned = flight.sent;
+                    break;
+                }
+            }
+            let env = generate::case(&mut rng, ctx.scenario, feed.pinned);
+            flight.sent += 1;
+            let mut request = plan.send.eval(&env);
+            if let Some(keep) = plan.truncate {
+                request.truncate(keep);
+            }
+            let sent = socket.send(&request);
+            let expected = if sent.is_ok() {
+                plan.reply.eval(&env)
+            } else {
+                Vec::new()
+            };
+            flight
+                .waiting
+                .entry(expected)
+                .or_default()
+                .push_back(InFlight {
+                    case: flight.sent,
+                    env,
+                });
+            in_flight += 1;
+            if let Err(m) = sent {
+                flight.suspect = Some(m);
+                return flight;
+            }
+        }
+        if in_flight == 0 {
+            break;
+        }
+        let Some((reply, from)) = socket.receive(within) else {
+            flight.suspect = Some(Mismatch::new(format!(
+                "no reply within {}ms with {in_flight} request(s) in flight",
+                within.as_millis()
+            )));
+            return flight;
         };
-        let old = std::mem::replace(session, fresh);
-        old.close(opts.grace, false);
+        let matched = match flight.waiting.get_mut(reply) {
+            Some(queue) if from == server => {
+                let first = queue.pop_front();
+                if queue.is_empty() {
+                    flight.waiting.remove(reply);
+                }
+                first
+            }
+            _ => None,
+        };
+        if matched.is_none() {
+            let n = reply.len();
+            flight.suspect = Some(
+                Mismatch::new(format!(
+                    "a {n}-byte reply from {from} matched none of the {in_flight} request(s) in flight"
+                ))
+                .bytes(b"", reply),
+            );
+            return flight;
+        }
+        in_flight -= 1;
     }
-    // Replies to the requests that were in flight may still be on their way: a fresh socket
-    // per replayed case keeps them from being taken for this case's reply.
-    session.forget_spares();
-    Ok(case::play(
-        session,
-        scenario,
-        within,
-        env,
-        &mut |_, _, _| {},
-    ))
+    flight
 }

@@ -9,6 +9,7 @@ mod load;
 pub mod model;
 pub mod payload;
 pub mod validate;
+pub mod window;
 
 pub use data::{Data, Env, Value};
 pub use duration::Dur;

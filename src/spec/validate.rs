@@ -10,7 +10,7 @@ use serde_saphyr::Location;
 use super::data::split_value;
 use super::error::SpecError;
 use super::load::Spec;
-use super::model::{Expected, Fixed, Generator, Role, Scenario, Step, Transport};
+use super::model::{Fixed, Generator, Role, Scenario, Step, Transport};
 
 pub fn check(spec: &Spec) -> Result<(), SpecError> {
     let at =
@@ -102,13 +102,8 @@ fn check_generated(scenario: &Scenario) -> Result<(), Problem> {
                 "`window` must be between 1 and 4096".into(),
             ));
         }
-        if window.value > 1 && !windowable(scenario) {
-            return Err((
-                window.referenced,
-                "`window` needs a generated UDP server scenario of exactly `connect`, `send` and \
-                 `expect` with computed bytes (replies are matched to requests by content)"
-                    .into(),
-            ));
+        if window.value > 1 {
+            super::window::window_plan(scenario)?;
         }
     }
     for (name, fixed) in &scenario.with {
@@ -188,21 +183,6 @@ fn check_generated(scenario: &Scenario) -> Result<(), Problem> {
         captured.extend(mine);
     }
     Ok(())
-}
-
-/// Whether a scenario can keep several requests in flight: a generated UDP server exchange of
-/// one request and one computed reply, nothing else.
-pub fn windowable(scenario: &Scenario) -> bool {
-    let steps: Vec<&Step> = scenario.steps.iter().map(|s| &s.value).collect();
-    scenario.role == Role::Server
-        && scenario.transport == Transport::Udp
-        && scenario.is_generated()
-        && matches!(
-            steps.as_slice(),
-            [Step::Connect(_), Step::Send(send), Step::Expect(expect)]
-                if send.on.is_none() && expect.on.is_none()
-                    && matches!(expect.matcher, Expected::Bytes(_))
-        )
 }
 
 /// The 1-based position of the first step that uses a generated value: a failure before it

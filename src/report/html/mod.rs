@@ -54,7 +54,7 @@ impl<W: Write + Send> Reporter for Html<W> {
         match event {
             Event::RunStarted { .. } | Event::ScenarioStarted { .. } => {}
             // The verdict sums the steps up; the wire log shows them in detail.
-            Event::StepObserved { .. } => {}
+            Event::StepObserved { .. } | Event::Progress { .. } => {}
             Event::ScenarioFinished {
                 id,
                 target,

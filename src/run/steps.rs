@@ -1,25 +1,22 @@
-//! Running cases of a scenario: a [`Session`] is the started program (or conform's bound
-//! socket for a client), and [`play`] runs the steps of one case against it.
+//! Playing the steps of one case against an open [`Session`]: connections, sends with their
+//! faults, and every kind of expectation.
 //!
-//! In: a scenario, a [`Target`], the run's options and, for generated scenarios, the values
-//! of one case. Out: `None` for a pass or a [`Failure`] naming the step and carrying the
-//! case's wire log; a [`SetupError`] when conform itself could not proceed.
+//! In: a session, a scenario, the default deadline and the values of one case. Out: `None` for
+//! a pass, or a [`Failure`] naming the step and carrying the case's wire log. All socket and
+//! process calls go through `drive/`.
 
-use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
 use serde_saphyr::Spanned;
 
-use super::SetupError;
 use super::inject;
-use super::options::RunOptions;
-use super::start::{self, Started};
-use crate::drive::program::Program;
+use super::session::{SETTLE, Session};
 use crate::drive::tcp::{TcpPeer, io_reason};
 use crate::drive::udp::UdpPeer;
 use crate::drive::wire::Recorder;
-use crate::event::{Failure, ProgramReport, StepRef, Wire};
-use crate::spec::{Env, Expect, ExpectOutput, Scenario, Spec, Step, Transport};
+use crate::event::{Failure, StepRef, Wire};
+use crate::spec::{Env, Expect, ExpectOutput, Scenario, Step, Transport};
 use crate::verdict::{Expectation, Mismatch, Progress, judge_output};
 
 /// The Unix time in seconds, for numbers that must be the time now.
@@ -29,148 +26,13 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// How long a failed case waits for the program to end by itself before stopping it.
-const SETTLE: Duration = Duration::from_millis(300);
-
 /// How long output steps wait for an exited program's last writes to arrive.
 const OUTPUT_SETTLE: Duration = Duration::from_millis(200);
-
-/// What a scenario runs against, decided by the plan.
-#[derive(Debug, Clone)]
-pub enum Target {
-    Reference,
-    Program(Vec<String>),
-    Address(SocketAddr),
-}
 
 enum Conn {
     Tcp(TcpPeer),
     Udp(UdpPeer),
     Closed,
-}
-
-/// A started target and what conform holds open for it, kept across the cases of a
-/// `lifecycle: scenario` run.
-pub struct Session {
-    program: Program,
-    /// Where the server under test listens (server role).
-    server: Option<SocketAddr>,
-    /// conform's listener for a TCP client under test.
-    listener: Option<TcpListener>,
-    /// conform's socket for a UDP client under test.
-    udp: Option<UdpSocket>,
-    /// UDP peers of finished cases, reused: a new socket per case would cost about as much
-    /// as the exchange itself.
-    spare_udp: Vec<UdpPeer>,
-    /// The wire log of the case being played; a new one for every case.
-    wire: Recorder,
-    /// Whether cases keep a wire log (`RunOptions::wire_log`).
-    record_wire: bool,
-}
-
-/// A session, or the failure of a program that never became ready.
-pub enum Opened {
-    Ready(Session),
-    NotReady(Failure),
-}
-
-/// Starts the target and waits until it is ready.
-pub fn open(scenario: &Scenario, target: &Target, opts: &RunOptions) -> Result<Opened, SetupError> {
-    Ok(match start::start(scenario, target, opts)? {
-        Started::Ready {
-            program,
-            server,
-            listener,
-            udp,
-        } => Opened::Ready(Session {
-            program,
-            server,
-            listener,
-            udp,
-            spare_udp: Vec::new(),
-            wire: Recorder::off(),
-            record_wire: opts.wire_log,
-        }),
-        Started::NotReady { failure } => Opened::NotReady(failure),
-    })
-}
-
-impl Session {
-    /// Drops the UDP sockets kept from earlier cases, so the next case starts on a fresh port
-    /// that no late or duplicate reply can reach.
-    pub fn forget_spares(&mut self) {
-        self.spare_udp.clear();
-    }
-
-    /// Where the server under test listens, for a server scenario.
-    pub fn server(&self) -> Option<SocketAddr> {
-        self.server
-    }
-
-    /// Whether the program under test has ended (a server that did cannot serve more cases).
-    pub fn program_ended(&mut self) -> bool {
-        self.program.exited().is_some()
-    }
-
-    /// Stops the program and describes how it ended. After a failure the program gets a
-    /// moment to end by itself, so a crash is reported as a crash.
-    pub fn close(mut self, grace: Duration, failed: bool) -> Option<ProgramReport> {
-        self.spare_udp.clear();
-        if failed {
-            self.program.wait_exit(Instant::now() + SETTLE);
-        }
-        self.program.stop(grace)
-    }
-}
-
-/// The deadline of waits that the steps do not bound themselves.
-pub fn default_within(spec: &Spec, scenario: &Scenario, opts: &RunOptions) -> Duration {
-    scenario
-        .timeout
-        .or(spec.file.timeout)
-        .map_or(opts.timeout, |d| d.get())
-}
-
-/// Runs the scenario once, from start to stop. `Ok(None)` is a pass.
-pub fn run(
-    spec: &Spec,
-    scenario: &Scenario,
-    target: &Target,
-    opts: &RunOptions,
-    env: &Env,
-    observe: &mut dyn FnMut(StepRef, bool, Duration),
-) -> Result<Option<Failure>, SetupError> {
-    let mut session = match open(scenario, target, opts)? {
-        Opened::Ready(session) => session,
-        Opened::NotReady(failure) => return Ok(Some(failure)),
-    };
-    let failure = play(
-        &mut session,
-        scenario,
-        default_within(spec, scenario, opts),
-        env,
-        observe,
-    );
-    let wire = session.wire.clone();
-    let report = session.close(opts.grace, failure.is_some());
-    Ok(failure.map(|mut f| {
-        // A program still running when the case ended is stopped only now; its log ends
-        // with how.
-        if let (Some(log), Some(ending)) =
-            (&mut f.wire, report.as_ref().and_then(|r| r.ending.clone()))
-            && !log
-                .entries
-                .iter()
-                .any(|e| matches!(e.what, Wire::ProgramExit { .. }))
-        {
-            log.entries.push(crate::event::WireEntry {
-                at: wire.elapsed(),
-                what: Wire::ProgramExit { ending },
-            });
-        }
-        f.program = report;
-        f
-    }))
 }
 
 /// Plays the steps of one case against an open session.

@@ -1,0 +1,162 @@
+//! The one case executor: every case of every path (a fixed scenario, generated cases and
+//! their shrinking probes, the replays of a window) runs through [`Executor::case`].
+//!
+//! In: a [`Ctx`] (spec, scenario, target, options, default deadline) and, per case, the values
+//! to play. Out: `None` for a pass or the case's [`Failure`], with how the program ended and
+//! the wire log finished; a [`SetupError`] when conform itself cannot go on. The executor owns
+//! the target's life: it starts the program, restarts it between cases as the lifecycle says
+//! (or when it died), and stops it, so the feeders (`fuzz`, `window`, `run_one`) only decide
+//! which values to play and how many at once.
+
+use std::time::Duration;
+
+use super::SetupError;
+use super::options::RunOptions;
+use super::session::{self, Opened, Session};
+use super::steps;
+use crate::event::{Failure, ProgramReport, StepRef, Wire, WireEntry};
+use crate::plan::Target;
+use crate::spec::{Env, Lifecycle, Role, Scenario, Spec};
+
+/// What every case of one scenario shares.
+#[derive(Clone, Copy)]
+pub struct Ctx<'a> {
+    pub spec: &'a Spec,
+    pub scenario: &'a Scenario,
+    pub target: &'a Target,
+    pub opts: &'a RunOptions,
+    /// The deadline of waits that the steps do not bound themselves.
+    pub within: Duration,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(
+        spec: &'a Spec,
+        scenario: &'a Scenario,
+        target: &'a Target,
+        opts: &'a RunOptions,
+    ) -> Self {
+        Ctx {
+            spec,
+            scenario,
+            target,
+            opts,
+            within: session::default_within(spec, scenario, opts),
+        }
+    }
+
+    /// How long the program lives when many cases run. A client under test runs once per
+    /// case by nature: it is the one that starts talking. The in-process reference is a
+    /// careful server that serves any number of clients, so it is started once whatever the
+    /// spec says.
+    pub fn lifecycle(&self) -> Lifecycle {
+        match (self.scenario.role, self.target) {
+            (Role::Client, _) => Lifecycle::Case,
+            // Nothing to restart: the in-process reference serves every client, and conform
+            // did not start a server it was told to `--connect` to.
+            (Role::Server, Target::Reference | Target::Address(_)) => Lifecycle::Scenario,
+            (Role::Server, _) => self.opts.lifecycle.unwrap_or(self.scenario.lifecycle),
+        }
+    }
+}
+
+/// Runs cases against one target, starting and stopping it as the lifecycle says.
+pub struct Executor<'a> {
+    ctx: Ctx<'a>,
+    lifecycle: Lifecycle,
+    session: Option<Session>,
+}
+
+impl<'a> Executor<'a> {
+    pub fn new(ctx: Ctx<'a>, lifecycle: Lifecycle) -> Self {
+        crate::drive::poll::configure(ctx.opts.poll);
+        Executor {
+            ctx,
+            lifecycle,
+            session: None,
+        }
+    }
+
+    /// Plays one case: starts the target if none runs (or the last one died), plays the
+    /// steps, and stops the target when the lifecycle or a crash says the case was its last.
+    pub fn case(
+        &mut self,
+        env: &Env,
+        observe: &mut dyn FnMut(StepRef, bool, Duration),
+    ) -> Result<Option<Failure>, SetupError> {
+        if let Some(session) = self.session.as_mut()
+            && (self.lifecycle == Lifecycle::Case || session.program_ended())
+        {
+            self.close(false);
+        }
+        let (ctx, lifecycle) = (self.ctx, self.lifecycle);
+        let session = match self.session() {
+            Ok(Ok(session)) => session,
+            Ok(Err(failure)) => return Ok(Some(failure)),
+            Err(e) => return Err(e),
+        };
+        let failure = steps::play(session, ctx.scenario, ctx.within, env, observe);
+        let ended = lifecycle == Lifecycle::Case || (failure.is_some() && session.program_ended());
+        if !ended {
+            return Ok(failure);
+        }
+        let elapsed = session.wire().elapsed();
+        let report = self.close(failure.is_some());
+        Ok(failure.map(|mut f| {
+            finish_wire(&mut f, report.as_ref(), elapsed);
+            f.program = report;
+            f
+        }))
+    }
+
+    /// The running target, started if need be; the failure of one that never became ready.
+    pub fn session(&mut self) -> Result<Result<&mut Session, Failure>, SetupError> {
+        if self.session.is_none() {
+            match session::open(self.ctx.scenario, self.ctx.target, self.ctx.opts)? {
+                Opened::Ready(session) => self.session = Some(session),
+                Opened::NotReady(failure) => return Ok(Err(failure)),
+            }
+        }
+        Ok(self.session.as_mut().ok_or_else(Failure::default))
+    }
+
+    /// Drops the UDP sockets kept from earlier cases: a late reply to an earlier case must
+    /// not be taken for the next one's.
+    pub fn forget_spares(&mut self) {
+        if let Some(session) = self.session.as_mut() {
+            session.forget_spares();
+        }
+    }
+
+    /// Stops the target, if one runs, and says how it ended.
+    pub fn close(&mut self, failed: bool) -> Option<ProgramReport> {
+        self.session
+            .take()
+            .and_then(|s| s.close(self.ctx.opts.grace, failed))
+    }
+}
+
+impl Drop for Executor<'_> {
+    fn drop(&mut self) {
+        self.close(false);
+    }
+}
+
+/// A program still running when the case ended is stopped only after its steps; the
+/// case's wire log ends with how.
+fn finish_wire(failure: &mut Failure, report: Option<&ProgramReport>, at: Duration) {
+    let (Some(log), Some(ending)) = (&mut failure.wire, report.and_then(|r| r.ending.clone()))
+    else {
+        return;
+    };
+    if !log
+        .entries
+        .iter()
+        .any(|e| matches!(e.what, Wire::ProgramExit { .. }))
+    {
+        log.entries.push(WireEntry {
+            at,
+            what: Wire::ProgramExit { ending },
+        });
+    }
+}
