@@ -347,6 +347,8 @@ pub enum Event {
         seed: Option<u64>,
         /// Set when a generated scenario's time budget ended it before all its cases ran.
         cut_short: Option<CutShort>,
+        /// Requests kept in flight, when a generated scenario ran through a window.
+        window: Option<usize>,
     },
     RunFinished {
         summary: Summary,

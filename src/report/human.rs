@@ -57,13 +57,14 @@ impl<W: Write + Send> Reporter for Human<W> {
                 cases,
                 seed,
                 cut_short,
+                window,
             } => {
                 let level = if id.level == crate::spec::Level::Should {
                     " [should]"
                 } else {
                     ""
                 };
-                let generated = cases_note(*cases, *seed, *cut_short)
+                let generated = cases_note(*cases, *seed, *cut_short, *window)
                     .map_or(String::new(), |note| format!(", {note}"));
                 let word = paint(verdict, self.color);
                 writeln!(
@@ -124,12 +125,14 @@ pub fn cases_note(
     cases: u64,
     seed: Option<u64>,
     cut_short: Option<crate::event::CutShort>,
+    window: Option<usize>,
 ) -> Option<String> {
     let seed = seed?;
+    let in_flight = window.map_or(String::new(), |n| format!(", {n} in flight"));
     Some(match cut_short {
-        None => format!("{cases} cases, seed {seed}"),
+        None => format!("{cases} cases{in_flight}, seed {seed}"),
         Some(cut) => format!(
-            "{cases} of {} cases: the {} budget ran out, seed {seed}",
+            "{cases} of {} cases{in_flight}: the {} budget ran out, seed {seed}",
             cut.planned,
             crate::spec::Dur(cut.budget)
         ),

@@ -61,6 +61,7 @@ impl<W: Write + Send> Reporter for Json<W> {
                 cases,
                 seed,
                 cut_short,
+                window,
             } => {
                 let (word, failure, skip_reason) = match verdict {
                     Verdict::Pass => ("pass", None, None),
@@ -84,6 +85,7 @@ impl<W: Write + Send> Reporter for Json<W> {
                         planned: c.planned,
                         budget_ms: millis(c.budget),
                     }),
+                    window: *window,
                 }
             }
             Event::RunFinished { summary, duration } => Body::RunFinished {
@@ -151,6 +153,9 @@ enum Body<'a> {
         /// Present when the time budget stopped a generated scenario before all its cases.
         #[serde(skip_serializing_if = "Option::is_none")]
         cut_short: Option<CutShortJson>,
+        /// Requests kept in flight, when the scenario ran through a window.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        window: Option<usize>,
     },
     RunFinished {
         summary: SummaryJson,

@@ -96,6 +96,7 @@ impl<W: Write + Send> Reporter for Junit<W> {
                 cases,
                 seed,
                 cut_short: _,
+                window: _,
             } => {
                 let case = test_case(id, target, *lifecycle, verdict, *duration, *cases, *seed);
                 let suite = self.suite(&id.suite());

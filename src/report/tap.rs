@@ -90,6 +90,7 @@ impl<W: Write + Send> Reporter for Tap<W> {
                 cases: _,
                 seed: _,
                 cut_short: _,
+                window: _,
             } => self.test_point(id, target, verdict, *duration)?,
             Event::RunFinished { summary, duration } => {
                 writeln!(

@@ -77,6 +77,10 @@ impl<'a> Executor<'a> {
         }
     }
 
+    pub fn ctx(&self) -> Ctx<'a> {
+        self.ctx
+    }
+
     /// Plays one case: starts the target if none runs (or the last one died), plays the
     /// steps, and stops the target when the lifecycle or a crash says the case was its last.
     pub fn case(

@@ -7,29 +7,20 @@
 //! search from `settle`; this module only decides which values each case plays.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::SetupError;
 use super::exec::{Ctx, Executor};
-use super::options::{DEFAULT_BUDGET, DEFAULT_CASES, RunOptions};
+use super::feed::{Feed, Fuzzed, budget};
+use super::options::{DEFAULT_CASES, RunOptions};
 use super::settle::{Found, settle};
 use super::{regress, window};
-use crate::event::{CutShort, Failure, Tick};
+use crate::event::{CutShort, Tick};
 use crate::generate::{self, Rng};
 use crate::plan::Target;
 use crate::shrink;
 use crate::spec::data::decode_value;
-use crate::spec::{Env, Generator, Lifecycle, Role, Scenario, Value};
-
-pub struct Fuzzed {
-    /// Generated cases run (shrinking probes are counted apart, in the failure).
-    pub cases: u64,
-    pub failure: Option<Failure>,
-    /// The values of the minimal failing case, when shrinking produced one worth saving.
-    pub minimal: Option<Env>,
-    /// Set when the time budget stopped the cases early.
-    pub cut_short: Option<CutShort>,
-}
+use crate::spec::{Generator, Lifecycle, Role, Scenario, Value};
 
 /// Resolves `--with NAME=VALUE` for this scenario. Names it does not generate are left to the
 /// run to check: the flag applies to every selected scenario.
@@ -76,22 +67,6 @@ pub fn planned_cases(
             .or(scenario.cases.as_ref().map(|c| c.value))
             .unwrap_or(DEFAULT_CASES)
     }
-}
-
-/// The time a generated scenario may spend running cases.
-pub fn budget(scenario: &Scenario, opts: &RunOptions) -> Duration {
-    opts.budget
-        .or(scenario.budget.as_ref().map(|b| b.value.get()))
-        .unwrap_or(DEFAULT_BUDGET)
-}
-
-/// What every feeder of generated cases is given.
-pub struct Feed<'a> {
-    pub seed: u64,
-    pub pinned: &'a BTreeMap<String, Value>,
-    /// The start of the command line that replays a case.
-    pub replay_base: String,
-    pub planned: u32,
 }
 
 /// Runs a generated scenario: through the window when it asks for several requests in flight
@@ -188,6 +163,7 @@ fn sequential(
             failure: None,
             minimal: None,
             cut_short,
+            window: None,
         });
     };
     let mut probes = 0;
@@ -218,13 +194,14 @@ fn sequential(
         failure: Some(failure),
         minimal: env,
         cut_short,
+        window: None,
     })
 }
 
 /// The start of a command line that runs this scenario against the same target again.
 fn replay_base(ctx: Ctx<'_>) -> String {
     let opts = ctx.opts;
-    let mut line = format!("conform run {}", quote(&ctx.spec.path));
+    let mut line = format!("conform run {}", super::settle::quote(&ctx.spec.path));
     match ctx.target {
         Target::Reference => {}
         Target::Program(words) => {
@@ -232,8 +209,11 @@ fn replay_base(ctx: Ctx<'_>) -> String {
                 Role::Server => "--server",
                 Role::Client => "--client",
             };
-            let command: Vec<String> = words.iter().map(|w| quote(w)).collect();
-            line.push_str(&format!(" {flag} {}", quote(&command.join(" "))));
+            let command: Vec<String> = words.iter().map(|w| super::settle::quote(w)).collect();
+            line.push_str(&format!(
+                " {flag} {}",
+                super::settle::quote(&command.join(" "))
+            ));
         }
         Target::Address(addr) => line.push_str(&format!(" --connect {addr}")),
     }
@@ -247,19 +227,6 @@ fn replay_base(ctx: Ctx<'_>) -> String {
         line.push_str(&format!(" --port {port}"));
     }
     line
-}
-
-/// A shell-quoted word.
-pub fn quote(word: &str) -> String {
-    if !word.is_empty()
-        && word
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@,+%{}".contains(&b))
-    {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
 }
 
 /// A random seed when the user gave none.

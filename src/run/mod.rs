@@ -5,6 +5,9 @@
 //! stops the run when conform itself cannot go on (the program does not exist, no port).
 
 mod exec;
+#[cfg(test)]
+mod exec_tests;
+mod feed;
 pub mod fuzz;
 mod inject;
 pub mod options;
@@ -120,22 +123,7 @@ pub fn run_batches(
         return Ok(Summary::default());
     };
     let opts = first.opts;
-    // Every scenario runs once per address family (`--ip both`), family by family.
-    let families: Vec<Vec<RunOptions>> = batches
-        .iter()
-        .map(|batch| {
-            if batch.opts.families.is_empty() {
-                vec![batch.opts.clone()]
-            } else {
-                batch
-                    .opts
-                    .families
-                    .iter()
-                    .map(|ip| batch.opts.for_family(*ip))
-                    .collect()
-            }
-        })
-        .collect();
+    let families = families(batches);
     let work: Vec<(&Planned<'_>, &RunOptions)> = batches
         .iter()
         .zip(&families)
@@ -216,6 +204,26 @@ pub fn run_batches(
     Ok(summary)
 }
 
+/// Every batch's options once per address family (`--ip both`): each scenario runs once per
+/// family, family by family.
+fn families(batches: &[Batch<'_, '_>]) -> Vec<Vec<RunOptions>> {
+    batches
+        .iter()
+        .map(|batch| {
+            if batch.opts.families.is_empty() {
+                vec![batch.opts.clone()]
+            } else {
+                batch
+                    .opts
+                    .families
+                    .iter()
+                    .map(|ip| batch.opts.for_family(*ip))
+                    .collect()
+            }
+        })
+        .collect()
+}
+
 /// The values `--with` pins, resolved for every scenario of the run before anything starts:
 /// a name that no selected scenario generates, an unknown encoding or a value its generator
 /// cannot make is a usage error (exit 2) naming what would have been right.
@@ -277,6 +285,7 @@ fn run_one(
                 cases: 0,
                 seed: None,
                 cut_short: None,
+                window: None,
             }));
             return Ok(());
         }
@@ -284,7 +293,7 @@ fn run_one(
     let _ = tx.send(Ok(Event::ScenarioStarted { id: id.clone() }));
     let started = Instant::now();
     let ctx = Ctx::new(item.spec, item.scenario, target, opts);
-    let (failure, cases, seed, cut_short) = if item.scenario.is_generated() {
+    let (failure, cases, seed, cut_short, window) = if item.scenario.is_generated() {
         let mut progress = ProgressFeed::new(opts.progress, &id, tx);
         let fuzzed = fuzz::generated(ctx, run_seed, pinned, &mut |tick| progress.tick(tick))?;
         (
@@ -292,6 +301,7 @@ fn run_one(
             fuzzed.cases,
             Some(run_seed),
             fuzzed.cut_short,
+            fuzzed.window,
         )
     } else {
         let mut observe = |step, passed, duration| {
@@ -304,7 +314,7 @@ fn run_one(
         };
         let mut executor = Executor::new(ctx, crate::spec::Lifecycle::Case);
         let failure = executor.case(&crate::spec::Env::new(), &mut observe)?;
-        (failure, 1, None, None)
+        (failure, 1, None, None, None)
     };
     let verdict = match failure {
         None => Verdict::Pass,
@@ -322,6 +332,7 @@ fn run_one(
         cases,
         seed,
         cut_short,
+        window,
     }));
     Ok(())
 }

@@ -173,8 +173,8 @@ fn external_server(
             pid: Some(pid),
             deadline,
         };
-        let ready = ready::wait_ready(&watch, || child.try_status())
-            .map_err(|e| SetupError::SocketTable(e))?;
+        let ready =
+            ready::wait_ready(&watch, || child.try_status()).map_err(SetupError::SocketTable)?;
         let addr = SocketAddr::new(opts.ip, port);
         let ready = match ready {
             // The table is read by port: a program on [::1] is not ready for 127.0.0.1.
@@ -213,40 +213,7 @@ fn external_server(
                 }
             }
             Ready::Elsewhere(found) => elsewhere(proto, addr, &found, words, opts),
-            Ready::TimedOut => {
-                let mut pids = vec![pid];
-                pids.extend(crate::proctable::descendants(pid));
-                let listening: Vec<SocketAddr> =
-                    sockets::sockets_of(sockets::source(), &pids, Some(proto))
-                        .into_iter()
-                        .map(|(_, a)| a)
-                        .collect();
-                let m = Mismatch::new(format!(
-                    "the program was not listening on {proto} {addr} after {}ms",
-                    opts.ready_timeout.as_millis()
-                ));
-                if listening.is_empty() {
-                    m.hint(
-                        "it opened no listening socket at all; does it use the port it was \
-                         given ({port} / CONFORM_PORT)?",
-                    )
-                } else {
-                    let places: Vec<String> =
-                        listening.iter().map(|a| format!("{proto} {a}")).collect();
-                    // On its port but another address (say [::1] in an IPv4 run), the port
-                    // fixes do not apply.
-                    let fix = if listening.iter().all(|a| a.port() == port) {
-                        None
-                    } else {
-                        elsewhere(proto, addr, &listening, words, opts).hint
-                    };
-                    m.hint(format!(
-                        "it is listening on {} instead{}",
-                        places.join(", "),
-                        fix.map_or(String::new(), |fix| format!(". {fix}"))
-                    ))
-                }
-            }
+            Ready::TimedOut => not_listening(proto, addr, pid, words, opts),
         };
         let report = program.stop(opts.grace);
         return Ok(Started::NotReady {
@@ -258,6 +225,47 @@ fn external_server(
                 wire: None,
             },
         });
+    }
+}
+
+/// Why a program that is still running is not ready: where it listens instead, if anywhere.
+fn not_listening(
+    proto: Proto,
+    addr: SocketAddr,
+    pid: u32,
+    words: &[String],
+    opts: &RunOptions,
+) -> Mismatch {
+    let port = addr.port();
+    let mut pids = vec![pid];
+    pids.extend(crate::proctable::descendants(pid));
+    let listening: Vec<SocketAddr> = sockets::sockets_of(sockets::source(), &pids, Some(proto))
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect();
+    let m = Mismatch::new(format!(
+        "the program was not listening on {proto} {addr} after {}ms",
+        opts.ready_timeout.as_millis()
+    ));
+    if listening.is_empty() {
+        m.hint(
+            "it opened no listening socket at all; does it use the port it was \
+             given ({port} / CONFORM_PORT)?",
+        )
+    } else {
+        let places: Vec<String> = listening.iter().map(|a| format!("{proto} {a}")).collect();
+        // On its port but another address (say [::1] in an IPv4 run), the port
+        // fixes do not apply.
+        let fix = if listening.iter().all(|a| a.port() == port) {
+            None
+        } else {
+            elsewhere(proto, addr, &listening, words, opts).hint
+        };
+        m.hint(format!(
+            "it is listening on {} instead{}",
+            places.join(", "),
+            fix.map_or(String::new(), |fix| format!(". {fix}"))
+        ))
     }
 }
 

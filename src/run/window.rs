@@ -10,11 +10,11 @@
 //! search as sequential cases.
 
 use std::collections::{HashMap, VecDeque};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::SetupError;
 use super::exec::{Ctx, Executor};
-use super::fuzz::{Feed, Fuzzed};
+use super::feed::{Feed, Fuzzed};
 use super::settle::{Found, settle};
 use crate::drive::window::Window;
 use crate::event::{CutShort, Failure};
@@ -70,14 +70,15 @@ const LOOK_EVERY: u64 = 256;
 type Waiting = HashMap<Vec<u8>, VecDeque<InFlight>, Fast>;
 
 /// What the in-flight phase ended with.
-struct Flight {
-    sent: u64,
+pub(super) struct Flight {
+    pub(super) sent: u64,
     waiting: Waiting,
-    suspect: Option<Mismatch>,
+    /// The first wrong or missing reply, or a failed send.
+    pub(super) suspect: Option<Mismatch>,
     cut_short: Option<CutShort>,
 }
 
-pub fn windowed(
+pub(super) fn windowed(
     ctx: Ctx<'_>,
     feed: &Feed<'_>,
     plan: &WindowPlan,
@@ -92,6 +93,7 @@ pub fn windowed(
                 failure: Some(failure),
                 minimal: None,
                 cut_short: None,
+                window: None,
             });
         }
     };
@@ -103,8 +105,7 @@ pub fn windowed(
         source,
     })?;
     let started = Instant::now();
-    let within = plan.within.unwrap_or(ctx.within);
-    let flight = keep_in_flight(ctx, feed, plan, window, within, &mut socket);
+    let flight = keep_in_flight(ctx, feed, plan, window, &mut socket);
     drop(socket);
     let Some(suspect) = flight.suspect else {
         executor.close(false);
@@ -113,6 +114,7 @@ pub fn windowed(
             failure: None,
             minimal: None,
             cut_short: flight.cut_short,
+            window: Some(window),
         });
     };
     if crate::cleanup::is_interrupted() {
@@ -122,10 +124,50 @@ pub fn windowed(
             failure: None,
             minimal: None,
             cut_short: None,
+            window: Some(window),
         });
     }
-    // Replay what was in flight one at a time, oldest first, to find the failing input.
-    let mut pending: Vec<InFlight> = flight.waiting.into_values().flatten().collect();
+    if let Some(fuzzed) = replay_alone(
+        &mut executor,
+        feed,
+        flight.waiting,
+        flight.sent,
+        window,
+        started,
+    )? {
+        return Ok(fuzzed);
+    }
+    // Every request passes on its own: the fault shows only with several in flight.
+    let report = executor.close(true);
+    Ok(Fuzzed {
+        cases: flight.sent,
+        failure: Some(Failure {
+            step: None,
+            mismatches: vec![suspect.hint(format!(
+                "each request in flight passes when sent alone; with {window} in flight the replies went wrong (drop `window` to test one at a time)"
+            ))],
+            program: report,
+            generated: None,
+            wire: None,
+        }),
+        minimal: None,
+        cut_short: None,
+        window: Some(window),
+    })
+}
+
+/// Replays what was in flight one at a time, oldest first, to find the failing input, and
+/// settles it; `None` when every request passes alone.
+fn replay_alone(
+    executor: &mut Executor<'_>,
+    feed: &Feed<'_>,
+    waiting: Waiting,
+    sent: u64,
+    window: usize,
+    started: Instant,
+) -> Result<Option<Fuzzed>, SetupError> {
+    let ctx = executor.ctx();
+    let mut pending: Vec<InFlight> = waiting.into_values().flatten().collect();
     pending.sort_by_key(|f| f.case);
     for flight_case in pending {
         // Replies to the requests that were in flight may still be on their way: a fresh
@@ -159,43 +201,30 @@ pub fn windowed(
         if failure.program.is_none() {
             failure.program = report;
         }
-        return Ok(Fuzzed {
-            cases: flight.sent,
+        return Ok(Some(Fuzzed {
+            cases: sent,
             failure: Some(failure),
             minimal,
             cut_short: None,
-        });
+            window: Some(window),
+        }));
     }
-    // Every request passes on its own: the fault shows only with several in flight.
-    let report = executor.close(true);
-    Ok(Fuzzed {
-        cases: flight.sent,
-        failure: Some(Failure {
-            step: None,
-            mismatches: vec![suspect.hint(format!(
-                "each request in flight passes when sent alone; with {window} in flight the replies went wrong (drop `window` to test one at a time)"
-            ))],
-            program: report,
-            generated: None,
-            wire: None,
-        }),
-        minimal: None,
-        cut_short: None,
-    })
+    Ok(None)
 }
 
 /// Sends requests, keeping `window` in flight, until the planned cases are answered or a
 /// reply is wrong or late.
-fn keep_in_flight(
+pub(super) fn keep_in_flight(
     ctx: Ctx<'_>,
     feed: &Feed<'_>,
     plan: &WindowPlan,
     window: usize,
-    within: Duration,
     socket: &mut Window,
 ) -> Flight {
+    // The `expect` step's own deadline, as the sequential path would wait.
+    let within = plan.within.unwrap_or(ctx.within);
     let server = socket.server();
-    let budget = super::fuzz::budget(ctx.scenario, ctx.opts);
+    let budget = super::feed::budget(ctx.scenario, ctx.opts);
     let started = Instant::now();
     let mut rng = Rng::new(feed.seed);
     let mut flight = Flight {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_saphyr::Location;
 
 use super::data::Data;
-use super::model::{Expected, Generator, Role, Scenario, Step, Transport};
+use super::model::{Expected, Generator, Role, Scenario, Send, Step, Transport};
 
 /// One request of a window and the reply it must get.
 #[derive(Debug, Clone)]
@@ -72,27 +72,7 @@ pub fn window_plan(scenario: &Scenario) -> Result<WindowPlan, (Location, String)
             format!("{shape}; the third step must be `expect`"),
         ));
     };
-    let faults = &send_step.faults;
-    let unsupported: Vec<&str> = [
-        (faults.drop, "drop"),
-        (faults.duplicate.is_some(), "duplicate"),
-        (faults.delay.is_some(), "delay"),
-        (faults.from_other_port, "from_other_port"),
-    ]
-    .into_iter()
-    .filter_map(|(set, name)| set.then_some(name))
-    .collect();
-    if !unsupported.is_empty() {
-        return Err((
-            send.referenced,
-            format!(
-                "`window` cannot honour `{}` here: with requests in flight a lost, repeated, late or \
-                 stray datagram cannot be told from the server's doing; drop `window` to test this \
-                 fault one case at a time",
-                unsupported.join("`, `")
-            ),
-        ));
-    }
+    honoured_faults(send_step, send.referenced)?;
     if let Data::Var(name) = &send_step.data
         && matches!(
             scenario.generate.get(name).map(|g| &g.value),
@@ -126,8 +106,34 @@ pub fn window_plan(scenario: &Scenario) -> Result<WindowPlan, (Location, String)
     };
     Ok(WindowPlan {
         send: send_step.data.clone(),
-        truncate: faults.truncate,
+        truncate: send_step.faults.truncate,
         reply: reply.clone(),
         within: expect_step.within.map(|d| d.get()),
     })
+}
+
+/// Refuses the send faults a window cannot run as the sequential path would.
+fn honoured_faults(send: &Send, at: Location) -> Result<(), (Location, String)> {
+    let faults = &send.faults;
+    let unsupported: Vec<&str> = [
+        (faults.drop, "drop"),
+        (faults.duplicate.is_some(), "duplicate"),
+        (faults.delay.is_some(), "delay"),
+        (faults.from_other_port, "from_other_port"),
+    ]
+    .into_iter()
+    .filter_map(|(set, name)| set.then_some(name))
+    .collect();
+    if !unsupported.is_empty() {
+        return Err((
+            at,
+            format!(
+                "`window` cannot honour `{}` here: with requests in flight a lost, repeated, late or \
+                 stray datagram cannot be told from the server's doing; drop `window` to test this \
+                 fault one case at a time",
+                unsupported.join("`, `")
+            ),
+        ));
+    }
+    Ok(())
 }

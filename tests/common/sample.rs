@@ -45,6 +45,7 @@ fn finished(id: ScenarioId, target: TargetKind, verdict: Verdict, ms: u64) -> Ev
         cases: 1,
         seed: None,
         cut_short: None,
+        window: None,
     }
 }
 
@@ -187,6 +188,7 @@ pub fn sample_run() -> Vec<Event> {
             cases: 0,
             seed: None,
             cut_short: None,
+            window: None,
         },
         Event::ScenarioStarted {
             id: reverses.clone(),
@@ -200,6 +202,7 @@ pub fn sample_run() -> Vec<Event> {
             cases: 64,
             seed: Some(seed),
             cut_short: None,
+            window: None,
         },
         Event::ScenarioStarted { id: text.clone() },
         finished(
@@ -218,6 +221,7 @@ pub fn sample_run() -> Vec<Event> {
             cases: 3,
             seed: Some(seed),
             cut_short: None,
+            window: None,
         },
         Event::RunFinished {
             summary: Summary {

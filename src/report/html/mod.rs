@@ -38,6 +38,7 @@ pub(crate) struct Finished {
     cases: u64,
     seed: Option<u64>,
     cut_short: Option<crate::event::CutShort>,
+    window: Option<usize>,
 }
 
 impl<W: Write + Send> Html<W> {
@@ -64,6 +65,7 @@ impl<W: Write + Send> Reporter for Html<W> {
                 cases,
                 seed,
                 cut_short,
+                window,
             } => self.scenarios.push(Finished {
                 id: id.clone(),
                 target: target.clone(),
@@ -72,6 +74,7 @@ impl<W: Write + Send> Reporter for Html<W> {
                 cases: *cases,
                 seed: *seed,
                 cut_short: *cut_short,
+                window: *window,
             }),
             Event::RunFinished { summary, duration } => {
                 let page = page(&self.scenarios, summary, *duration);
@@ -226,7 +229,7 @@ fn scenario_table(html: &mut String, scenarios: &[Finished], suites: &[String]) 
                 },
                 Verdict::Pass => String::new(),
             };
-            let generated = cases_note(s.cases, s.seed, s.cut_short)
+            let generated = cases_note(s.cases, s.seed, s.cut_short, s.window)
                 .map_or(String::new(), |note| {
                     format!("<div class=\"why\">{}</div>", esc(&note))
                 });
@@ -253,7 +256,7 @@ fn case_section(html: &mut String, index: usize, s: &Finished) {
         esc(&s.id.suite()),
         esc(&s.id.name)
     ));
-    let generated = cases_note(s.cases, s.seed, s.cut_short)
+    let generated = cases_note(s.cases, s.seed, s.cut_short, s.window)
         .map_or(String::new(), |note| format!(" · {}", esc(&note)));
     html.push_str(&format!(
         "<p class=\"meta\">against {} · {} · {} over {} · {}{generated}</p>\n",
