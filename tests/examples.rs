@@ -109,7 +109,7 @@ scenarios:
         .unwrap();
     let replayed = stdout(&replay);
     assert_eq!(replay.status.code(), Some(1), "{replayed}");
-    assert!(replayed.contains("1 cases, seed"), "{replayed}");
+    assert!(replayed.contains("1 case, seed"), "{replayed}");
 }
 
 #[test]

@@ -178,7 +178,7 @@ fn lisp_udp_server_fails_any_size_with_a_one_byte_counterexample() {
         .unwrap();
     let replayed = stdout(&replay);
     assert_eq!(replay.status.code(), Some(1), "{replayed}");
-    assert!(replayed.contains("1 cases, seed"), "{replayed}");
+    assert!(replayed.contains("1 case, seed"), "{replayed}");
     // And the reference passes it.
     let reference = conform().arg("run").arg(&path).output().unwrap();
     assert_eq!(reference.status.code(), Some(0), "{}", stdout(&reference));

@@ -130,7 +130,10 @@ pub fn cases_note(
     let seed = seed?;
     let in_flight = window.map_or(String::new(), |n| format!(", {n} in flight"));
     Some(match cut_short {
-        None => format!("{cases} cases{in_flight}, seed {seed}"),
+        None => format!(
+            "{cases} case{}{in_flight}, seed {seed}",
+            if cases == 1 { "" } else { "s" }
+        ),
         Some(cut) => format!(
             "{cases} of {} cases{in_flight}: the {} budget ran out, seed {seed}",
             cut.planned,
