@@ -15,6 +15,11 @@ use rstest::rstest;
 
 use PeerState::{Closed, Open, Reset};
 
+#[path = "common/mod.rs"]
+mod common;
+#[path = "verdict/live.rs"]
+mod live;
+
 const WITHIN: Duration = Duration::from_secs(2);
 const NOW: Duration = Duration::ZERO;
 
