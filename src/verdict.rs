@@ -11,7 +11,7 @@ use crate::spec::payload::escape;
 use crate::spec::{Matcher, OutputMatcher};
 
 mod regex;
-pub mod scan;
+mod scan;
 pub mod seq;
 
 use seq::{SeqOutcome, judge_number, match_seq, match_whole};
