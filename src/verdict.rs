@@ -10,9 +10,11 @@ use std::time::Duration;
 use crate::spec::payload::escape;
 use crate::spec::{Matcher, OutputMatcher};
 
+mod regex;
+mod scan;
 pub mod seq;
 
-use seq::{SeqOutcome, judge_number, match_seq};
+use seq::{SeqOutcome, judge_number, match_seq, match_whole};
 
 /// Bytes a single expectation may buffer before giving up: a line or a match longer than
 /// this is a failure, not a reason to use unbounded memory.
@@ -105,20 +107,12 @@ pub fn describe_matcher(matcher: &Matcher) -> String {
         }
         Matcher::Bytes(b) => format!("{} byte(s) \"{}\"", b.len(), escape(b)),
         Matcher::Line(l) => format!("the line \"{}\\n\"", escape(l)),
-        Matcher::LineRegex(r) => format!("a line matching /{}/", strip_anchors(r.as_str())),
-        Matcher::Regex(r) => format!("bytes matching /{}/", strip_anchors(r.as_str())),
+        Matcher::LineRegex(r) => format!("a line matching /{}/", r.source()),
+        Matcher::Regex(r) => format!("bytes matching /{}/", r.source()),
         Matcher::Length(n) => format!("{n} byte(s)"),
         Matcher::Number(range) => range.describe(),
         Matcher::Seq(parts) => format!("a sequence of {} part(s)", parts.len()),
     }
-}
-
-pub(crate) fn strip_anchors(pattern: &str) -> &str {
-    let inner = pattern.strip_prefix("^(?:").unwrap_or(pattern);
-    inner
-        .strip_suffix(")$")
-        .or_else(|| inner.strip_suffix(')'))
-        .unwrap_or(inner)
 }
 
 /// Judges a TCP byte stream: `buf` holds every byte received and not yet consumed.
@@ -209,24 +203,8 @@ fn judge_data(
     let early = match matcher {
         Matcher::Bytes(expected) => judge_exact(expected, buf),
         Matcher::Line(expected) => judge_line(expected, buf),
-        Matcher::LineRegex(regex) => match buf.iter().position(|b| *b == b'\n') {
-            Some(end) if regex.is_match(&buf[..end]) => Progress::Pass { consumed: end + 1 },
-            Some(end) => Progress::Fail(
-                Mismatch::new(format!(
-                    "expected {}, but got \"{}\"",
-                    describe_matcher(matcher),
-                    escape(&buf[..=end])
-                ))
-                .bytes(b"", &buf[..=end]),
-            ),
-            None => Progress::Pending,
-        },
-        // The shortest match, so the result does not depend on how the bytes were split
-        // into segments.
-        Matcher::Regex(regex) => match regex.shortest_match(buf) {
-            Some(end) => Progress::Pass { consumed: end },
-            None => Progress::Pending,
-        },
+        Matcher::LineRegex(regex) => regex::judge_line_regex(matcher, regex, buf),
+        Matcher::Regex(regex) => regex::judge_regex(matcher, regex, buf),
         Matcher::Length(n) if buf.len() >= *n => Progress::Pass { consumed: *n },
         Matcher::Length(_) => Progress::Pending,
         Matcher::Number(range) => {
@@ -240,8 +218,8 @@ fn judge_data(
                 }
             }
         }
-        // Parts that wait for more (a delimiter, a regex) are decided when the peer closes
-        // or the deadline passes, below.
+        // Parts that wait for more (a delimiter, a regex that may go on) are decided when
+        // the peer closes or the deadline passes, below.
         Matcher::Seq(parts) => {
             let complete = peer != PeerState::Open || timed_out;
             match match_seq(parts, buf, complete) {
@@ -382,14 +360,12 @@ pub fn judge_datagram(
         Matcher::Number(range) if datagram.len() == usize::from(range.width.size) => {
             return judge_number(range, range.width.decode(datagram));
         }
+        Matcher::Regex(regex) | Matcher::LineRegex(regex) => {
+            return regex::judge_regex_datagram(matcher, regex, datagram);
+        }
         Matcher::Seq(parts) => {
-            return match match_seq(parts, datagram, true) {
-                SeqOutcome::Match { consumed, .. } if consumed == datagram.len() => Ok(()),
-                SeqOutcome::Match { consumed, .. } => Err(Mismatch::new(format!(
-                    "the datagram has {} byte(s) more than the sequence, from byte {consumed}",
-                    datagram.len() - consumed
-                ))
-                .bytes(&datagram[..consumed], datagram)),
+            return match match_whole(parts, datagram) {
+                SeqOutcome::Match { .. } => Ok(()),
                 SeqOutcome::Fail(m) => Err(m),
                 SeqOutcome::Pending => {
                     Err(Mismatch::new("the datagram ended inside the sequence")
@@ -402,14 +378,8 @@ pub fn judge_datagram(
     let ok = match matcher {
         Matcher::Bytes(expected) => expected == datagram,
         Matcher::Line(line) => datagram == [line.as_slice(), b"\n"].concat(),
-        Matcher::LineRegex(regex) => datagram
-            .strip_suffix(b"\n")
-            .is_some_and(|content| regex.is_match(content)),
-        // The stored regex is anchored at the start only; a datagram must match whole.
-        Matcher::Regex(regex) => regex::bytes::Regex::new(&format!("{}$", regex.as_str()))
-            .is_ok_and(|whole| whole.is_match(datagram)),
         Matcher::Length(n) => datagram.len() == *n,
-        Matcher::Number(_) | Matcher::Seq(_) => false,
+        Matcher::Regex(_) | Matcher::LineRegex(_) | Matcher::Number(_) | Matcher::Seq(_) => false,
     };
     if ok {
         return Ok(());

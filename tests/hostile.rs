@@ -106,7 +106,7 @@ scenarios:
     steps:
       - connect
       - expect: {line: "Hello World!"}
-      - expect: {regex: 'END'}
+      - expect: {regex: '(?s).*END'}
 "#;
 
 /// The shipped UDP scenarios a duplicating server passes and fails (from specs/udp.yaml).

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use conform::report::diff::render;
-use conform::spec::{Matcher, OutputMatcher};
+use conform::spec::{MatchRegex, Matcher, OutputMatcher};
 use conform::verdict::{
     Expectation, MAX_BUFFER, Mismatch, PeerState, Progress, first_difference, judge_datagram,
     judge_output, judge_stream,
@@ -14,6 +14,11 @@ use regex::bytes::Regex;
 use rstest::rstest;
 
 use PeerState::{Closed, Open, Reset};
+
+#[path = "common/mod.rs"]
+mod common;
+#[path = "verdict/live.rs"]
+mod live;
 
 const WITHIN: Duration = Duration::from_secs(2);
 const NOW: Duration = Duration::ZERO;
@@ -28,12 +33,12 @@ fn line(text: &str) -> Matcher {
 
 /// Anchored at the start, as the loader compiles `regex:`.
 fn regex(pattern: &str) -> Matcher {
-    Matcher::Regex(Regex::new(&format!("^(?:{pattern})")).unwrap())
+    Matcher::Regex(MatchRegex::start(pattern).unwrap())
 }
 
 /// Anchored at both ends, as the loader compiles `line_regex:`.
 fn line_regex(pattern: &str) -> Matcher {
-    Matcher::LineRegex(Regex::new(&format!("^(?:{pattern})$")).unwrap())
+    Matcher::LineRegex(MatchRegex::line(pattern).unwrap())
 }
 
 fn data(matcher: Matcher) -> Expectation {
@@ -156,7 +161,7 @@ fn wrong_line_has_no_crlf_hint() {
 }
 
 #[test]
-fn line_regex_failure_shows_the_line_it_got() {
+fn line_regex_failure_names_the_byte_and_shows_the_line() {
     let mismatch = fail(judge_stream(
         &data(line_regex(r"\d+ OK")),
         b"42 NO\nrest",
@@ -166,7 +171,7 @@ fn line_regex_failure_shows_the_line_it_got() {
     ));
     assert_eq!(
         mismatch.summary,
-        r#"expected a line matching /\d+ OK/, but got "42 NO\n""#
+        r"no match is possible from byte 3 (0x4e 'N'): expected a line matching /\d+ OK/"
     );
     assert_eq!(mismatch.actual.as_deref(), Some(&b"42 NO\n"[..]));
 }
@@ -317,9 +322,18 @@ fn stream_data_is_pending_until_the_deadline() {
 fn stream_data_that_never_matches_fails_at_the_buffer_limit() {
     let buf = vec![b'x'; MAX_BUFFER];
     let mismatch = fail(judge_stream(&data(line("Hello")), &buf, Open, NOW, WITHIN));
-    // `line` fails at the first wrong byte; a regex that keeps waiting hits the limit instead.
+    // `line` fails at the first wrong byte, and so does a regex that cannot start with it; a
+    // regex that any more bytes could still complete hits the limit instead.
     assert!(mismatch.summary.contains("byte 0"), "{}", mismatch.summary);
     let mismatch = fail(judge_stream(&data(regex("y")), &buf, Open, NOW, WITHIN));
+    assert!(mismatch.summary.contains("byte 0"), "{}", mismatch.summary);
+    let mismatch = fail(judge_stream(
+        &data(regex("(?s).*y")),
+        &buf,
+        Open,
+        NOW,
+        WITHIN,
+    ));
     assert!(
         mismatch
             .summary
@@ -594,7 +608,7 @@ fn ipv6_addresses_are_named_in_brackets() {
 #[case::regex_matching_only_a_prefix(
     regex(r"\d+ OK"),
     "42 OK extra",
-    "expected a datagram of bytes matching /\\d+ OK/, but it did not match"
+    "no match is possible from byte 5 (0x20 ' '): expected a datagram of bytes matching /\\d+ OK/"
 )]
 #[case::line_regex_without_newline(
     line_regex(r"\d+ OK"),

@@ -4,14 +4,21 @@
 //! In: the parts of one case, the bytes received so far and whether more can come. Out: a
 //! match (bytes consumed, named captures), "need more bytes", or a [`Mismatch`] naming the
 //! part and the byte offset where the reply went wrong.
+//!
+//! A regex part takes the longest match that lets the rest of the sequence match: its match
+//! ends are tried longest first, and a shorter one only when the parts after it fail. On a
+//! stream it is decided only once no longer match can come (a byte it cannot take arrived,
+//! or the peer closed), so it never commits to a short match that more bytes would extend.
 
 use std::collections::BTreeMap;
 
+use super::regex::impossible;
+use super::scan::{Rest, scan};
 use super::{Mismatch, show_byte};
 use crate::spec::model::number::NumberRange;
 use crate::spec::model::seq::{Part, group_names};
 use crate::spec::payload::escape;
-use crate::spec::{Matcher, Value};
+use crate::spec::{MatchRegex, Matcher, Value};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SeqOutcome {
@@ -24,26 +31,180 @@ pub enum SeqOutcome {
     Fail(Mismatch),
 }
 
+/// Ends of regex parts one match tries at most, over all its regex parts: a sequence whose
+/// regex parts split the bytes in more ways than this fails with the longest split's failure.
+pub const MAX_TRIES: usize = 10_000;
+
 /// Matches `parts` against the start of `buf`. With `complete`, no more bytes will come, so
-/// a part that needs more fails instead of waiting.
+/// a part that needs more fails instead of waiting; bytes after the sequence are left for
+/// later steps either way.
 pub fn match_seq(parts: &[Part], buf: &[u8], complete: bool) -> SeqOutcome {
-    let mut pos = 0;
-    let mut captures = BTreeMap::new();
-    for (index, part) in parts.iter().enumerate() {
+    let ending = if complete {
+        Ending::Ended
+    } else {
+        Ending::Open
+    };
+    Search::new(parts, buf, ending).from(0, 0, BTreeMap::new())
+}
+
+/// Matches `parts` against all of `bytes` (a datagram, or what a step consumed): the
+/// sequence must end where the bytes do.
+pub fn match_whole(parts: &[Part], bytes: &[u8]) -> SeqOutcome {
+    Search::new(parts, bytes, Ending::Whole).from(0, 0, BTreeMap::new())
+}
+
+/// How the bytes a sequence is matched against end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    /// A stream still open: more bytes may come.
+    Open,
+    /// A stream that ended, or whose deadline passed: no more bytes come.
+    Ended,
+    /// A datagram: no more bytes come, and the sequence must take every one.
+    Whole,
+}
+
+type Captures = BTreeMap<String, Value>;
+
+struct Search<'a> {
+    parts: &'a [Part],
+    buf: &'a [u8],
+    ending: Ending,
+    /// Regex part ends this search may still try.
+    tries: usize,
+}
+
+impl<'a> Search<'a> {
+    fn new(parts: &'a [Part], buf: &'a [u8], ending: Ending) -> Self {
+        Search {
+            parts,
+            buf,
+            ending,
+            tries: MAX_TRIES,
+        }
+    }
+
+    /// Matches the parts from `first` on, starting at byte `pos`.
+    fn from(&mut self, first: usize, mut pos: usize, mut captures: Captures) -> SeqOutcome {
+        for index in first..self.parts.len() {
+            match &self.parts[index] {
+                Part::Regex(regex) => return self.regex_part(index, regex, pos, captures),
+                part => match self.fixed_part(index + 1, part, pos, &mut captures) {
+                    Ok(len) => pos += len,
+                    Err(outcome) => return outcome,
+                },
+            }
+        }
+        if self.ending == Ending::Whole && pos < self.buf.len() {
+            return SeqOutcome::Fail(
+                Mismatch::new(format!(
+                    "the datagram has {} byte(s) more than the sequence, from byte {pos}",
+                    self.buf.len() - pos
+                ))
+                .bytes(&self.buf[..pos], self.buf),
+            );
+        }
+        SeqOutcome::Match {
+            consumed: pos,
+            captures,
+        }
+    }
+
+    /// A regex part: its match ends, longest first, each followed by the rest of the parts.
+    fn regex_part(
+        &mut self,
+        index: usize,
+        regex: &MatchRegex,
+        pos: usize,
+        captures: Captures,
+    ) -> SeqOutcome {
         let n = index + 1;
+        let rest = &self.buf[pos..];
+        let Some(found) = scan(regex, rest) else {
+            return self.shortest(index, regex, pos, captures);
+        };
+        if found.rest == Rest::Open && self.ending == Ending::Open {
+            // A longer match may still come, and would be the one to try first.
+            return SeqOutcome::Pending;
+        }
+        let mut failure: Option<Mismatch> = None;
+        for &end in found.ends.iter().rev() {
+            if self.tries == 0 {
+                let gave_up = Mismatch::new(format!(
+                    "part {n} of the sequence: no way to split the bytes between the regex \
+                     parts matched in {MAX_TRIES} tries"
+                ))
+                .bytes(b"", self.buf);
+                return SeqOutcome::Fail(failure.unwrap_or(gave_up).hint(format!(
+                    "conform gave up after trying {MAX_TRIES} ends of the sequence's regex \
+                     parts; a tighter regex or an `until` part splits the bytes in fewer ways"
+                )));
+            }
+            self.tries -= 1;
+            let Some(next) = with_groups(regex, &rest[..end], &captures) else {
+                continue;
+            };
+            match self.from(index + 1, pos + end, next) {
+                SeqOutcome::Fail(m) => {
+                    failure.get_or_insert(m);
+                }
+                decided => return decided,
+            }
+        }
+        if let Some(m) = failure {
+            return SeqOutcome::Fail(m);
+        }
+        let what = format!("bytes matching /{}/", regex.source());
+        SeqOutcome::Fail(match found.rest {
+            Rest::DeadAt(at) => {
+                let mut m = impossible(&what, self.buf, pos + at);
+                m.summary = format!("part {n} of the sequence: {}", m.summary);
+                m
+            }
+            Rest::Closed | Rest::Open => does_not_match(n, pos, regex, self.buf),
+        })
+    }
+
+    /// A regex part the lazy DFA cannot follow (a Unicode word boundary met a non-ASCII
+    /// byte): its shortest match, without giving any back.
+    fn shortest(
+        &mut self,
+        index: usize,
+        regex: &MatchRegex,
+        pos: usize,
+        captures: Captures,
+    ) -> SeqOutcome {
+        let rest = &self.buf[pos..];
+        let found = regex.regex().shortest_match(rest);
+        match found.and_then(|end| Some((end, with_groups(regex, &rest[..end], &captures)?))) {
+            Some((end, next)) => self.from(index + 1, pos + end, next),
+            None if self.ending == Ending::Open => SeqOutcome::Pending,
+            None => SeqOutcome::Fail(does_not_match(index + 1, pos, regex, self.buf)),
+        }
+    }
+
+    /// A part whose length the bytes or the captures fix: how many bytes it takes, or how
+    /// the sequence ends here.
+    fn fixed_part(
+        &self,
+        n: usize,
+        part: &Part,
+        pos: usize,
+        captures: &mut Captures,
+    ) -> Result<usize, SeqOutcome> {
+        let buf = self.buf;
         let rest = &buf[pos..];
         let short = |want: usize| {
-            if complete {
-                SeqOutcome::Fail(
-                    Mismatch::new(format!(
-                        "part {n} of the sequence needs {want} byte(s) at byte {pos}, but only {} arrived",
-                        rest.len()
-                    ))
-                    .bytes(b"", buf),
-                )
-            } else {
-                SeqOutcome::Pending
+            if self.ending == Ending::Open {
+                return SeqOutcome::Pending;
             }
+            SeqOutcome::Fail(
+                Mismatch::new(format!(
+                    "part {n} of the sequence needs {want} byte(s) at byte {pos}, but only {} arrived",
+                    rest.len()
+                ))
+                .bytes(b"", buf),
+            )
         };
         match part {
             Part::Bytes(expected) => {
@@ -51,7 +212,7 @@ pub fn match_seq(parts: &[Part], buf: &[u8], complete: bool) -> SeqOutcome {
                 if let Some(at) = seen.iter().zip(expected).position(|(a, b)| a != b) {
                     let mut want = buf[..pos].to_vec();
                     want.extend_from_slice(expected);
-                    return SeqOutcome::Fail(
+                    return Err(SeqOutcome::Fail(
                         Mismatch::new(format!(
                             "part {n} of the sequence differs at byte {}: expected {}, got {}",
                             pos + at,
@@ -59,108 +220,105 @@ pub fn match_seq(parts: &[Part], buf: &[u8], complete: bool) -> SeqOutcome {
                             show_byte(seen[at])
                         ))
                         .bytes(&want, &buf[..buf.len().min(want.len().max(pos + at + 16))]),
-                    );
+                    ));
                 }
                 if seen.len() < expected.len() {
-                    return short(expected.len());
+                    return Err(short(expected.len()));
                 }
-                pos += expected.len();
+                Ok(expected.len())
             }
             Part::Length { n: len, capture } => {
                 if rest.len() < *len {
-                    return short(*len);
+                    return Err(short(*len));
                 }
-                keep(&mut captures, capture, Value::Bytes(rest[..*len].to_vec()));
-                pos += len;
+                keep(captures, capture, Value::Bytes(rest[..*len].to_vec()));
+                Ok(*len)
             }
             Part::LengthFrom { from, capture } => {
                 let Some(len) = captures
                     .get(from)
                     .map(|v| crate::spec::model::number::number_of(v) as usize)
                 else {
-                    return SeqOutcome::Fail(Mismatch::new(format!(
+                    return Err(SeqOutcome::Fail(Mismatch::new(format!(
                         "part {n} of the sequence takes its length from `{from}`, which nothing captured"
-                    )));
+                    ))));
                 };
                 if rest.len() < len {
-                    return short(len);
+                    return Err(short(len));
                 }
-                keep(&mut captures, capture, Value::Bytes(rest[..len].to_vec()));
-                pos += len;
+                keep(captures, capture, Value::Bytes(rest[..len].to_vec()));
+                Ok(len)
             }
-            Part::Until { delim, capture } => {
-                match rest
-                    .windows(delim.len())
-                    .position(|w| w == delim.as_slice())
-                {
-                    Some(at) => {
-                        keep(&mut captures, capture, Value::Bytes(rest[..at].to_vec()));
-                        pos += at + delim.len();
-                    }
-                    None if complete => {
-                        return SeqOutcome::Fail(
-                            Mismatch::new(format!(
-                                "part {n} of the sequence: \"{}\" never came after byte {pos}",
-                                escape(delim)
-                            ))
-                            .bytes(b"", buf),
-                        );
-                    }
-                    None => return SeqOutcome::Pending,
+            Part::Until { delim, capture } => match rest
+                .windows(delim.len())
+                .position(|w| w == delim.as_slice())
+            {
+                Some(at) => {
+                    keep(captures, capture, Value::Bytes(rest[..at].to_vec()));
+                    Ok(at + delim.len())
                 }
-            }
-            Part::Regex(regex) => match regex.shortest_match(rest) {
-                Some(end) => {
-                    if let Some(found) = regex.captures(&rest[..end]) {
-                        for name in group_names(regex) {
-                            if let Some(m) = found.name(&name) {
-                                captures.insert(name, Value::Bytes(m.as_bytes().to_vec()));
-                            }
-                        }
-                    }
-                    pos += end;
-                }
-                None if complete => {
-                    return SeqOutcome::Fail(
-                        Mismatch::new(format!(
-                            "part {n} of the sequence: the bytes from byte {pos} do not match /{}/",
-                            super::strip_anchors(regex.as_str())
-                        ))
-                        .bytes(b"", buf),
-                    );
-                }
-                None => return SeqOutcome::Pending,
+                None if self.ending == Ending::Open => Err(SeqOutcome::Pending),
+                None => Err(SeqOutcome::Fail(
+                    Mismatch::new(format!(
+                        "part {n} of the sequence: \"{}\" never came after byte {pos}",
+                        escape(delim)
+                    ))
+                    .bytes(b"", buf),
+                )),
             },
             Part::Number { range, capture } => {
                 let size = usize::from(range.width.size);
                 if rest.len() < size {
-                    return short(size);
+                    return Err(short(size));
                 }
                 let value = range.width.decode(&rest[..size]);
                 if let Err(mut m) = judge_number(range, value) {
                     m.summary = format!("part {n} of the sequence (byte {pos}): {}", m.summary);
                     m.actual = Some(buf[..pos + size].to_vec());
-                    return SeqOutcome::Fail(m);
+                    return Err(SeqOutcome::Fail(m));
                 }
                 keep(
-                    &mut captures,
+                    captures,
                     capture,
                     Value::Number {
                         value,
                         width: range.width,
                     },
                 );
-                pos += size;
+                Ok(size)
             }
+            Part::Regex(_) => unreachable!("regex parts are matched by `regex_part`"),
         }
-    }
-    SeqOutcome::Match {
-        consumed: pos,
-        captures,
     }
 }
 
-fn keep(captures: &mut BTreeMap<String, Value>, name: &Option<String>, value: Value) {
+/// The captures so far and the named groups of `regex` in a match of exactly `matched`;
+/// `None` when the regex crate does not match those bytes alone (an assertion such as `\b`
+/// that the byte after them decided differently).
+fn with_groups(regex: &MatchRegex, matched: &[u8], captures: &Captures) -> Option<Captures> {
+    let mut out = captures.clone();
+    // Most regexes name no group: nothing to search for.
+    if regex.regex().capture_names().flatten().next().is_none() {
+        return Some(out);
+    }
+    let found = regex.whole().captures(matched)?;
+    for name in group_names(regex.regex()) {
+        if let Some(m) = found.name(&name) {
+            out.insert(name, Value::Bytes(m.as_bytes().to_vec()));
+        }
+    }
+    Some(out)
+}
+
+fn does_not_match(n: usize, pos: usize, regex: &MatchRegex, buf: &[u8]) -> Mismatch {
+    Mismatch::new(format!(
+        "part {n} of the sequence: the bytes from byte {pos} do not match /{}/",
+        regex.source()
+    ))
+    .bytes(b"", buf)
+}
+
+fn keep(captures: &mut Captures, name: &Option<String>, value: Value) {
     if let Some(name) = name {
         captures.insert(name.clone(), value);
     }
@@ -201,8 +359,9 @@ pub fn captures(
     match matcher {
         // Most regexes name no group: nothing to search for, on every step that uses one.
         Matcher::Regex(regex) | Matcher::LineRegex(regex)
-            if regex.capture_names().flatten().next().is_some() =>
+            if regex.regex().capture_names().flatten().next().is_some() =>
         {
+            let regex = regex.regex();
             let text = match matcher {
                 Matcher::LineRegex(_) => consumed.strip_suffix(b"\n").unwrap_or(consumed),
                 _ => consumed,
@@ -216,7 +375,8 @@ pub fn captures(
             }
         }
         Matcher::Seq(parts) => {
-            if let SeqOutcome::Match { captures, .. } = match_seq(parts, consumed, true) {
+            // The step consumed exactly these bytes: split them as the stream was split.
+            if let SeqOutcome::Match { captures, .. } = match_whole(parts, consumed) {
                 out = captures;
             }
         }
@@ -238,123 +398,5 @@ pub fn captures(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::spec::model::number::{RFC868_OFFSET, Width};
-
-    fn range(lo: u64, hi: u64) -> NumberRange {
-        NumberRange {
-            width: Width::new(4, None).unwrap(),
-            lo,
-            hi,
-            what: format!("{lo}..{hi}"),
-            epoch: None,
-        }
-    }
-
-    fn regex(p: &str) -> regex::bytes::Regex {
-        regex::bytes::Regex::new(&format!("^(?:{p})")).unwrap()
-    }
-
-    #[test]
-    fn a_memcached_style_reply_matches_and_captures() {
-        let parts = vec![
-            Part::Length {
-                n: 2,
-                capture: Some("id".into()),
-            },
-            Part::Bytes(vec![0, 0, 0, 1, 0, 0]),
-            Part::Regex(regex(r"VERSION (?P<version>[0-9.]+)\r\n")),
-        ];
-        let reply = b"\x12\x34\x00\x00\x00\x01\x00\x00VERSION 1.6.18\r\n";
-        match match_seq(&parts, reply, true) {
-            SeqOutcome::Match { consumed, captures } => {
-                assert_eq!(consumed, reply.len());
-                assert_eq!(captures["id"], Value::Bytes(vec![0x12, 0x34]));
-                assert_eq!(captures["version"], Value::Bytes(b"1.6.18".to_vec()));
-            }
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn a_length_delimited_field_takes_its_length_from_an_earlier_capture() {
-        let parts = vec![
-            Part::Bytes(b"$".to_vec()),
-            Part::Until {
-                delim: b"\r\n".to_vec(),
-                capture: Some("len".into()),
-            },
-            Part::LengthFrom {
-                from: "len".into(),
-                capture: Some("value".into()),
-            },
-            Part::Bytes(b"\r\n".to_vec()),
-        ];
-        assert_eq!(match_seq(&parts, b"$5\r\nhel", false), SeqOutcome::Pending);
-        match match_seq(&parts, b"$5\r\nhello\r\n+OK", false) {
-            SeqOutcome::Match { consumed, captures } => {
-                assert_eq!(consumed, 11);
-                assert_eq!(captures["value"], Value::Bytes(b"hello".to_vec()));
-            }
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn a_wrong_byte_names_the_part_and_the_offset() {
-        let parts = vec![Part::Bytes(b"+OK".to_vec()), Part::Bytes(b"\r\n".to_vec())];
-        let SeqOutcome::Fail(m) = match_seq(&parts, b"+OK\n", false) else {
-            panic!()
-        };
-        assert!(
-            m.summary
-                .contains("part 2 of the sequence differs at byte 3"),
-            "{}",
-            m.summary
-        );
-    }
-
-    #[test]
-    fn a_short_datagram_fails_but_a_short_stream_waits() {
-        let parts = vec![Part::Length {
-            n: 4,
-            capture: None,
-        }];
-        assert_eq!(match_seq(&parts, b"ab", false), SeqOutcome::Pending);
-        let SeqOutcome::Fail(m) = match_seq(&parts, b"ab", true) else {
-            panic!()
-        };
-        assert!(
-            m.summary
-                .contains("needs 4 byte(s) at byte 0, but only 2 arrived")
-        );
-    }
-
-    #[test]
-    fn numbers_out_of_range_say_what_was_wanted_and_why_it_might_differ() {
-        let now = 1_796_000_000;
-        let r = NumberRange {
-            width: Width::new(4, None).unwrap(),
-            lo: now + RFC868_OFFSET - 2,
-            hi: now + RFC868_OFFSET + 2,
-            what: "now".into(),
-            epoch: Some(crate::spec::model::number::Epoch::Rfc868),
-        };
-        let m = judge_number(&r, now).unwrap_err();
-        assert!(m.summary.contains(&format!("got {now}")), "{}", m.summary);
-        assert!(m.hint.unwrap().contains("Unix time"));
-        assert!(judge_number(&range(5, 9), 7).is_ok());
-    }
-
-    #[test]
-    fn captures_of_a_regex_step_and_of_the_whole_step() {
-        let m = Matcher::LineRegex(
-            regex::bytes::Regex::new(r"^(?:VALUE (?P<key>\S+) (?P<len>\d+))$").unwrap(),
-        );
-        let got = captures(&m, b"VALUE k1 5\n", Some("all"));
-        assert_eq!(got["key"], Value::Bytes(b"k1".to_vec()));
-        assert_eq!(got["len"], Value::Bytes(b"5".to_vec()));
-        assert_eq!(got["all"], Value::Bytes(b"VALUE k1 5\n".to_vec()));
-    }
-}
+#[path = "seq_tests.rs"]
+mod tests;

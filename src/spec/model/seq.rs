@@ -12,8 +12,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
+use super::expect::MatchRegex;
 use super::number::{NumberMatch, NumberRange, RawNumberMatch};
-use super::step::{MAX_DATAGRAM, compile};
+use super::step::MAX_DATAGRAM;
 use crate::spec::data::{Data, DataFields, Env, TextOrData};
 
 /// A part as written.
@@ -34,8 +35,9 @@ pub enum SeqPart {
         delim: Data,
         capture: Option<String>,
     },
-    /// Bytes matching a regex from here: the shortest match; named groups are captured.
-    Regex(Regex),
+    /// Bytes matching a regex from here: the longest match that lets the rest of the
+    /// sequence match; named groups are captured.
+    Regex(MatchRegex),
     Number {
         number: NumberMatch,
         capture: Option<String>,
@@ -59,7 +61,7 @@ pub enum Part {
         delim: Vec<u8>,
         capture: Option<String>,
     },
-    Regex(Regex),
+    Regex(MatchRegex),
     Number {
         range: NumberRange,
         capture: Option<String>,
@@ -114,7 +116,7 @@ impl SeqPart {
             | SeqPart::LengthFrom { capture, .. }
             | SeqPart::Until { capture, .. }
             | SeqPart::Number { capture, .. } => out.extend(capture.clone()),
-            SeqPart::Regex(regex) => out.extend(group_names(regex)),
+            SeqPart::Regex(regex) => out.extend(group_names(regex.regex())),
             SeqPart::Bytes(_) => {}
         }
     }
@@ -185,7 +187,7 @@ impl TryFrom<RawPart> for SeqPart {
             });
         }
         if let Some(pattern) = raw.regex {
-            parts.push(SeqPart::Regex(compile(&pattern, false)?));
+            parts.push(SeqPart::Regex(MatchRegex::start(&pattern)?));
         }
         if let Some(number) = raw.number {
             parts.push(SeqPart::Number {
