@@ -395,15 +395,7 @@ fn describe(env: &Env) -> Vec<(String, String)> {
 
 /// A shell-quoted word.
 pub fn quote(word: &str) -> String {
-    if !word.is_empty()
-        && word
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@,+%{}".contains(&b))
-    {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
+    crate::drive::template::quote(word)
 }
 
 /// The command line that replays one case.
