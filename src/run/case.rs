@@ -383,7 +383,7 @@ impl Case<'_> {
             && let Some(exit) = self.session.program.exited()
         {
             self.session.wire.record(Wire::ProgramExit {
-                ending: exit.to_string(),
+                ending: exit.into(),
             });
         }
     }

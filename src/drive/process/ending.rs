@@ -1,65 +1,21 @@
 //! How a program's main process ended: the status `wait` gives comes in; an [`Exit`] (a code
 //! or a signal) goes out, and with it an [`Ending`] that also says whether conform had to stop
-//! the program.
+//! the program, which becomes the [`ProgramEnding`] reports describe.
 
-use std::fmt;
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
+use std::time::Duration;
 
-/// How a program's main process ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Exit {
-    Code(i32),
-    Signal(i32),
-}
+pub use crate::event::{Exit, ProgramEnding};
 
-impl Exit {
-    pub fn success(self) -> bool {
-        self == Self::Code(0)
+/// The exit of a status `wait` returned.
+pub(super) fn exit_of(status: ExitStatus) -> Exit {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => Exit::Code(code),
+        (None, Some(signal)) => Exit::Signal(signal),
+        // Only stop/continue statuses have neither, and wait never reports those.
+        (None, None) => Exit::Code(-1),
     }
-
-    pub(super) fn from_status(status: ExitStatus) -> Self {
-        match (status.code(), status.signal()) {
-            (Some(code), _) => Self::Code(code),
-            (None, Some(signal)) => Self::Signal(signal),
-            // Only stop/continue statuses have neither, and wait never reports those.
-            (None, None) => Self::Code(-1),
-        }
-    }
-}
-
-impl fmt::Display for Exit {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Code(code) => write!(f, "exited with code {code}"),
-            Self::Signal(signal) => match signal_name(*signal) {
-                Some(name) => write!(f, "killed by signal {signal} ({name})"),
-                None => write!(f, "killed by signal {signal}"),
-            },
-        }
-    }
-}
-
-/// The conventional name of a common signal.
-pub fn signal_name(signal: i32) -> Option<&'static str> {
-    Some(match signal {
-        libc::SIGHUP => "SIGHUP",
-        libc::SIGINT => "SIGINT",
-        libc::SIGQUIT => "SIGQUIT",
-        libc::SIGILL => "SIGILL",
-        libc::SIGTRAP => "SIGTRAP",
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGBUS => "SIGBUS",
-        libc::SIGFPE => "SIGFPE",
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGUSR1 => "SIGUSR1",
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGUSR2 => "SIGUSR2",
-        libc::SIGPIPE => "SIGPIPE",
-        libc::SIGALRM => "SIGALRM",
-        libc::SIGTERM => "SIGTERM",
-        _ => return None,
-    })
 }
 
 /// Whether conform had to stop the program.
@@ -67,19 +23,13 @@ pub fn signal_name(signal: i32) -> Option<&'static str> {
 pub enum Stopped {
     ByItself,
     /// It ended within the grace period after SIGTERM.
-    Terminated,
-    /// It was still running after the grace period and got SIGKILL.
-    Killed,
-}
-
-impl fmt::Display for Stopped {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::ByItself => "ended by itself",
-            Self::Terminated => "stopped when conform sent SIGTERM",
-            Self::Killed => "ignored SIGTERM and was killed with SIGKILL",
-        })
-    }
+    Terminated {
+        grace: Duration,
+    },
+    /// It was still running when the grace period after SIGTERM ran out and got SIGKILL.
+    Killed {
+        grace: Duration,
+    },
 }
 
 /// How a program ended, as `Child::terminate` saw it.
@@ -89,12 +39,65 @@ pub struct Ending {
     pub how: Stopped,
 }
 
-impl fmt::Display for Ending {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.how {
-            Stopped::ByItself => write!(f, "{}", self.exit),
-            Stopped::Terminated => write!(f, "{} after conform sent SIGTERM", self.exit),
-            Stopped::Killed => write!(f, "{} after ignoring SIGTERM", self.exit),
+impl From<Ending> for ProgramEnding {
+    fn from(ending: Ending) -> Self {
+        match (ending.how, ending.exit) {
+            (Stopped::ByItself, exit) => exit.into(),
+            (Stopped::Terminated { grace }, Exit::Signal(libc::SIGTERM)) => {
+                ProgramEnding::StoppedBySigterm { grace }
+            }
+            (Stopped::Terminated { grace }, exit) => {
+                ProgramEnding::ExitedAfterSigterm { exit, grace }
+            }
+            (Stopped::Killed { grace }, Exit::Signal(libc::SIGKILL)) => {
+                ProgramEnding::KilledAfterGrace { grace }
+            }
+            // It ended by itself in the instant between the grace running out and SIGKILL
+            // (the status shows it was not the SIGKILL): it did exit after SIGTERM.
+            (Stopped::Killed { grace }, exit) => ProgramEnding::ExitedAfterSigterm { exit, grace },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    const GRACE: Duration = Duration::from_millis(500);
+
+    #[rstest]
+    #[case::by_itself(Stopped::ByItself, Exit::Code(3), ProgramEnding::Exited { code: 3 })]
+    #[case::crashed(
+        Stopped::ByItself,
+        Exit::Signal(libc::SIGSEGV),
+        ProgramEnding::Signaled { signal: libc::SIGSEGV }
+    )]
+    #[case::sigterm_ended_it(
+        Stopped::Terminated { grace: GRACE },
+        Exit::Signal(libc::SIGTERM),
+        ProgramEnding::StoppedBySigterm { grace: GRACE }
+    )]
+    #[case::it_exited_after_sigterm(
+        Stopped::Terminated { grace: GRACE },
+        Exit::Code(0),
+        ProgramEnding::ExitedAfterSigterm { exit: Exit::Code(0), grace: GRACE }
+    )]
+    #[case::sigkill_ended_it(
+        Stopped::Killed { grace: GRACE },
+        Exit::Signal(libc::SIGKILL),
+        ProgramEnding::KilledAfterGrace { grace: GRACE }
+    )]
+    #[case::it_exited_just_before_sigkill(
+        Stopped::Killed { grace: GRACE },
+        Exit::Code(0),
+        ProgramEnding::ExitedAfterSigterm { exit: Exit::Code(0), grace: GRACE }
+    )]
+    fn an_ending_says_who_ended_the_program(
+        #[case] how: Stopped,
+        #[case] exit: Exit,
+        #[case] expected: ProgramEnding,
+    ) {
+        assert_eq!(ProgramEnding::from(Ending { exit, how }), expected);
     }
 }

@@ -24,7 +24,8 @@ use std::time::{Duration, Instant};
 use super::capture::Pipe;
 pub use super::capture::{Captured, TAIL_BYTES};
 use crate::cleanup;
-pub use ending::{Ending, Exit, Stopped, signal_name};
+use ending::exit_of;
+pub use ending::{Ending, Exit, ProgramEnding, Stopped};
 pub use error::SpawnError;
 use error::spawn_error;
 
@@ -47,6 +48,7 @@ pub struct Spawn {
 /// A running (or finished) program. Dropping it stops it.
 pub struct Child {
     inner: std::process::Child,
+    argv: Vec<String>,
     pid: u32,
     tag: String,
     stdout: Arc<Pipe>,
@@ -80,6 +82,7 @@ pub fn spawn(spec: &Spawn) -> Result<Child, SpawnError> {
     cleanup::register(raw_pid(pid));
     let mut child = Child {
         inner,
+        argv: spec.argv.clone(),
         pid,
         tag,
         stdout: Arc::default(),
@@ -130,6 +133,11 @@ impl Child {
         self.pid
     }
 
+    /// The command as it was run, one word per argument.
+    pub fn argv(&self) -> &[String] {
+        &self.argv
+    }
+
     /// The program leads its own group, so the group id is its pid.
     fn pgid(&self) -> i32 {
         raw_pid(self.pid)
@@ -151,7 +159,7 @@ impl Child {
             // An error means someone else reaped our child, which nothing in conform does;
             // treat it as still unknown and let `terminate` settle it.
             if let Ok(Some(status)) = self.inner.try_wait() {
-                self.exit = Some(Exit::from_status(status));
+                self.exit = Some(exit_of(status));
             }
         }
         self.exit

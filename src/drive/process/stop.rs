@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::{Child, Ending, Exit, Stopped, TAG_VAR, raw_pid, send, send_group};
+use super::{Child, Ending, Exit, Stopped, TAG_VAR, exit_of, raw_pid, send, send_group};
 use crate::cleanup;
 use crate::proctable::{self, ProcStat, children_of};
 
@@ -43,18 +43,18 @@ impl Child {
         }
         send_group(self.pgid(), libc::SIGTERM);
         if let Some(exit) = self.wait_until(Instant::now() + grace) {
-            return (exit, Stopped::Terminated);
+            return (exit, Stopped::Terminated { grace });
         }
         // Only the program itself here; the sweep kills the rest of the group right after,
         // having first counted what was left behind.
         send(self.pid, libc::SIGKILL);
         let exit = match self.inner.wait() {
-            Ok(status) => Exit::from_status(status),
+            Ok(status) => exit_of(status),
             // See `try_status`: the status is lost, but SIGKILL is what ended it.
             Err(_) => Exit::Signal(libc::SIGKILL),
         };
         self.exit = Some(exit);
-        (exit, Stopped::Killed)
+        (exit, Stopped::Killed { grace })
     }
 
     /// Live processes that belong to this program, other than the program itself.
