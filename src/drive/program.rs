@@ -16,6 +16,10 @@ use crate::reference::Shutdown;
 /// Lines of stderr and stdout shown with a failure.
 const TAIL_LINES: usize = 8;
 
+/// How long the report waits for the output of a stopped program to be read to its end. Only
+/// reached if a process conform could not find still holds a pipe open.
+const OUTPUT_DRAIN: Duration = Duration::from_secs(1);
+
 pub enum Program {
     External {
         child: Child,
@@ -97,6 +101,9 @@ impl Program {
         match self {
             Program::External { child, .. } => {
                 let ending = child.terminate(grace);
+                // Everything that held the pipes is dead now, but the readers may not have
+                // drained the last bytes yet: the tails would miss what it printed last.
+                child.wait_output_closed(Instant::now() + OUTPUT_DRAIN);
                 Some(ProgramReport {
                     argv: Some(child.argv().to_vec()),
                     ending: Some(ending.into()),
