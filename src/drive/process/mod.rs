@@ -6,6 +6,9 @@
 //! that leave the group (setsid, double fork) are found by walking `/proc`: conform is a child
 //! subreaper, so orphans reparent to it, and every program gets a unique tag in its environment
 //! that its descendants inherit, which tells this program's orphans from another's.
+//!
+//! Starting and watching a program is here; the stop sequence is in `stop`, exit statuses and
+//! endings in `ending`, spawn errors in `error`.
 
 mod ending;
 mod error;
