@@ -115,7 +115,7 @@ pub(crate) struct SharedArgs {
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_dur)]
     ready_timeout: Dur,
     /// Time between SIGTERM and SIGKILL when stopping a program.
-    #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = parse_dur)]
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_dur)]
     grace: Dur,
     /// Treat failures of `should` scenarios as failures, not warnings.
     #[arg(long)]

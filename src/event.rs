@@ -3,9 +3,14 @@
 //! In: produced by `run`. Out: consumed by every reporter in `report`, which match every
 //! variant explicitly so a new event forces a decision everywhere.
 
+mod ending;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
+pub use ending::{Exit, ProgramEnding, signal_name};
+
+use crate::drive::template;
 use crate::spec::{Level, Lifecycle, Role, Transport};
 use crate::verdict::Mismatch;
 
@@ -37,8 +42,8 @@ impl ScenarioId {
 pub enum TargetKind {
     /// conform's built-in reference implementation, in-process.
     Reference,
-    /// An external program, with the command line as run.
-    Program(String),
+    /// An external program: the command's words, placeholders such as `{port}` unfilled.
+    Program(Vec<String>),
     /// A server that was already running at this address.
     Address(String),
 }
@@ -47,7 +52,7 @@ impl std::fmt::Display for TargetKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             TargetKind::Reference => f.write_str("built-in reference"),
-            TargetKind::Program(cmd) => write!(f, "`{cmd}`"),
+            TargetKind::Program(words) => write!(f, "`{}`", template::join(words)),
             TargetKind::Address(addr) => write!(f, "server at {addr}"),
         }
     }
@@ -66,11 +71,24 @@ pub struct StepRef {
 /// How the program under test ended and what it last printed.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ProgramReport {
-    pub command: String,
-    /// e.g. "exited with code 3", "still running; stopped with SIGTERM".
-    pub ending: Option<String>,
+    /// The command as run, one word per argument, the port filled in; `None` for the
+    /// built-in reference, which runs in-process.
+    pub argv: Option<Vec<String>>,
+    /// `None` only when the built-in reference's thread died without returning.
+    pub ending: Option<ProgramEnding>,
     pub stderr_tail: Vec<String>,
     pub stdout_tail: Vec<String>,
+}
+
+impl ProgramReport {
+    /// The command as one line, words quoted where a shell would need it (an empty argument
+    /// shows as `''`), or "the built-in reference".
+    pub fn command(&self) -> String {
+        match &self.argv {
+            Some(argv) => template::join(argv),
+            None => "the built-in reference".into(),
+        }
+    }
 }
 
 /// Why a scenario failed.
@@ -168,8 +186,8 @@ pub enum Wire {
     Reset { direction: Direction, ends: Ends },
     /// A wait in which nothing arrived.
     Silence { waited: Duration },
-    /// conform saw the program end, e.g. "exited with code 3".
-    ProgramExit { ending: String },
+    /// conform saw the program end, or stopped it.
+    ProgramExit { ending: ProgramEnding },
 }
 
 /// The inputs of a failed generated scenario, before and after shrinking.

@@ -61,7 +61,9 @@ fn program_that_ignores_sigterm_and_forks_leaves_nothing_behind() {
     let report = stdout(&output);
     assert_eq!(output.status.code(), Some(1), "{report}");
     assert!(
-        report.contains("ignored SIGTERM; conform killed it with SIGKILL"),
+        report.contains(
+            "did not exit within the grace of 200 ms after SIGTERM; conform killed it with SIGKILL"
+        ),
         "{report}"
     );
     for pid in pids(&pidfile, Duration::from_secs(1)) {

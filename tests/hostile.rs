@@ -640,7 +640,7 @@ fn server_that_ignores_sigterm_and_forks_is_killed_after_its_ready_timeout() {
         &[
             "was not listening on TCP 127.0.0.1:",
             "after 2000ms",
-            "ignored SIGTERM; conform killed it with SIGKILL",
+            "did not exit within the grace of 200 ms after SIGTERM; conform killed it with SIGKILL",
         ],
     );
     let pids = pids_in(&pidfile);

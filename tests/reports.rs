@@ -318,6 +318,26 @@ fn human_trace_shows_the_wire_log_under_the_failure_only_when_asked() {
     assert!(!plain.contains("wire log"), "{plain}");
 }
 
+#[test]
+fn human_report_shows_an_empty_argument_quoted_in_the_command() {
+    let report = render(conform::report::human::Human::new);
+    assert!(
+        report.contains("      against: `python3 my_server.py {port} --log ''`\n"),
+        "{report}"
+    );
+    assert!(
+        report.contains(
+            "      program `python3 my_server.py 30386 --log ''`: was still running; conform \
+             stopped it with SIGTERM\n"
+        ),
+        "{report}"
+    );
+    assert!(
+        report.contains("      program `./srv 30500`: exited with code 1\n"),
+        "{report}"
+    );
+}
+
 // ---- JSON Lines -----------------------------------------------------------------------------
 
 #[test]
@@ -334,7 +354,7 @@ fn every_json_line_parses_and_names_schema_and_event() {
         .collect();
     assert_eq!(events.len(), sample_run().len());
     for event in &events {
-        assert_eq!(event["schema"], "conform-events/1", "{event}");
+        assert_eq!(event["schema"], "conform-events/2", "{event}");
     }
     let kinds: Vec<&str> = events
         .iter()
@@ -379,6 +399,32 @@ fn every_json_line_parses_and_names_schema_and_event() {
     assert_eq!(wire["entries"][2]["text"], r"World?\n");
     assert_eq!(wire["entries"][2]["at_ms"], 1.73);
     assert_eq!(wire["entries"][5]["kind"], "exit");
+    let stopped = serde_json::json!({
+        "kind": "stopped_by_sigterm",
+        "grace_ms": 2000.0,
+        "message": "was still running; conform stopped it with SIGTERM"
+    });
+    assert_eq!(wire["entries"][5]["ending"], stopped);
+    // The command as its words, and as a line that shows the empty argument.
+    let program = &finished[1]["failure"]["program"];
+    assert_eq!(program["ending"], stopped);
+    assert_eq!(
+        program["argv"],
+        serde_json::json!(["python3", "my_server.py", "30386", "--log", ""])
+    );
+    assert_eq!(program["command"], "python3 my_server.py 30386 --log ''");
+    assert_eq!(
+        finished[1]["target"],
+        serde_json::json!({
+            "kind": "program",
+            "command": "python3 my_server.py {port} --log ''",
+            "argv": ["python3", "my_server.py", "{port}", "--log", ""]
+        })
+    );
+    assert_eq!(
+        finished[5]["failure"]["program"]["ending"],
+        serde_json::json!({"kind": "exited", "code": 1, "message": "exited with code 1"})
+    );
     assert_eq!(wire["bytes_cut"], 0);
     assert!(finished[2]["failure"]["wire"].is_null());
     assert!(finished[5]["failure"]["step"].is_null());
@@ -447,7 +493,30 @@ fn documented_json_examples_parse_and_name_the_schema() {
     for example in examples {
         let value: serde_json::Value =
             serde_json::from_str(example).unwrap_or_else(|e| panic!("{e}: {example}"));
-        assert_eq!(value["schema"], "conform-events/1", "{example}");
+        assert_eq!(value["schema"], "conform-events/2", "{example}");
         assert!(value["event"].is_string(), "{example}");
+        assert_shapes_are_current(&value, example);
+    }
+}
+
+/// Every `ending` in a documented example is an object with a kind and a message, and every
+/// program target has its words: the shapes of version 2, not version 1's strings.
+fn assert_shapes_are_current(value: &serde_json::Value, example: &str) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(ending) = map.get("ending") {
+                assert!(ending["kind"].is_string(), "{example}");
+                assert!(ending["message"].is_string(), "{example}");
+            }
+            if map.get("kind").and_then(|k| k.as_str()) == Some("program") {
+                assert!(map["argv"].is_array(), "{example}");
+            }
+            map.values()
+                .for_each(|v| assert_shapes_are_current(v, example));
+        }
+        serde_json::Value::Array(items) => items
+            .iter()
+            .for_each(|v| assert_shapes_are_current(v, example)),
+        _ => {}
     }
 }

@@ -82,7 +82,8 @@ fn tcp_server_wire_log_has_the_connection_the_bytes_and_the_exit_in_order() {
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
     let last = log.last().expect("entries");
     assert_eq!(last["kind"], "exit");
-    assert_eq!(last["ending"], "exited with code 0");
+    assert_eq!(last["ending"]["kind"], "exited");
+    assert_eq!(last["ending"]["code"], 0);
     assert_eq!(events[0]["failure"]["wire"]["bytes_cut"], 0);
 }
 

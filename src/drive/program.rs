@@ -9,16 +9,22 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::process::{Child, Exit, Stopped};
+use super::process::{Child, Exit, ProgramEnding};
 use crate::event::ProgramReport;
 use crate::reference::Shutdown;
 
 /// Lines of stderr and stdout shown with a failure.
 const TAIL_LINES: usize = 8;
 
+/// How long the report waits for the output of a stopped program to be read to its end. Only
+/// reached if a process conform could not find still holds a pipe open.
+const OUTPUT_DRAIN: Duration = Duration::from_secs(1);
+
 pub enum Program {
     External {
         child: Child,
+        /// The command as one line, words joined by spaces. Reports take the words from the
+        /// child instead, which keeps empty and spaced arguments apart.
         command: String,
     },
     InProcess(InProcess),
@@ -93,34 +99,31 @@ impl Program {
     /// Stops the program (SIGTERM, grace, SIGKILL for a process) and describes how it ended.
     pub fn stop(&mut self, grace: Duration) -> Option<ProgramReport> {
         match self {
-            Program::External { child, command } => {
+            Program::External { child, .. } => {
                 let ending = child.terminate(grace);
-                let ending = match ending.how {
-                    Stopped::ByItself => ending.exit.to_string(),
-                    Stopped::Terminated => {
-                        "was still running; conform stopped it with SIGTERM".into()
-                    }
-                    Stopped::Killed => {
-                        "was still running and ignored SIGTERM; conform killed it with SIGKILL"
-                            .into()
-                    }
-                };
+                // Everything that held the pipes is dead now, but the readers may not have
+                // drained the last bytes yet: the tails would miss what it printed last.
+                child.wait_output_closed(Instant::now() + OUTPUT_DRAIN);
                 Some(ProgramReport {
-                    command: format!("`{command}`"),
-                    ending: Some(ending),
+                    argv: Some(child.argv().to_vec()),
+                    ending: Some(ending.into()),
                     stderr_tail: child.stderr().last_lines(TAIL_LINES),
                     stdout_tail: child.stdout().last_lines(TAIL_LINES),
                 })
             }
             Program::InProcess(p) => {
-                let exit = p.stop();
+                let running = p.exit().is_none();
+                let ending = p.stop().map(|exit| match exit {
+                    Exit::Code(code) if running => ProgramEnding::ReferenceStopped { code },
+                    exit => exit.into(),
+                });
                 let lines = |buf: &Arc<Mutex<Vec<u8>>>| {
                     let bytes = buf.lock().unwrap_or_else(|e| e.into_inner()).clone();
                     tail_lines(&bytes)
                 };
                 Some(ProgramReport {
-                    command: "the built-in reference".into(),
-                    ending: exit.map(|e| e.to_string()),
+                    argv: None,
+                    ending,
                     stderr_tail: lines(&p.stderr),
                     stdout_tail: lines(&p.stdout),
                 })
@@ -226,5 +229,70 @@ impl InProcess {
 impl Drop for InProcess {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::drive::process::{self, Spawn};
+
+    const GRACE: Duration = Duration::from_secs(30);
+
+    fn soon() -> Instant {
+        Instant::now() + Duration::from_secs(60)
+    }
+
+    #[test]
+    fn a_stopped_program_is_reported_with_its_words_and_how_sigterm_ended_it() {
+        let argv: Vec<String> = ["sh", "-c", "exec sleep 1000", ""]
+            .iter()
+            .map(|w| w.to_string())
+            .collect();
+        let child = process::spawn(&Spawn {
+            argv: argv.clone(),
+            env: Vec::new(),
+            capture_limit: 100,
+        })
+        .expect("sh starts");
+        let mut program = Program::External {
+            child,
+            command: argv.join(" "),
+        };
+        let report = program.stop(GRACE).expect("a report");
+        assert_eq!(report.argv, Some(argv));
+        assert_eq!(report.command(), "sh -c 'exec sleep 1000' ''");
+        assert_eq!(
+            report.ending,
+            Some(ProgramEnding::StoppedBySigterm { grace: GRACE })
+        );
+    }
+
+    #[test]
+    fn a_reference_still_running_is_reported_as_stopped_in_process() {
+        let mut program = Program::InProcess(InProcess::start(|_, stop| {
+            while !stop.is_triggered() {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Ok(())
+        }));
+        let report = program.stop(GRACE).expect("a report");
+        assert_eq!(report.argv, None);
+        assert_eq!(report.command(), "the built-in reference");
+        assert_eq!(
+            report.ending,
+            Some(ProgramEnding::ReferenceStopped { code: 0 })
+        );
+    }
+
+    #[test]
+    fn a_reference_that_ended_by_itself_is_reported_as_exited() {
+        let mut program = Program::InProcess(InProcess::start(|_, _| {
+            Err(std::io::Error::other("no peer"))
+        }));
+        assert_eq!(program.wait_exit(soon()), Some(Exit::Code(1)));
+        let report = program.stop(GRACE).expect("a report");
+        assert_eq!(report.ending, Some(ProgramEnding::Exited { code: 1 }));
+        assert_eq!(report.stderr_tail, ["error: no peer"]);
     }
 }

@@ -4,6 +4,10 @@
 //! Words are split the way a POSIX shell splits them, but no shell ever runs and nothing is
 //! expanded except conform's own placeholders, `{host}`, `{port}` and `{hostport}`. That keeps a
 //! template meaning the same thing on every machine and lets conform report the exact argv.
+//!
+//! The way back, an argv shown as one line ([`join`], [`quote`]), quotes a word only where
+//! splitting it again (here or in a shell) would not give the same word: an empty word, spaces,
+//! quotes, shell operators and globs. Every report that shows a command goes through it.
 
 use std::fmt;
 
@@ -195,6 +199,35 @@ fn substitute(word: &str, values: &[(&str, &str)]) -> String {
     out
 }
 
+/// Characters a word may hold and still be shown bare: a shell and [`split`] read them as
+/// themselves. `{` and `}` are among them so that `{port}` stays readable.
+const BARE: &[u8] = b"-_./:=@,+%{}";
+
+/// One word as a shell would need it written: as it is when that reads back the same, else in
+/// single quotes (a `'` inside becomes `'\''`).
+pub fn quote(word: &str) -> String {
+    let bare = !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || BARE.contains(&b))
+        // A shell expands `{a,b}` into two words; a lone `{port}` it leaves alone.
+        && !(word.contains('{') && word.contains(','));
+    if bare {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// The words as one command line that splits back into exactly these words.
+pub fn join(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|word| quote(word))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,5 +364,37 @@ mod tests {
         assert!(passes_port(&words("./cli --to={hostport}")));
         assert!(!passes_port(&words("python3 server.py")));
         assert!(!passes_port(&words("./srv {host}")));
+    }
+
+    #[rstest]
+    #[case::plain("./server", "./server")]
+    #[case::placeholder("{port}", "{port}")]
+    #[case::empty("", "''")]
+    #[case::space("a b", "'a b'")]
+    #[case::single_quote("it's", r"'it'\''s'")]
+    #[case::operator("a|b", "'a|b'")]
+    #[case::glob("*.py", "'*.py'")]
+    #[case::dollar("$HOME", "'$HOME'")]
+    #[case::brace_expansion("{a,b}", "'{a,b}'")]
+    #[case::non_ascii("été", "'été'")]
+    fn quote_leaves_safe_words_bare_and_quotes_the_rest(#[case] word: &str, #[case] shown: &str) {
+        assert_eq!(quote(word), shown);
+    }
+
+    #[test]
+    fn join_keeps_an_empty_argument_visible() {
+        let argv = words(&["redis-server", "--port", "4000", "--save", ""]);
+        assert_eq!(join(&argv), "redis-server --port 4000 --save ''");
+    }
+
+    proptest::proptest! {
+        /// Whatever the words, the line shown splits back into them: what a report shows can
+        /// be pasted back as a template.
+        #[test]
+        fn join_then_split_gives_the_words_back(
+            argv in proptest::collection::vec("[ -~\\t\\né]{0,12}", 1..6)
+        ) {
+            proptest::prop_assert_eq!(split(&join(&argv)), Ok(argv));
+        }
     }
 }

@@ -240,7 +240,12 @@ pub fn failure_lines(file: &str, failure: &Failure) -> Vec<String> {
     }
     if let Some(program) = &failure.program {
         if let Some(ending) = &program.ending {
-            lines.push(format!("program {}: {ending}", program.command));
+            // Backticks set a command apart from the sentence; the reference is no command.
+            let who = match &program.argv {
+                Some(_) => format!("`{}`", program.command()),
+                None => program.command(),
+            };
+            lines.push(format!("program {who}: {ending}"));
         }
         for (name, tail) in [
             ("stderr", &program.stderr_tail),

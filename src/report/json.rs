@@ -1,4 +1,4 @@
-//! JSON Lines for programs: one object per event, schema `conform-events/1`, documented in
+//! JSON Lines for programs: one object per event, schema `conform-events/2`, documented in
 //! `docs/events.md`.
 //!
 //! In: [`Event`]s. Out: one line of JSON per event, written and flushed as it arrives. The
@@ -12,14 +12,16 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::Reporter;
+use crate::drive::template;
 use crate::event::{
-    Event, Failure, Generated, ScenarioId, StepRef, Summary, TargetKind, Verdict, Wire, WireLog,
+    Event, Exit, Failure, Generated, ProgramEnding, ScenarioId, StepRef, Summary, TargetKind,
+    Verdict, Wire, WireLog, signal_name,
 };
 use crate::spec::payload::escape;
 use crate::verdict::Mismatch;
 
 /// Bump the number when a field changes meaning or disappears; adding a field keeps it.
-pub const SCHEMA: &str = "conform-events/1";
+pub const SCHEMA: &str = "conform-events/2";
 
 pub struct Json<W: Write + Send> {
     out: W,
@@ -194,15 +196,24 @@ impl<'a> From<&'a ScenarioId> for Id<'a> {
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum Target<'a> {
     Reference,
-    Program { command: &'a str },
-    Address { address: &'a str },
+    /// `command` to show, `argv` to run: the words, `{port}` unfilled.
+    Program {
+        command: String,
+        argv: &'a [String],
+    },
+    Address {
+        address: &'a str,
+    },
 }
 
 impl<'a> From<&'a TargetKind> for Target<'a> {
     fn from(target: &'a TargetKind) -> Self {
         match target {
             TargetKind::Reference => Target::Reference,
-            TargetKind::Program(command) => Target::Program { command },
+            TargetKind::Program(argv) => Target::Program {
+                command: template::join(argv),
+                argv,
+            },
             TargetKind::Address(address) => Target::Address { address },
         }
     }
@@ -242,8 +253,9 @@ impl<'a> From<&'a Failure> for FailureJson<'a> {
             step: failure.step.as_ref().map(Step::from),
             mismatches: failure.mismatches.iter().map(MismatchJson::from).collect(),
             program: failure.program.as_ref().map(|p| Program {
-                command: &p.command,
-                ending: p.ending.as_deref(),
+                command: p.command(),
+                argv: p.argv.as_deref(),
+                ending: p.ending.as_ref().map(EndingJson::from),
                 stderr_tail: &p.stderr_tail,
                 stdout_tail: &p.stdout_tail,
             }),
@@ -363,7 +375,7 @@ struct WireEntryJson {
     #[serde(skip_serializing_if = "Option::is_none")]
     waited_ms: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    ending: Option<String>,
+    ending: Option<EndingJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
 }
@@ -441,7 +453,7 @@ fn entry(at: Duration, what: &Wire) -> WireEntryJson {
             "silence"
         }
         Wire::ProgramExit { ending } => {
-            json.ending = Some(ending.clone());
+            json.ending = Some(ending.into());
             "exit"
         }
     };
@@ -451,10 +463,46 @@ fn entry(at: Duration, what: &Wire) -> WireEntryJson {
 
 #[derive(Serialize)]
 struct Program<'a> {
-    command: &'a str,
-    ending: Option<&'a str>,
+    /// The command as one line, quoted where a shell would need it; `argv` is its words
+    /// (null for the built-in reference, which is no command).
+    command: String,
+    argv: Option<&'a [String]>,
+    ending: Option<EndingJson>,
     stderr_tail: &'a [String],
     stdout_tail: &'a [String],
+}
+
+/// How the program ended: a `kind`, the fields that kind has, and the sentence reports print.
+#[derive(Serialize)]
+struct EndingJson {
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signal: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signal_name: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    grace_ms: Option<f64>,
+    message: String,
+}
+
+impl From<&ProgramEnding> for EndingJson {
+    fn from(ending: &ProgramEnding) -> Self {
+        let (code, signal) = match ending.exit() {
+            Some(Exit::Code(code)) => (Some(code), None),
+            Some(Exit::Signal(signal)) => (None, Some(signal)),
+            None => (None, None),
+        };
+        EndingJson {
+            kind: ending.word(),
+            code,
+            signal,
+            signal_name: signal.and_then(signal_name),
+            grace_ms: ending.grace().map(millis),
+            message: ending.to_string(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -496,7 +544,7 @@ mod tests {
             .expect("in-memory write");
         assert_eq!(
             String::from_utf8_lossy(&out),
-            "{\"schema\":\"conform-events/1\",\"event\":\"run_started\",\"scenarios\":3,\"jobs\":2}\n"
+            "{\"schema\":\"conform-events/2\",\"event\":\"run_started\",\"scenarios\":3,\"jobs\":2}\n"
         );
     }
 }

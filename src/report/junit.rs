@@ -216,7 +216,7 @@ fn diagnosis(file: &str, target: &TargetKind, failure: &Failure) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::ProgramReport;
+    use crate::event::{ProgramEnding, ProgramReport};
 
     #[test]
     fn headline_falls_back_to_how_the_program_ended() {
@@ -224,8 +224,8 @@ mod tests {
             step: None,
             mismatches: Vec::new(),
             program: Some(ProgramReport {
-                command: "./srv 1".into(),
-                ending: Some("exited with code 3".into()),
+                argv: Some(vec!["./srv".into(), "1".into()]),
+                ending: Some(ProgramEnding::Exited { code: 3 }),
                 ..ProgramReport::default()
             }),
             generated: None,

@@ -239,7 +239,7 @@ fn headline(failure: &Failure) -> Option<String> {
         .map(|m| m.summary.clone())
         .or_else(|| {
             let program = failure.program.as_ref()?;
-            Some(format!("program {}", program.ending.as_deref()?))
+            Some(format!("program {}", program.ending.as_ref()?))
         })
 }
 

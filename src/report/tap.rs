@@ -216,9 +216,9 @@ fn mismatch_details(y: &mut Yaml, depth: usize, mismatch: &Mismatch) {
 
 fn program_fields(y: &mut Yaml, program: &ProgramReport) {
     y.line(0, "program", None);
-    y.line(1, "command", Some(&quote(&program.command)));
+    y.line(1, "command", Some(&quote(&program.command())));
     if let Some(ending) = &program.ending {
-        y.line(1, "ending", Some(&quote(ending)));
+        y.line(1, "ending", Some(&quote(&ending.to_string())));
     }
     for (key, tail) in [
         ("stderr_tail", &program.stderr_tail),

@@ -16,6 +16,7 @@ use super::options::{DEFAULT_CASES, RunOptions};
 use super::settle::{Found, settle};
 use super::{regress, window};
 use crate::event::{CutShort, Tick};
+use crate::drive::template::{join, quote};
 use crate::generate::{self, Rng};
 use crate::plan::Target;
 use crate::shrink;
@@ -201,7 +202,7 @@ fn sequential(
 /// The start of a command line that runs this scenario against the same target again.
 fn replay_base(ctx: Ctx<'_>) -> String {
     let opts = ctx.opts;
-    let mut line = format!("conform run {}", super::settle::quote(&ctx.spec.path));
+    let mut line = format!("conform run {}", quote(&ctx.spec.path));
     match ctx.target {
         Target::Reference => {}
         Target::Program(words) => {
@@ -209,11 +210,7 @@ fn replay_base(ctx: Ctx<'_>) -> String {
                 Role::Server => "--server",
                 Role::Client => "--client",
             };
-            let command: Vec<String> = words.iter().map(|w| super::settle::quote(w)).collect();
-            line.push_str(&format!(
-                " {flag} {}",
-                super::settle::quote(&command.join(" "))
-            ));
+            line.push_str(&format!(" {flag} {}", quote(&join(words))));
         }
         Target::Address(addr) => line.push_str(&format!(" --connect {addr}")),
     }

@@ -92,7 +92,7 @@ pub fn scenario_id(spec: &Spec, scenario: &Scenario) -> ScenarioId {
 fn target_kind(target: &Target) -> TargetKind {
     match target {
         Target::Reference => TargetKind::Reference,
-        Target::Program(words) => TargetKind::Program(words.join(" ")),
+        Target::Program(words) => TargetKind::Program(words.clone()),
         Target::Address(addr) => TargetKind::Address(addr.to_string()),
     }
 }

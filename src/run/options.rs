@@ -11,7 +11,8 @@ use crate::spec::Lifecycle;
 /// program on a loaded machine must never be blamed.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(10);
-pub const DEFAULT_GRACE: Duration = Duration::from_millis(500);
+/// Twice what daemons take to exit after SIGTERM (memcached up to 1 s, redis-server 0.1 s).
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(2);
 /// Longest time spent shrinking one failure, by default: a safety net only, since the probe
 /// budget is what normally bounds shrinking (and keeps it the same on every machine).
 pub const DEFAULT_SHRINK_TIME: Duration = Duration::from_secs(300);

@@ -163,26 +163,13 @@ fn describe(env: &Env) -> Vec<(String, String)> {
 fn replay(base: &str, scenario: &Scenario, seed: u64, env: &Env) -> String {
     let mut line = format!(
         "{base} --filter {} --seed {seed}",
-        quote(&format!("name:{}", scenario.name.value))
+        crate::drive::template::quote(&format!("name:{}", scenario.name.value))
     );
     for (name, value) in env {
         line.push_str(&format!(
             " --with {}",
-            quote(&format!("{name}={}", value.encode()))
+            crate::drive::template::quote(&format!("{name}={}", value.encode()))
         ));
     }
     line
-}
-
-/// A shell-quoted word.
-pub fn quote(word: &str) -> String {
-    if !word.is_empty()
-        && word
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@,+%{}".contains(&b))
-    {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
 }

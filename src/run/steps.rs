@@ -245,7 +245,7 @@ impl Case<'_> {
             && let Some(exit) = self.session.program.exited()
         {
             self.session.wire.record(Wire::ProgramExit {
-                ending: exit.to_string(),
+                ending: exit.into(),
             });
         }
     }

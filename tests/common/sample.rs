@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use conform::event::{
-    Direction, Ends, Event, Failure, Generated, ProgramReport, ScenarioId, Shrinking, StepRef,
-    Summary, TargetKind, Verdict, Wire, WireEntry, WireLog,
+    Direction, Ends, Event, Failure, Generated, ProgramEnding, ProgramReport, ScenarioId,
+    Shrinking, StepRef, Summary, TargetKind, Verdict, Wire, WireEntry, WireLog,
 };
 use conform::report::Reporter;
 use conform::spec::{Level, Lifecycle, Role, Transport};
@@ -32,6 +32,17 @@ fn step(index: usize, keyword: &'static str, line: u64, column: u64) -> StepRef 
         keyword,
         line,
         column,
+    }
+}
+
+fn words(list: &[&str]) -> Vec<String> {
+    list.iter().map(|w| w.to_string()).collect()
+}
+
+/// The first failure's program: still running at the end of the case, ended by SIGTERM.
+fn stopped() -> ProgramEnding {
+    ProgramEnding::StoppedBySigterm {
+        grace: Duration::from_secs(2),
     }
 }
 
@@ -88,8 +99,8 @@ pub fn sample_run() -> Vec<Event> {
                 .bytes(b"Hello World!\n", b"Hello World?\n"),
         ],
         program: Some(ProgramReport {
-            command: "python3 my_server.py 30386".into(),
-            ending: Some("was still running; conform stopped it with SIGTERM".into()),
+            argv: Some(words(&["python3", "my_server.py", "30386", "--log", ""])),
+            ending: Some(stopped()),
             stderr_tail: vec![
                 "Traceback (most recent call last):".into(),
                 "ValueError: <bad> & \"worse\" it's \u{1b}[31mred\u{1b}[0m".into(),
@@ -118,8 +129,8 @@ pub fn sample_run() -> Vec<Event> {
                 .hint("it opened no socket at all; does it use the port it was given?"),
         ],
         program: Some(ProgramReport {
-            command: "./srv 30500".into(),
-            ending: Some("exited with code 1".into()),
+            argv: Some(words(&["./srv", "30500"])),
+            ending: Some(ProgramEnding::Exited { code: 1 }),
             stderr_tail: vec!["bind: Address already in use".into()],
             stdout_tail: vec!["starting".into()],
         }),
@@ -154,7 +165,7 @@ pub fn sample_run() -> Vec<Event> {
         passed,
         duration: Duration::from_millis(ms),
     };
-    let program = |cmd: &str| TargetKind::Program(cmd.into());
+    let program = |argv: &[&str]| TargetKind::Program(words(argv));
     vec![
         Event::RunStarted {
             scenarios: 7,
@@ -166,7 +177,7 @@ pub fn sample_run() -> Vec<Event> {
         Event::ScenarioStarted { id: odd.clone() },
         finished(
             odd,
-            program("python3 my_server.py {port}"),
+            program(&["python3", "my_server.py", "{port}", "--log", ""]),
             Verdict::Fail(Box::new(wrong_byte)),
             1234,
         ),
@@ -207,14 +218,14 @@ pub fn sample_run() -> Vec<Event> {
         Event::ScenarioStarted { id: text.clone() },
         finished(
             text,
-            program("./srv {port}"),
+            program(&["./srv", "{port}"]),
             Verdict::Fail(Box::new(never_listened)),
             10_012,
         ),
         Event::ScenarioStarted { id: any.clone() },
         Event::ScenarioFinished {
             id: any,
-            target: program("./srv {port}"),
+            target: program(&["./srv", "{port}"]),
             lifecycle: Lifecycle::Case,
             verdict: Verdict::Fail(Box::new(shrunk)),
             duration: Duration::from_millis(2_500),
@@ -269,12 +280,7 @@ fn greeting_wire_log() -> WireLog {
                     ends,
                 },
             ),
-            entry(
-                5_804_000,
-                Wire::ProgramExit {
-                    ending: "was still running; conform stopped it with SIGTERM".into(),
-                },
-            ),
+            entry(5_804_000, Wire::ProgramExit { ending: stopped() }),
         ],
         // 2026-12-02 05:30:00 UTC, so the capture's times are the same on every run.
         started: std::time::UNIX_EPOCH + Duration::from_secs(1_796_189_400),
