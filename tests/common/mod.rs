@@ -2,6 +2,7 @@
 //! Lisp programs (fixtures/lisp/) as command templates.
 #![allow(dead_code)]
 
+pub mod hostile;
 pub mod sample;
 
 use std::path::{Path, PathBuf};
