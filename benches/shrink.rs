@@ -115,7 +115,7 @@ fn main() {
         &rows,
         Some(20),
     );
-    let lisp = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/seed/lisp/run");
+    let lisp = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lisp/run");
     let has_sbcl = Command::new("sbcl")
         .arg("--version")
         .output()

@@ -335,3 +335,139 @@ fn ipv6_runs_hand_the_bare_address_and_the_bracketed_hostport_to_programs() {
     let report = stdout(&output);
     assert_eq!(output.status.code(), Some(0), "{report}");
 }
+
+/// The guide's UDP server is exact for 8 bytes only; other sizes get what its 8-byte buffer
+/// holds, with the datagram's length, as the guide's code does.
+#[test]
+fn lisp_udp_server_answers_other_sizes_from_its_8_byte_buffer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sizes.yaml");
+    std::fs::write(
+        &path,
+        r##"
+scenarios:
+  - name: three bytes come back as three zeros
+    role: server
+    transport: udp
+    steps:
+      - connect
+      - send: "abc"
+      - expect: {hex: "00 00 00"}
+      - expect_exit: {code: 0}
+      - expect_stdout: {lines: ["#(97 98 99 0 0 0 0 0)"]}
+  - name: twelve bytes come back as eight reversed and four zeros
+    role: server
+    transport: udp
+    steps:
+      - connect
+      - send: "abcdefghijkl"
+      - expect: {hex: "68 67 66 65 64 63 62 61 00 00 00 00"}
+      - expect_exit: {code: 0}
+      - expect_stdout: {lines: ["#(97 98 99 100 101 102 103 104)"]}
+"##,
+    )
+    .unwrap();
+    let output = conform()
+        .arg("run")
+        .arg(&path)
+        .args(["--server", &lisp("udp", "server")])
+        .output()
+        .unwrap();
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{report}");
+    assert!(report.contains("2 passed, 0 failed, 0 skipped"), "{report}");
+}
+
+/// `fixtures/lisp/run` with `args`, from the repository root, with `env` added.
+fn run_script(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = std::process::Command::new("/bin/sh");
+    cmd.current_dir(common::root())
+        .arg("fixtures/lisp/run")
+        .args(args)
+        .stdin(std::process::Stdio::null());
+    for (key, value) in env {
+        cmd.env(key, value);
+    }
+    cmd.output().expect("sh runs")
+}
+
+#[test]
+fn lisp_run_script_rejects_bad_arguments_with_its_usage_line() {
+    for args in [
+        &[][..],
+        &["tcp", "server"],
+        &["sctp", "server", "12321"],
+        &["tcp", "peer", "12321"],
+        &["tcp", "server", "12321)"],
+        &["tcp", "server", "0"],
+        &["udp", "client", "65536"],
+    ] {
+        let output = run_script(args, &[]);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert_eq!(
+            common::stderr(&output),
+            "usage: fixtures/lisp/run tcp|udp server|client PORT\n",
+            "{args:?}"
+        );
+        assert_eq!(stdout(&output), "", "{args:?}");
+    }
+}
+
+#[test]
+fn lisp_run_script_says_in_one_line_that_sbcl_is_missing() {
+    // No sbcl on this PATH; the script needs nothing else from it to say so.
+    let empty = tempfile::tempdir().unwrap();
+    let path = empty.path().to_str().unwrap();
+    let output = run_script(&["tcp", "server", "12321"], &[("PATH", path)]);
+    assert_eq!(output.status.code(), Some(127));
+    assert_eq!(
+        common::stderr(&output),
+        "fixtures/lisp/run: sbcl is not installed (Debian package sbcl; scripts/test \
+         installs it)\n"
+    );
+    assert_eq!(stdout(&output), "");
+}
+
+/// An ASDF source registry that ignores every configured place: usocket cannot be found.
+const NO_SYSTEMS: (&str, &str) = (
+    "CL_SOURCE_REGISTRY",
+    "(:source-registry :ignore-inherited-configuration)",
+);
+
+#[test]
+fn lisp_run_script_says_in_one_line_that_usocket_is_missing() {
+    let _ = lisp("udp", "server"); // asserts that sbcl is installed
+    let output = run_script(&["udp", "server", "12321"], &[NO_SYSTEMS]);
+    assert_eq!(
+        output.status.code(),
+        Some(127),
+        "{}",
+        common::stderr(&output)
+    );
+    assert_eq!(
+        common::stderr(&output),
+        "fixtures/lisp/run: usocket is not installed (Debian package cl-usocket; \
+         scripts/test installs it)\n"
+    );
+    assert_eq!(stdout(&output), "");
+}
+
+#[test]
+fn a_missing_usocket_shows_in_the_report_of_a_lisp_run() {
+    let output = conform()
+        .args(["run", "specs/tcp.yaml"])
+        .args(["--filter", "name:server greets with Hello World"])
+        .args(["--server", &lisp("tcp", "server")])
+        .env(NO_SYSTEMS.0, NO_SYSTEMS.1)
+        .output()
+        .unwrap();
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    let block = scenario_block(&report, "server greets with Hello World");
+    assert!(block.starts_with("FAIL"), "{block}");
+    assert!(block.contains("exited with code 127"), "{block}");
+    assert!(
+        block.contains("fixtures/lisp/run: usocket is not installed"),
+        "{block}"
+    );
+}

@@ -1,7 +1,8 @@
 //! Shared by the integration tests: the `conform` binary, fixture programs and the guide's
-//! Lisp programs as command templates.
+//! Lisp programs (fixtures/lisp/) as command templates.
 #![allow(dead_code)]
 
+pub mod hostile;
 pub mod sample;
 
 use std::path::{Path, PathBuf};
@@ -50,14 +51,10 @@ pub fn fixture(name: &str) -> String {
     }
 }
 
-/// The guide's own programs, run under SBCL.
+/// The guide's own programs (fixtures/lisp/), run under SBCL. `fixtures/lisp/run` itself says
+/// in one line on stderr when usocket is missing; that line then shows in conform's report.
 pub fn lisp(proto: &str, role: &str) -> String {
-    let run = root().join("../shared/seed/lisp/run");
-    assert!(
-        run.exists(),
-        "the guide's Lisp programs are expected at {}",
-        run.display()
-    );
+    let run = root().join("fixtures/lisp/run");
     assert!(
         which("sbcl"),
         "sbcl is not installed: run the tests with scripts/test, which installs it"
