@@ -401,3 +401,7 @@ impl<F> Search<'_, F> {
 #[cfg(test)]
 #[path = "shrink_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "shrink_kinds_tests.rs"]
+mod kinds_tests;
