@@ -298,7 +298,7 @@ fn local_message(passes: crate::shrink::Passes) -> String {
         );
     }
     if passes.numbers {
-        tried.push("lowering a number to its minimum or by one, clearing its highest bit");
+        tried.push("lowering the number to its minimum or by one, clearing its highest bit");
     }
     if passes.splits {
         tried.push(
@@ -307,8 +307,8 @@ fn local_message(passes: crate::shrink::Passes) -> String {
         );
     }
     format!(
-        "locally minimal: no single simplification still fails ({}); simpler inputs that were \
-         not run may",
+        "locally minimal: each of these simplifications was run and passes: {}; simpler \
+         inputs that were not run may still fail",
         tried.join("; ")
     )
 }
