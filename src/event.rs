@@ -251,9 +251,7 @@ impl Shrinking {
     /// One sentence for a reader: what the minimal input is worth, or why there is none.
     pub fn message(&self) -> String {
         match self {
-            Shrinking::Minimal => {
-                "minimal: no shorter or simpler input fails (every one of them was run)".into()
-            }
+            Shrinking::Minimal => "minimal: no shorter or simpler input fails".into(),
             Shrinking::Local { passes } => local_message(*passes),
             Shrinking::AnyInput => {
                 "fails for any input, e.g. the simplest one: it fails the same way as the first failing case".into()
