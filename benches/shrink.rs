@@ -1,4 +1,4 @@
-//! How good and how cheap shrinking is against a real program, over many seeds.
+//! How good and how cheap shrinking is against real programs, over many seeds.
 //!
 //! `cargo bench --bench shrink` runs `specs/udp-sizes.yaml` (datagrams of 0 to 1472 bytes)
 //! against a persistent server with the guide's defect, an 8-byte buffer
@@ -8,6 +8,12 @@
 //! (`\x01`) on every seed, a median of at most 20 probes. With `sbcl` installed it also runs
 //! the guide's own one-shot Lisp server for a few seeds, where every probe is a process start.
 //!
+//! Then, shape by shape, the probes used and whether the true minimum was reached: the
+//! 8-byte buffer (`\x01`), a counter that wraps at 2^31 (2147483647), a server that splits
+//! requests on CR LF (999 zero bytes, then CR LF) and a regex whose every text fails (its
+//! shortest match, `""`); beside each, Hypothesis on the same server with the same generator
+//! (`benches/hypothesis_shrink.py`), when `python3 -c "import hypothesis"` works.
+//!
 //! Probe counts do not depend on the machine's speed; the times printed beside them do.
 //! Set `CONFORM_BENCH_QUICK=1` for fewer seeds (the Lisp part is then skipped).
 
@@ -15,13 +21,16 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-struct Row {
-    seed: u64,
-    original: usize,
-    minimal: String,
-    probes: u64,
-    shrinking: String,
-    seconds: f64,
+#[path = "shrink/shapes.rs"]
+mod shapes;
+
+pub struct Row {
+    pub seed: u64,
+    pub original: usize,
+    pub minimal: String,
+    pub probes: u64,
+    pub shrinking: String,
+    pub seconds: f64,
 }
 
 fn conform() -> &'static str {
@@ -38,11 +47,15 @@ fn size(description: &str) -> usize {
 }
 
 fn run(seed: u64, server: &str, lifecycle: &str) -> Option<Row> {
+    run_spec("specs/udp-sizes.yaml", seed, server, lifecycle)
+}
+
+fn run_spec(spec: &str, seed: u64, server: &str, lifecycle: &str) -> Option<Row> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let started = Instant::now();
     let output = Command::new(conform())
         .current_dir(root)
-        .args(["run", "specs/udp-sizes.yaml", "--format", "json"])
+        .args(["run", spec, "--format", "json"])
         .args(["--lifecycle", lifecycle, "--seed", &seed.to_string()])
         .args(["--server", server])
         .output()
@@ -115,6 +128,7 @@ fn main() {
         &rows,
         Some(20),
     );
+    shapes::compare(quick, run_spec);
     let lisp = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/lisp/run");
     let has_sbcl = Command::new("sbcl")
         .arg("--version")

@@ -215,8 +215,11 @@ pub struct Generated {
 /// How the search for the simplest failing input ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shrinking {
-    /// No shorter or simpler input fails: `minimal` is minimal.
+    /// Every simpler input was run and passed (or none exists): `minimal` is minimal.
     Minimal,
+    /// No single simplification of the kinds in `passes` still fails, but not every simpler
+    /// input was run: `minimal` is locally minimal.
+    Local { passes: crate::shrink::Passes },
     /// The simplest input fails the same way: the failure does not depend on the input.
     AnyInput,
     /// The failing step comes before any generated value is used (its 1-based position).
@@ -239,6 +242,7 @@ impl Shrinking {
     pub fn word(&self) -> &'static str {
         match self {
             Shrinking::Minimal => "minimal",
+            Shrinking::Local { .. } => "locally_minimal",
             Shrinking::AnyInput => "any_input",
             Shrinking::BeforeInput { .. } => "before_input",
             Shrinking::NotReproduced => "not_reproduced",
@@ -253,6 +257,7 @@ impl Shrinking {
     pub fn heading(&self) -> Option<&'static str> {
         match self {
             Shrinking::Minimal => Some("minimal input"),
+            Shrinking::Local { .. } => Some("locally minimal input"),
             Shrinking::AnyInput => Some("simplest input"),
             Shrinking::Budget { .. } | Shrinking::TimeCap { .. } | Shrinking::Stopped => {
                 Some("smallest failing input found")
@@ -265,6 +270,7 @@ impl Shrinking {
     pub fn message(&self) -> String {
         match self {
             Shrinking::Minimal => "minimal: no shorter or simpler input fails".into(),
+            Shrinking::Local { passes } => local_message(*passes),
             Shrinking::AnyInput => {
                 "fails for any input, e.g. the simplest one: it fails the same way as the first failing case".into()
             }
@@ -288,6 +294,39 @@ impl Shrinking {
             Shrinking::Fixed => "every generated value is fixed: nothing to shrink".into(),
         }
     }
+}
+
+/// What a locally minimal input is worth: the single simplifications that were run on it
+/// and all passed, kind by kind.
+fn local_message(passes: crate::shrink::Passes) -> String {
+    let mut tried = Vec::new();
+    if passes.bytes {
+        tried.push(
+            "deleting any one byte, lowering any one byte to the smallest value it may take \
+             or to the next smaller one, moving any run of bytes one place later over the \
+             smallest bytes that follow it",
+        );
+    }
+    if passes.regex {
+        tried.push(
+            "in the regex, replacing any part by its shortest match, taking another \
+             alternative, dropping one repetition",
+        );
+    }
+    if passes.numbers {
+        tried.push("lowering the number to its minimum or by one, clearing its highest bit");
+    }
+    if passes.splits {
+        tried.push(
+            "removing any one cut, moving any cut one byte earlier, shortening any pause to 0 \
+             or by 1 ms",
+        );
+    }
+    format!(
+        "locally minimal: each of these simplifications was run and passes: {}; simpler \
+         inputs that were not run may still fail",
+        tried.join("; ")
+    )
 }
 
 /// A generated scenario that stopped starting new cases because its time budget ran out.

@@ -175,74 +175,97 @@ pub fn text(rng: &mut Rng, alphabet: &[u8], min: usize, max: usize) -> Vec<u8> {
 const UNBOUNDED_EXTRA: u32 = 16;
 
 /// Text matching a regex, walking its syntax tree: repetitions biased toward their bounds,
-/// classes toward their edges. With no `rng`, the simplest text: the fewest repetitions,
-/// the first alternative, the smallest byte of each class.
-pub fn pattern(rng: Option<&mut Rng>, hir: &regex_syntax::hir::Hir) -> Vec<u8> {
+/// classes toward their edges.
+pub fn pattern(rng: &mut Rng, hir: &regex_syntax::hir::Hir) -> Vec<u8> {
     let mut out = Vec::new();
     walk(rng, hir, &mut out);
     out
 }
 
-fn walk(mut rng: Option<&mut Rng>, hir: &regex_syntax::hir::Hir, out: &mut Vec<u8>) {
+/// The shortlex-smallest text a regex matches: the fewest bytes, then the smallest bytes
+/// from the first. Each node's smallest match is built from its children's: a
+/// concatenation's is theirs in a row (every part then has its fewest bytes, so the first
+/// part decides first), an alternation's the smallest of its alternatives', a repetition's
+/// its part's repeated the fewest times, a class's its smallest byte. Look-arounds (`\b`,
+/// `^` inside the text) are taken as matching everywhere: the whole-match check that every
+/// shrinking candidate passes through still applies to what this returns.
+pub fn shortest(hir: &regex_syntax::hir::Hir) -> Vec<u8> {
+    use regex_syntax::hir::{Class, HirKind};
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => Vec::new(),
+        HirKind::Literal(lit) => lit.0.to_vec(),
+        HirKind::Class(Class::Bytes(class)) => class
+            .ranges()
+            .first()
+            .map(|r| vec![r.start()])
+            .unwrap_or_default(),
+        HirKind::Class(Class::Unicode(class)) => class
+            .ranges()
+            .first()
+            .map(|r| {
+                let mut buf = [0u8; 4];
+                r.start().encode_utf8(&mut buf).as_bytes().to_vec()
+            })
+            .unwrap_or_default(),
+        HirKind::Repetition(rep) => shortest(&rep.sub).repeat(rep.min as usize),
+        HirKind::Capture(cap) => shortest(&cap.sub),
+        HirKind::Concat(parts) => parts.iter().flat_map(shortest).collect(),
+        HirKind::Alternation(alternatives) => alternatives
+            .iter()
+            .map(shortest)
+            .min_by(|a, b| (a.len(), a).cmp(&(b.len(), b)))
+            .unwrap_or_default(),
+    }
+}
+
+fn walk(rng: &mut Rng, hir: &regex_syntax::hir::Hir, out: &mut Vec<u8>) {
     use regex_syntax::hir::{Class, HirKind};
     match hir.kind() {
         HirKind::Empty | HirKind::Look(_) => {}
         HirKind::Literal(lit) => out.extend_from_slice(&lit.0),
         HirKind::Class(Class::Bytes(class)) => {
             let ranges = class.ranges();
-            let Some(first) = ranges.first() else { return };
-            out.push(match rng {
-                None => first.start(),
-                Some(rng) => {
-                    let r = ranges[rng.below(ranges.len() as u64) as usize];
-                    match rng.below(5) {
-                        0 => r.start(),
-                        1 => r.end(),
-                        _ => r.start() + rng.below(u64::from(r.end() - r.start()) + 1) as u8,
-                    }
-                }
+            if ranges.is_empty() {
+                return;
+            }
+            let r = ranges[rng.below(ranges.len() as u64) as usize];
+            out.push(match rng.below(5) {
+                0 => r.start(),
+                1 => r.end(),
+                _ => r.start() + rng.below(u64::from(r.end() - r.start()) + 1) as u8,
             });
         }
         HirKind::Class(Class::Unicode(class)) => {
             let ranges = class.ranges();
-            let Some(first) = ranges.first() else { return };
-            let c = match rng {
-                None => first.start(),
-                Some(rng) => {
-                    let r = ranges[rng.below(ranges.len() as u64) as usize];
-                    let span = u64::from(r.end()) - u64::from(r.start());
-                    char::from_u32(r.start() as u32 + rng.below(span + 1) as u32)
-                        .unwrap_or(r.start())
-                }
-            };
+            if ranges.is_empty() {
+                return;
+            }
+            let r = ranges[rng.below(ranges.len() as u64) as usize];
+            let span = u64::from(r.end()) - u64::from(r.start());
+            let c =
+                char::from_u32(r.start() as u32 + rng.below(span + 1) as u32).unwrap_or(r.start());
             let mut buf = [0u8; 4];
             out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
         }
         HirKind::Repetition(rep) => {
             let max = rep.max.unwrap_or(rep.min + UNBOUNDED_EXTRA);
-            let n = match rng.as_deref_mut() {
-                None => rep.min,
-                Some(rng) => match rng.below(4) {
-                    0 => rep.min,
-                    1 => max,
-                    _ => rep.min + rng.below(u64::from(max - rep.min) + 1) as u32,
-                },
+            let n = match rng.below(4) {
+                0 => rep.min,
+                1 => max,
+                _ => rep.min + rng.below(u64::from(max - rep.min) + 1) as u32,
             };
             for _ in 0..n {
-                walk(rng.as_deref_mut(), &rep.sub, out);
+                walk(rng, &rep.sub, out);
             }
         }
         HirKind::Capture(cap) => walk(rng, &cap.sub, out),
         HirKind::Concat(parts) => {
             for part in parts {
-                walk(rng.as_deref_mut(), part, out);
+                walk(rng, part, out);
             }
         }
         HirKind::Alternation(alternatives) => {
-            let index = match rng.as_deref_mut() {
-                None => 0,
-                Some(rng) => rng.below(alternatives.len() as u64) as usize,
-            };
+            let index = rng.below(alternatives.len() as u64) as usize;
             walk(rng, &alternatives[index], out);
         }
     }
@@ -272,7 +295,7 @@ pub fn value(rng: &mut Rng, generator: &Generator) -> Value {
             max_pause,
         } => split(rng, data, *max_pieces, *max_pause),
         Generator::Text { alphabet, min, max } => Value::Bytes(text(rng, alphabet, *min, *max)),
-        Generator::Pattern(p) => Value::Bytes(pattern(Some(rng), &p.hir)),
+        Generator::Pattern(p) => Value::Bytes(pattern(rng, &p.hir)),
         Generator::Number { width, min, max } => Value::Number {
             value: number(rng, *min, *max),
             width: *width,
@@ -280,8 +303,9 @@ pub fn value(rng: &mut Rng, generator: &Generator) -> Value {
     }
 }
 
-/// The simplest value of a generator: the shortest length, all zeros (or the first
-/// character allowed); no cuts; the smallest number.
+/// The simplest value of a generator in its own order: the shortest length, all zeros (or
+/// the first character allowed); a regex's shortlex-smallest match; no cuts; the smallest
+/// number.
 pub fn simplest(generator: &Generator) -> Value {
     match generator {
         Generator::Bytes { min, .. } => Value::Bytes(vec![0; *min]),
@@ -291,7 +315,7 @@ pub fn simplest(generator: &Generator) -> Value {
             pauses: Vec::new(),
         },
         Generator::Text { alphabet, min, .. } => Value::Bytes(vec![alphabet[0]; *min]),
-        Generator::Pattern(p) => Value::Bytes(pattern(None, &p.hir)),
+        Generator::Pattern(p) => Value::Bytes(shortest(&p.hir)),
         Generator::Number { width, min, .. } => Value::Number {
             value: *min,
             width: *width,
@@ -455,6 +479,43 @@ mod tests {
             let v = split(&mut rng, b"abcdefgh", 3, Duration::from_millis(5));
             assert!(v.pieces().len() <= 3);
         }
+    }
+
+    fn shortest_of(regex: &str) -> Vec<u8> {
+        let generator: Generator =
+            serde_saphyr::from_str(&format!("text: {{regex: '{regex}'}}")).unwrap();
+        let Generator::Pattern(p) = &generator else {
+            unreachable!()
+        };
+        let shortest = shortest(&p.hir);
+        assert!(p.whole.is_match(&shortest), "{regex}");
+        assert_eq!(simplest(&generator), Value::Bytes(shortest.clone()));
+        shortest
+    }
+
+    #[test]
+    fn a_regex_simplest_text_is_its_shortlex_smallest_match() {
+        // Fewest bytes first: not the first alternative, not the fewest repetitions of it.
+        assert_eq!(shortest_of("abc|x?"), b"");
+        assert_eq!(shortest_of("xyz|z{2}|b"), b"b");
+        // Then the smallest bytes, alternative by alternative and part by part.
+        assert_eq!(shortest_of("zz|ab"), b"ab");
+        assert_eq!(shortest_of("(b|a)c"), b"ac");
+        assert_eq!(shortest_of("[a-z]{3,8}-[0-9]{2}"), b"aaa-00");
+        assert_eq!(shortest_of("(ab|c)+d"), b"cd");
+        assert_eq!(shortest_of("[^\\n]+"), b"\x00");
+    }
+
+    #[test]
+    fn a_seed_gives_the_same_regex_texts_on_every_machine() {
+        let generator: Generator =
+            serde_saphyr::from_str("text: {regex: '(GET|PUT) /[a-z]{1,5}'}").unwrap();
+        let mut rng = Rng::new(42);
+        let texts: Vec<String> = (0..3)
+            .map(|_| String::from_utf8(value(&mut rng, &generator).bytes().to_vec()).unwrap())
+            .collect();
+        // Pinned like PINNED_42: the same seed must keep giving the same regex texts.
+        assert_eq!(texts, ["GET /zwriq", "PUT /aizg", "GET /tanva"]);
     }
 
     #[test]

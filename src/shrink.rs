@@ -1,30 +1,40 @@
-//! Shrinking: from a failing input to a shortlex-minimal one that still fails the same way.
+//! Shrinking: from a failing input to the simplest one found that still fails the same way.
 //!
 //! In: the generators of the values that may change, the failing values, a budget, and a
 //! `probe` callback that runs one candidate and says whether it fails the same way. Out: the
-//! simplest failing values found, the number of probes, and why the search ended. This
-//! module knows values and their simplifications, not sockets or programs: it is tested with
-//! closures in place of programs.
+//! simplest failing values found, the number of probes, and why the search ended: proven
+//! minimal, locally minimal, or stopped by a limit. This module knows values and their
+//! simplifications, not sockets or programs: it is tested with closures in place of programs.
 //!
-//! **Simpler** is shortlex: fewer bytes (or fewer cuts) first, then smaller byte values (or
-//! shorter pauses, earlier cuts), value by value in name order. Every probe against a live
-//! program costs a process start or a deadline, so the order of candidates matters most:
+//! **Simpler** is shortlex: fewer bytes (or fewer cuts) first, then smaller values, value by
+//! value in name order. Each kind of value has its own order inside that: bytes and text
+//! compare byte by byte from the first (a text's smallest character is its set's first); a
+//! regex's text likewise, among the texts that match; a number by its value; a split by its
+//! number of cuts, then its pauses, then its cut offsets. Every probe against a live program
+//! costs a process start or a deadline, so the order of candidates matters most:
 //!
-//! 1. the simplest input of every generator at once (the shortest length, all zeros, no
-//!    split): when it fails the same way, nothing simpler exists and the search ends;
+//! 1. the simplest input of every generator at once: when it fails the same way, nothing
+//!    simpler exists and the search ends;
 //! 2. the failing input again, alone: when it passes, the failure depends on earlier cases
 //!    or on timing, and shrinking it would only chase noise;
 //! 3. then rounds of passes, each trying one kind of simplification everywhere, repeated
-//!    until a whole round changes nothing: each value at its simplest; shorter prefixes
-//!    (the lengths just above the minimum first, then doubling, then bisection); zeroing
-//!    runs; deleting runs of bytes (the largest first, halving); lowering each byte (to 0,
-//!    to 1, then by bisection); removing cuts, moving them earlier, shortening pauses;
-//!    lowering numbers.
+//!    until a whole round changes nothing (the passes are in `bytes`, `number`, `split` and
+//!    `pattern`);
+//! 4. then the proof: when the inputs simpler than the result are few, and all but a handful
+//!    were already run, those few are run too; if every one passes, the result is
+//!    **minimal** (no simpler input fails). Otherwise it is only **locally minimal**: no
+//!    single simplification of the passes still fails.
 //!
 //! The search is the one Hypothesis uses (shortlex order, passes to a fixed point) reduced
-//! to conform's two kinds of value. A candidate that is not simpler than the best so far is
+//! to conform's kinds of value. A candidate that is not simpler than the best so far is
 //! never run, and no candidate is run twice, so the number of probes depends only on the
 //! program's answers: the same seed gives the same probes on any machine.
+
+mod bytes;
+mod number;
+mod pattern;
+mod proof;
+mod split;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -58,8 +68,11 @@ pub struct Limits {
 /// Why the search ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum End {
-    /// A whole round of passes found nothing simpler that fails: minimal.
+    /// Every input simpler than the result was run and passed (or none exists): minimal.
     Minimal,
+    /// A whole round of passes found nothing simpler that fails, but some simpler inputs
+    /// were never run: locally minimal. `passes` says which kinds of pass ran.
+    Local { passes: Passes },
     /// The simplest input of every generator fails the same way.
     Simplest,
     /// The failing input passed when run again alone.
@@ -70,6 +83,38 @@ pub enum End {
     TimeCap,
     /// conform had to stop.
     Stopped,
+}
+
+/// The kinds of simplification a search tried at its fixed point, which is what a locally
+/// minimal result can claim: none of them, applied once anywhere, still fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Passes {
+    /// Bytes or text: deleting, zeroing, lowering, moving later.
+    pub bytes: bool,
+    /// A regex's text: also a shorter alternative, fewer repetitions.
+    pub regex: bool,
+    /// Numbers: clearing high bits, bisection toward the minimum.
+    pub numbers: bool,
+    /// Splits: removing or moving cuts, shortening pauses.
+    pub splits: bool,
+}
+
+impl Passes {
+    fn of(generators: &BTreeMap<String, Generator>) -> Passes {
+        let mut passes = Passes::default();
+        for generator in generators.values() {
+            match generator {
+                Generator::Bytes { .. } | Generator::Text { .. } => passes.bytes = true,
+                Generator::Pattern(_) => {
+                    passes.bytes = true;
+                    passes.regex = true;
+                }
+                Generator::Number { .. } => passes.numbers = true,
+                Generator::Split { .. } => passes.splits = true,
+            }
+        }
+        passes
+    }
 }
 
 /// The result of a search.
@@ -99,6 +144,7 @@ pub fn shrink<F>(
         limits,
         started: Instant::now(),
         stop: None,
+        unparsed: false,
         probe,
     };
     s.seen.insert(original.clone(), true);
@@ -128,14 +174,29 @@ pub fn shrink<F>(
     }
     loop {
         let before = s.best.clone();
+        s.unparsed = false;
         for name in generators.keys() {
             s.round(name);
         }
         if let Some(end) = s.stop {
             return s.finish(end);
         }
-        if s.best == before {
-            return s.finish(End::Minimal);
+        if s.best != before {
+            continue;
+        }
+        match s.prove() {
+            proof::Proof::Proven => return s.finish(End::Minimal),
+            proof::Proof::Unproven => {
+                let mut passes = Passes::of(generators);
+                // The regex pass can claim nothing for a text it could not parse.
+                passes.regex &= !s.unparsed;
+                return s.finish(End::Local { passes });
+            }
+            // A simpler input that was never tried fails: the passes go on from it.
+            proof::Proof::Improved => {}
+        }
+        if let Some(end) = s.stop {
+            return s.finish(end);
         }
     }
 }
@@ -145,21 +206,29 @@ pub fn key(env: &Env) -> (usize, Vec<u64>) {
     let mut size = 0;
     let mut seq = Vec::new();
     for value in env.values() {
-        match value {
-            Value::Bytes(b) => {
-                size += b.len();
-                seq.extend(b.iter().map(|&x| u64::from(x)));
-            }
-            Value::Split { cuts, pauses, .. } => {
-                size += cuts.len();
-                seq.extend(pauses.iter().map(|p| p.as_millis() as u64));
-                seq.extend(cuts.iter().map(|&c| c as u64));
-            }
-            // A number's width is fixed: only its value orders it.
-            Value::Number { value, .. } => seq.push(*value),
-        }
+        size += value_key(value, &mut seq);
     }
     (size, seq)
+}
+
+/// One value's part of [`key`]: its size, and its elements pushed onto `seq`.
+fn value_key(value: &Value, seq: &mut Vec<u64>) -> usize {
+    match value {
+        Value::Bytes(b) => {
+            seq.extend(b.iter().map(|&x| u64::from(x)));
+            b.len()
+        }
+        Value::Split { cuts, pauses, .. } => {
+            seq.extend(pauses.iter().map(|p| p.as_millis() as u64));
+            seq.extend(cuts.iter().map(|&c| c as u64));
+            cuts.len()
+        }
+        // A number's width is fixed: only its value orders it.
+        Value::Number { value, .. } => {
+            seq.push(*value);
+            0
+        }
+    }
 }
 
 struct Search<'a, F> {
@@ -172,6 +241,8 @@ struct Search<'a, F> {
     limits: Limits,
     started: Instant,
     stop: Option<End>,
+    /// Whether the last round met a regex text too long or too tangled to parse.
+    unparsed: bool,
     probe: &'a mut dyn FnMut(&Env) -> Probe<F>,
 }
 
@@ -206,19 +277,19 @@ impl<F> Search<'_, F> {
         Some(result)
     }
 
+    /// Whether every value of `candidate` is one its generator could have made: a text
+    /// shrunk outside its character class, or a number below its minimum, would be a
+    /// counterexample to nothing.
+    fn admitted(&self, candidate: &Env) -> bool {
+        self.generators
+            .iter()
+            .all(|(name, g)| candidate.get(name).is_none_or(|v| g.admits(v)))
+    }
+
     /// Tries a candidate: true when it is simpler than the best and fails the same way (it
     /// then becomes the best).
     fn attempt(&mut self, candidate: Env) -> bool {
-        if key(&candidate) >= key(&self.best) {
-            return false;
-        }
-        // Only inputs the generators could have made: a text shrunk outside its character
-        // class, or a number below its minimum, would be a counterexample to nothing.
-        let admitted = self
-            .generators
-            .iter()
-            .all(|(name, g)| candidate.get(name).is_none_or(|v| g.admits(v)));
-        if !admitted {
+        if key(&candidate) >= key(&self.best) || !self.admitted(&candidate) {
             return false;
         }
         if let Some(&failed) = self.seen.get(&candidate) {
@@ -242,7 +313,7 @@ impl<F> Search<'_, F> {
         }
     }
 
-    /// The best value of `name`, and a candidate with it replaced.
+    /// The best value of `name`.
     fn current(&self, name: &str) -> Value {
         self.best[name].clone()
     }
@@ -258,8 +329,39 @@ impl<F> Search<'_, F> {
         self.attempt(candidate)
     }
 
-    fn attempt_bytes(&mut self, name: &str, bytes: Vec<u8>) -> bool {
-        self.attempt_value(name, Value::Bytes(bytes))
+    /// Whether `value` fails: true for the best value itself (known to fail), else an
+    /// attempt. The steps of [`Search::find_largest`] use it, as candidates made from a
+    /// fixed base may repeat the best.
+    fn holds(&mut self, name: &str, value: Value) -> bool {
+        self.best[name] == value || self.attempt_value(name, value)
+    }
+
+    /// The largest `n` for which `f(n)` holds, given that `f(0)` does and that `f` turns
+    /// false past some bound: 1 to 4 first (small answers are the common ones), then
+    /// doubling, then bisection, as Hypothesis's `find_integer`. About 2·log2(n) calls.
+    fn find_largest(&mut self, mut f: impl FnMut(&mut Self, u64) -> bool) -> u64 {
+        for n in 1..5 {
+            if !f(self, n) {
+                return n - 1;
+            }
+        }
+        let (mut lo, mut hi) = (4u64, 5u64);
+        while f(self, hi) {
+            lo = hi;
+            hi = hi.saturating_mul(2);
+            if lo == hi {
+                return lo;
+            }
+        }
+        while lo + 1 < hi {
+            let mid = lo + (hi - lo) / 2;
+            if f(self, mid) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
     }
 
     /// One round of every pass over one value.
@@ -277,11 +379,14 @@ impl<F> Search<'_, F> {
                 self.zero_runs(name);
                 self.delete_runs(name, min);
                 self.lower_bytes(name);
+                self.move_runs_later(name);
             }
-            Generator::Pattern(_) => {
+            Generator::Pattern(p) => {
+                self.pattern_pass(name, p);
                 self.shorten(name, 0);
                 self.delete_runs(name, 0);
                 self.lower_bytes(name);
+                self.move_runs_later(name);
             }
             Generator::Split { .. } => {
                 self.remove_cuts(name);
@@ -291,243 +396,12 @@ impl<F> Search<'_, F> {
             Generator::Number { min, .. } => self.lower_number(name, *min),
         }
     }
-
-    /// The byte values below `current` that position `i` may take, smallest first.
-    fn lower_choices(&self, name: &str, bytes: &[u8], i: usize) -> Vec<u8> {
-        let current = bytes[i];
-        match &self.generators[name] {
-            Generator::Text { alphabet, .. } => {
-                alphabet.iter().copied().filter(|b| *b < current).collect()
-            }
-            Generator::Pattern(p) => (0..current)
-                .filter(|b| {
-                    let mut c = bytes.to_vec();
-                    c[i] = *b;
-                    p.whole.is_match(&c)
-                })
-                .collect(),
-            _ => (0..current).collect(),
-        }
-    }
-
-    /// The smallest byte a whole run may be set to.
-    fn lowest(&self, name: &str) -> u8 {
-        match &self.generators[name] {
-            Generator::Text { alphabet, .. } => alphabet[0],
-            _ => 0,
-        }
-    }
-
-    /// Lowers a number: to its minimum, to one less (which settles it once it is minimal),
-    /// then by bisection.
-    fn lower_number(&mut self, name: &str, min: u64) {
-        let Value::Number { value, width } = self.current(name) else {
-            return;
-        };
-        let number = |n: u64| Value::Number { value: n, width };
-        if value <= min || self.attempt_value(name, number(min)) {
-            return;
-        }
-        if value - 1 == min || !self.attempt_value(name, number(value - 1)) {
-            return;
-        }
-        let (mut lo, mut hi) = (min, value - 1);
-        while hi - lo > 1 && self.stop.is_none() {
-            let mid = lo + (hi - lo) / 2;
-            if self.attempt_value(name, number(mid)) {
-                hi = mid;
-            } else {
-                lo = mid;
-            }
-        }
-    }
-
-    fn bytes(&self, name: &str) -> Vec<u8> {
-        self.current(name).bytes().to_vec()
-    }
-
-    /// Shorter prefixes: the lengths just above the minimum, then doubling, then bisection
-    /// between the longest passing and the shortest failing length tried.
-    fn shorten(&mut self, name: &str, min: usize) {
-        let b = self.bytes(name);
-        let len = b.len();
-        let mut passing: Option<usize> = None;
-        let mut failing = None;
-        let mut d = 0;
-        while min + d < len && self.stop.is_none() {
-            if self.attempt_bytes(name, b[..min + d].to_vec()) {
-                failing = Some(min + d);
-                break;
-            }
-            passing = Some(min + d);
-            d = if d < 4 { d + 1 } else { d * 2 };
-        }
-        let Some(mut hi) = failing else { return };
-        let Some(mut lo) = passing else { return };
-        while hi - lo > 1 && self.stop.is_none() {
-            let mid = lo + (hi - lo) / 2;
-            if self.attempt_bytes(name, b[..mid].to_vec()) {
-                hi = mid;
-            } else {
-                lo = mid;
-            }
-        }
-    }
-
-    /// Deletes runs of bytes: the largest power of two that keeps the minimum length first,
-    /// at positions a half-run apart, down to single bytes at every position.
-    fn delete_runs(&mut self, name: &str, min: usize) {
-        let mut k = (self.bytes(name).len().saturating_sub(min)).next_power_of_two();
-        while k >= 1 && self.stop.is_none() {
-            let stride = (k / 2).max(1);
-            let mut i = 0;
-            loop {
-                let b = self.bytes(name);
-                if b.len() < min + k || i + k > b.len() || self.stop.is_some() {
-                    break;
-                }
-                let mut candidate = b[..i].to_vec();
-                candidate.extend_from_slice(&b[i + k..]);
-                if !self.attempt_bytes(name, candidate) {
-                    i += stride;
-                }
-            }
-            k /= 2;
-        }
-    }
-
-    /// Sets runs of bytes to zero (or the first allowed character), the largest first, at
-    /// positions a run apart.
-    fn zero_runs(&mut self, name: &str) {
-        let low = self.lowest(name);
-        let mut k = self.bytes(name).len().next_power_of_two();
-        while k >= 2 && self.stop.is_none() {
-            let mut i = 0;
-            while i < self.bytes(name).len() && self.stop.is_none() {
-                let mut b = self.bytes(name);
-                let end = (i + k).min(b.len());
-                if b[i..end].iter().any(|&x| x != low) {
-                    b[i..end].fill(low);
-                    self.attempt_bytes(name, b);
-                }
-                i += k;
-            }
-            k /= 2;
-        }
-    }
-
-    /// Lowers each byte: to the smallest value it may take, to the next one, then by
-    /// bisection to the smallest value that fails.
-    fn lower_bytes(&mut self, name: &str) {
-        let mut i = 0;
-        while i < self.bytes(name).len() && self.stop.is_none() {
-            let b = self.bytes(name);
-            let choices = self.lower_choices(name, &b, i);
-            let with = |x: u8| {
-                let mut c = b.clone();
-                c[i] = x;
-                c
-            };
-            // Invariant of the bisection: choices[lo] passes (or is not tried), the value at
-            // `hi` (the current one when hi == len) fails.
-            if !choices.is_empty() && !self.attempt_bytes(name, with(choices[0])) {
-                let (mut lo, mut hi) = (0usize, choices.len());
-                if choices.len() > 1 {
-                    if self.attempt_bytes(name, with(choices[1])) {
-                        hi = 1;
-                    } else {
-                        lo = 1;
-                    }
-                }
-                while hi - lo > 1 && self.stop.is_none() {
-                    let mid = lo + (hi - lo) / 2;
-                    if self.attempt_bytes(name, with(choices[mid])) {
-                        hi = mid;
-                    } else {
-                        lo = mid;
-                    }
-                }
-            }
-            i += 1;
-        }
-    }
-
-    fn split_parts(&self, name: &str) -> (Vec<u8>, Vec<usize>, Vec<Duration>) {
-        match self.current(name) {
-            Value::Split { data, cuts, pauses } => (data, cuts, pauses),
-            other => (other.bytes().to_vec(), Vec::new(), Vec::new()),
-        }
-    }
-
-    fn attempt_split(
-        &mut self,
-        name: &str,
-        data: Vec<u8>,
-        cuts: Vec<usize>,
-        pauses: Vec<Duration>,
-    ) -> bool {
-        self.attempt_value(name, Value::Split { data, cuts, pauses })
-    }
-
-    /// Removes one cut (and its pause) at a time, the last first.
-    fn remove_cuts(&mut self, name: &str) {
-        let mut i = self.split_parts(name).1.len();
-        while i > 0 && self.stop.is_none() {
-            i -= 1;
-            let (data, mut cuts, mut pauses) = self.split_parts(name);
-            if i >= cuts.len() {
-                continue;
-            }
-            cuts.remove(i);
-            pauses.remove(i);
-            self.attempt_split(name, data, cuts, pauses);
-        }
-    }
-
-    /// Shortens each pause: to zero, then by bisection in milliseconds.
-    fn shorten_pauses(&mut self, name: &str) {
-        let count = self.split_parts(name).2.len();
-        for i in 0..count {
-            let (data, cuts, pauses) = self.split_parts(name);
-            let Some(ms) = pauses.get(i).map(|p| p.as_millis() as u64) else {
-                break;
-            };
-            let with = |x: u64| {
-                let mut p = pauses.clone();
-                p[i] = Duration::from_millis(x);
-                p
-            };
-            if ms == 0 || self.attempt_split(name, data.clone(), cuts.clone(), with(0)) {
-                continue;
-            }
-            let (mut lo, mut hi) = (0u64, ms);
-            while hi - lo > 1 && self.stop.is_none() {
-                let mid = lo + (hi - lo) / 2;
-                if self.attempt_split(name, data.clone(), cuts.clone(), with(mid)) {
-                    hi = mid;
-                } else {
-                    lo = mid;
-                }
-            }
-        }
-    }
-
-    /// Moves each cut to the earliest offset it can take (just after the previous cut).
-    fn move_cuts_earlier(&mut self, name: &str) {
-        let count = self.split_parts(name).1.len();
-        for i in 0..count {
-            let (data, cuts, pauses) = self.split_parts(name);
-            let Some(&cut) = cuts.get(i) else { break };
-            let earliest = if i == 0 { 1 } else { cuts[i - 1] + 1 };
-            if cut > earliest {
-                let mut moved = cuts.clone();
-                moved[i] = earliest;
-                self.attempt_split(name, data, moved, pauses);
-            }
-        }
-    }
 }
 
 #[cfg(test)]
 #[path = "shrink_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "shrink_kinds_tests.rs"]
+mod kinds_tests;

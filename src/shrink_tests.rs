@@ -6,22 +6,32 @@ use std::time::Duration;
 use super::*;
 use crate::generate::{self, Rng};
 
-const ROOMY: Limits = Limits {
+pub(super) const ROOMY: Limits = Limits {
     probes: 10_000,
     time: Duration::from_secs(3600),
     reproduced: false,
 };
 
-fn bytes_gen(min: usize, max: usize) -> BTreeMap<String, Generator> {
+/// How a search over bytes alone ends when it is only locally minimal.
+const LOCAL_BYTES: End = End::Local {
+    passes: Passes {
+        bytes: true,
+        regex: false,
+        numbers: false,
+        splits: false,
+    },
+};
+
+pub(super) fn bytes_gen(min: usize, max: usize) -> BTreeMap<String, Generator> {
     BTreeMap::from([("payload".to_string(), Generator::Bytes { min, max })])
 }
 
-fn env(bytes: &[u8]) -> Env {
+pub(super) fn env(bytes: &[u8]) -> Env {
     Env::from([("payload".to_string(), Value::Bytes(bytes.to_vec()))])
 }
 
 /// Shrinks with `fails` as the program; also checks that no candidate runs twice.
-fn run(
+pub(super) fn run(
     generators: &BTreeMap<String, Generator>,
     original: Env,
     limits: Limits,
@@ -143,7 +153,8 @@ fn a_high_byte_shrinks_to_0x80() {
         e["payload"].bytes().iter().any(|b| *b >= 0x80)
     });
     assert_eq!(shrunk.env, env(&[0x80]));
-    assert_eq!(shrunk.end, End::Minimal);
+    // 121 one-byte inputs below 0x80 were never run: only locally minimal.
+    assert_eq!(shrunk.end, LOCAL_BYTES);
 }
 
 #[test]
@@ -154,7 +165,7 @@ fn a_length_threshold_shrinks_to_that_many_zero_bytes() {
         e["payload"].bytes().len() >= 100
     });
     assert_eq!(shrunk.env, env(&[0; 100]));
-    assert_eq!(shrunk.end, End::Minimal);
+    assert_eq!(shrunk.end, LOCAL_BYTES);
 }
 
 #[test]
@@ -167,7 +178,7 @@ fn a_byte_pair_in_a_long_input_is_found() {
         e["payload"].bytes().windows(2).any(|w| w == b"AB")
     });
     assert_eq!(shrunk.env, env(b"AB"));
-    assert_eq!(shrunk.end, End::Minimal);
+    assert_eq!(shrunk.end, LOCAL_BYTES);
 }
 
 #[test]
@@ -230,10 +241,10 @@ fn several_values_shrink_together_in_shortlex_order() {
     });
     assert_eq!(shrunk.env["a"], Value::Bytes(vec![5]));
     assert_eq!(shrunk.env["b"], Value::Bytes(vec![0]));
-    assert_eq!(shrunk.end, End::Minimal);
+    assert_eq!(shrunk.end, LOCAL_BYTES);
 }
 
-fn split_gen() -> BTreeMap<String, Generator> {
+pub(super) fn split_gen() -> BTreeMap<String, Generator> {
     BTreeMap::from([(
         "greeting".to_string(),
         Generator::Split {
@@ -244,7 +255,7 @@ fn split_gen() -> BTreeMap<String, Generator> {
     )])
 }
 
-fn split_env(cuts: &[usize], pauses_ms: &[u64]) -> Env {
+pub(super) fn split_env(cuts: &[usize], pauses_ms: &[u64]) -> Env {
     Env::from([(
         "greeting".to_string(),
         Value::Split {
@@ -268,7 +279,15 @@ fn a_split_shrinks_to_one_cut_at_the_first_byte_with_the_shortest_pause_that_fai
     let original = split_env(&[2, 5, 6, 9, 12], &[0, 37, 3, 44, 12]);
     let shrunk = run(&split_gen(), original, ROOMY, fails);
     assert_eq!(shrunk.env, split_env(&[1], &[10]));
-    assert_eq!(shrunk.end, End::Minimal);
+    assert_eq!(
+        shrunk.end,
+        End::Local {
+            passes: Passes {
+                splits: true,
+                ..Passes::default()
+            }
+        }
+    );
 }
 
 #[test]
@@ -306,47 +325,100 @@ fn a_failing_input_that_is_already_the_simplest_is_minimal_without_a_probe() {
     assert_eq!(shrunk.probes, 0);
 }
 
-fn number_gen(min: u64, max: u64) -> BTreeMap<String, Generator> {
-    let width = crate::spec::model::number::Width::new(2, None).unwrap();
-    BTreeMap::from([("n".to_string(), Generator::Number { width, min, max })])
-}
-
-fn number_env(value: u64) -> Env {
-    let width = crate::spec::model::number::Width::new(2, None).unwrap();
-    Env::from([("n".to_string(), Value::Number { value, width })])
+fn has_crlf(e: &Env) -> bool {
+    e["payload"].bytes().windows(2).any(|w| w == b"\r\n")
 }
 
 #[test]
-fn a_number_shrinks_to_the_smallest_that_fails_within_its_range() {
-    let shrunk = run(
-        &number_gen(10, 60_000),
-        number_env(52_345),
-        ROOMY,
-        |e| matches!(e["n"], Value::Number { value, .. } if value >= 1000),
-    );
-    assert_eq!(shrunk.env, number_env(1000));
+fn a_crlf_in_the_middle_moves_to_the_end_of_the_shortest_length() {
+    // 1001..2000 bytes with CR LF at 563: the shortlex minimum is 999 zero bytes, then
+    // CR LF, which only a pass that moves bytes later can reach.
+    let mut rng = Rng::new(8);
+    let mut data: Vec<u8> = (0..1800).map(|_| rng.next_u64() as u8 | 0x40).collect();
+    data[563] = b'\r';
+    data[564] = b'\n';
+    let shrunk = run(&bytes_gen(1001, 2000), env(&data), ROOMY, has_crlf);
+    let mut expected = vec![0u8; 999];
+    expected.extend_from_slice(b"\r\n");
+    assert_eq!(shrunk.env, env(&expected));
+    assert_eq!(shrunk.end, LOCAL_BYTES);
+}
+
+#[test]
+fn a_crlf_anywhere_in_a_value_of_the_minimum_length_ends_at_its_end() {
+    // Already as short as allowed: zeroing leaves the CR LF in place, and only moving it
+    // makes the value simpler.
+    let mut data = vec![0u8; 1001];
+    data[10] = b'\r';
+    data[11] = b'\n';
+    let shrunk = run(&bytes_gen(1001, 2000), env(&data), ROOMY, has_crlf);
+    let mut expected = vec![0u8; 999];
+    expected.extend_from_slice(b"\r\n");
+    assert_eq!(shrunk.env, env(&expected));
+    // The first move (all the way) is the one that holds: one probe.
+    assert!(shrunk.probes <= 40, "{}", shrunk.probes);
+}
+
+#[test]
+fn a_byte_that_must_come_before_another_moves_only_as_far_as_the_failure_holds() {
+    // Fails when a 0x80 byte is followed, anywhere later, by at least 3 more bytes.
+    let fails = |e: &Env| {
+        let b = e["payload"].bytes();
+        b.iter()
+            .position(|&x| x == 0x80)
+            .is_some_and(|i| b.len() - i > 3)
+    };
+    let mut data = vec![0u8; 10];
+    data[1] = 0x80;
+    let shrunk = run(&bytes_gen(10, 10), env(&data), ROOMY, fails);
+    let mut expected = vec![0u8; 10];
+    expected[6] = 0x80;
+    assert_eq!(shrunk.env, env(&expected));
+}
+
+#[test]
+fn a_few_untried_simpler_inputs_are_run_to_prove_the_result_minimal() {
+    // Two bytes at least; fails when the second is 5 or more. Lowering tries 0, 1, 3 and
+    // 4; the proof runs the one left, [0, 2], and can then say minimal.
+    let mut probed = Vec::new();
+    let mut probe = |e: &Env| {
+        probed.push(e["payload"].bytes().to_vec());
+        if e["payload"].bytes()[1] >= 5 {
+            Probe::Fail(())
+        } else {
+            Probe::Pass
+        }
+    };
+    let shrunk = shrink(&bytes_gen(2, 2), env(&[9, 200]), (), ROOMY, &mut probe);
+    assert_eq!(shrunk.env, env(&[0, 5]));
     assert_eq!(shrunk.end, End::Minimal);
-    assert!(shrunk.probes <= 24, "{}", shrunk.probes);
+    assert!(probed.contains(&vec![0, 2]), "{probed:?}");
 }
 
 #[test]
-fn text_stays_in_its_character_class_while_it_shrinks() {
-    let generators = BTreeMap::from([(
-        "key".to_string(),
-        Generator::Text {
-            alphabet: (b'a'..=b'z').collect(),
-            min: 1,
-            max: 16,
-        },
-    )]);
-    let original = Env::from([("key".to_string(), Value::Bytes(b"hello".to_vec()))]);
-    // Fails for any key containing a letter from 'k' on.
-    let shrunk = run(&generators, original, ROOMY, |e| {
-        e["key"].bytes().iter().any(|b| *b >= b'k')
+fn a_proof_that_finds_a_simpler_failure_goes_on_from_it() {
+    // Fails for [0, 5] and for [0, 2] only: the passes stop at [0, 5] (4 passes, 3
+    // passes) and the proof's own probe of [0, 2] fails, which is then shrunk further.
+    let shrunk = run(&bytes_gen(2, 2), env(&[0, 5]), ROOMY, |e| {
+        matches!(&*e["payload"].bytes(), [0, 5] | [0, 2])
     });
-    assert_eq!(
-        shrunk.env,
-        Env::from([("key".to_string(), Value::Bytes(b"k".to_vec()))])
-    );
+    assert_eq!(shrunk.env, env(&[0, 2]));
     assert_eq!(shrunk.end, End::Minimal);
+}
+
+#[test]
+fn the_proof_stays_within_the_probe_budget() {
+    let limits = Limits { probes: 4, ..ROOMY };
+    let shrunk = run(&bytes_gen(2, 2), env(&[9, 200]), limits, |e| {
+        e["payload"].bytes()[1] >= 5
+    });
+    assert_eq!(shrunk.end, End::Budget);
+    assert_eq!(shrunk.probes, 4);
+}
+
+#[test]
+fn the_simpler_inputs_of_a_one_byte_value_are_the_empty_one_and_the_smaller_bytes() {
+    let simpler = super::proof::simpler_inputs(&bytes_gen(0, 10), &env(&[2]), 100).unwrap();
+    assert_eq!(simpler, vec![env(b""), env(&[0]), env(&[1])]);
+    assert!(super::proof::simpler_inputs(&bytes_gen(0, 10), &env(&[0, 0]), 100).is_none());
 }

@@ -100,6 +100,7 @@ pub fn settle(
     settled.probes = u64::from(shrunk.probes);
     settled.shrinking = match shrunk.end {
         End::Minimal => Shrinking::Minimal,
+        End::Local { passes } => Shrinking::Local { passes },
         End::Simplest if signature(&shrunk.failure) == wanted => Shrinking::AnyInput,
         End::Simplest => Shrinking::Minimal,
         End::NotReproduced => Shrinking::NotReproduced,

@@ -16,6 +16,10 @@ use super::duration::Dur;
 use super::model::number::{NumExpr, RawBinary, Width};
 use super::payload::{decode_escaped, decode_hex, escape};
 
+mod describe;
+use describe::SHOWN;
+pub use describe::describe_bytes;
+
 /// A byte string in a spec, possibly computed from generated values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Data {
@@ -113,13 +117,17 @@ impl Value {
         }
     }
 
-    /// A short human description, for reports.
+    /// A short human description, for reports. Long byte strings are never cut silently:
+    /// see [`describe_bytes`].
     pub fn describe(&self) -> String {
         match self {
             Value::Bytes(b) if b.len() > 4 && b.iter().all(|x| *x == b[0]) => {
                 format!("{} byte(s), all \"{}\"", b.len(), escape(&b[..1]))
             }
-            Value::Bytes(b) => format!("{} byte(s) \"{}\"", b.len(), escape(&b[..b.len().min(64)])),
+            Value::Bytes(b) if b.len() <= SHOWN => {
+                format!("{} byte(s) {}", b.len(), describe_bytes(b))
+            }
+            Value::Bytes(b) => format!("{} byte(s): {}", b.len(), describe_bytes(b)),
             Value::Number { value, width } => {
                 format!("{value} ({width}: {})", hex(&width.encode(*value)))
             }
@@ -127,7 +135,7 @@ impl Value {
                 let pieces: Vec<String> = self
                     .pieces()
                     .iter()
-                    .map(|(p, pause)| format!("+{}ms \"{}\"", pause.as_millis(), escape(p)))
+                    .map(|(p, pause)| format!("+{}ms {}", pause.as_millis(), describe_bytes(p)))
                     .collect();
                 format!(
                     "{} byte(s) in {} write(s): {}",

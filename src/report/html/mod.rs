@@ -279,6 +279,7 @@ fn case_section(html: &mut String, index: usize, s: &Finished) {
         // What shrinking ended with, or the failing input itself when it was not shrunk.
         let (title, shown) = match g.shrinking {
             Shrinking::Minimal => ("Minimal counterexample", &g.minimal),
+            Shrinking::Local { .. } => ("Locally minimal counterexample", &g.minimal),
             Shrinking::AnyInput => ("Simplest input (fails for any input)", &g.minimal),
             Shrinking::Budget { .. } | Shrinking::TimeCap { .. } | Shrinking::Stopped => {
                 ("Smallest failing input found", &g.minimal)
