@@ -97,8 +97,8 @@ fn a_silent_server_fails_for_any_input_after_one_probe() {
         .unwrap();
     let report = stdout(&output);
     assert_eq!(output.status.code(), Some(1), "{report}");
-    // The first case and one probe with the simplest input: two deadlines, not minutes.
-    assert!(report.contains("2 cases, seed 5"), "{report}");
+    // One case, then one probe with the simplest input: two deadlines, not minutes.
+    assert!(report.contains("1 case, seed 5"), "{report}");
     assert!(
         report.contains("simplest input (after 1 probe):"),
         "{report}"
@@ -128,7 +128,7 @@ fn a_server_that_answers_after_the_deadline_fails_for_any_input_after_one_probe(
         .unwrap();
     let report = stdout(&output);
     assert_eq!(output.status.code(), Some(1), "{report}");
-    assert!(report.contains("2 cases, seed 6"), "{report}");
+    assert!(report.contains("1 case, seed 6"), "{report}");
     assert!(
         report.contains("fails for any input, e.g. the simplest one"),
         "{report}"
