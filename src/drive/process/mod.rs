@@ -12,6 +12,7 @@
 
 mod ending;
 mod error;
+mod pidfd;
 mod stop;
 #[cfg(test)]
 mod tests;
@@ -59,6 +60,8 @@ pub struct Child {
     exit: Option<Exit>,
     ending: Option<Ending>,
     left_behind: usize,
+    /// Readable once the program exits, where the kernel has pidfds.
+    pidfd: Option<pidfd::PidFd>,
 }
 
 /// Starts the program in its own process group with stdin empty and both outputs captured.
@@ -93,6 +96,7 @@ pub fn spawn(spec: &Spawn) -> Result<Child, SpawnError> {
         exit: None,
         ending: None,
         left_behind: 0,
+        pidfd: pidfd::PidFd::open(pid),
     };
     // On failure dropping `child` stops the program, so nothing is left running.
     child
@@ -170,7 +174,7 @@ impl Child {
 
     /// Waits for the program to end, at most until `deadline`.
     pub fn wait_until(&mut self, deadline: Instant) -> Option<Exit> {
-        // Short first pauses catch quick programs; the cap keeps waking cheap.
+        // Without a pidfd: short first pauses catch quick programs; the cap keeps waking cheap.
         let mut pause = Duration::from_micros(100);
         loop {
             if let Some(exit) = self.try_status() {
@@ -180,8 +184,16 @@ impl Child {
             if now >= deadline {
                 return None;
             }
-            thread::sleep(pause.min(deadline - now));
-            pause = (pause * 2).min(Duration::from_millis(20));
+            match &self.pidfd {
+                // Bounded slices, so a missed wake-up costs at most one slice.
+                Some(fd) => {
+                    fd.wait((deadline - now).min(Duration::from_millis(50)));
+                }
+                None => {
+                    thread::sleep(pause.min(deadline - now));
+                    pause = (pause * 2).min(Duration::from_millis(20));
+                }
+            }
         }
     }
 
