@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use super::{SharedArgs, error, load_all, reporters, shared_options, use_color};
+use super::args::SharedArgs;
+use super::{error, load_all, reporters, shared_options, use_color};
 use crate::exit;
 use crate::matrix::{self, Implementation};
 use crate::plan;

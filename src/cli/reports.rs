@@ -1,7 +1,7 @@
 //! The reports a run writes, from the command line: the one on stdout (coloured or not) and
 //! every `--report FORMAT=PATH` file and `--pcap` directory, fanned out from one event stream.
 
-use super::SharedArgs;
+use super::args::SharedArgs;
 use crate::exit;
 use crate::report::{self, Fanout, Format, Reporter};
 
