@@ -6,16 +6,19 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 mod args;
+mod hints;
 mod matrix;
 mod reference;
 mod reports;
 mod run;
+mod specs;
 
 pub(crate) use reports::{reporters, use_color};
 pub(crate) use run::{announce, filters, shared_options};
+pub(crate) use specs::{Loading, load_all};
 
 use crate::exit;
-use crate::spec::{self, Spec};
+use crate::spec;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -42,9 +45,19 @@ enum Command {
     /// Validate spec files without touching the network.
     #[command(after_help = exit::HELP)]
     Check {
-        /// Spec files to validate.
+        /// Spec files to validate, or names of shipped specs (see `conform specs`).
         #[arg(required = true, value_name = "SPEC")]
         specs: Vec<PathBuf>,
+        /// Say for each SPEC whether a file or a shipped spec was read.
+        #[arg(short, long)]
+        verbose: bool,
+    },
+    /// List the specs shipped inside conform, or write them out with --export.
+    Specs {
+        /// Write every shipped file (specs and their JSON Schema) below DIR; existing files
+        /// are never overwritten.
+        #[arg(long, value_name = "DIR")]
+        export: Option<PathBuf>,
     },
     /// Run one of the guide's four programs, written in Rust.
     Reference(args::ReferenceArgs),
@@ -61,11 +74,22 @@ enum Command {
 
 /// Parses the arguments and runs; returns the process exit code.
 pub fn main() -> i32 {
-    let cli = Cli::parse();
+    let argv: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let cli = Cli::parse_from(&argv);
     match cli.command {
-        Command::Run(args) => run::run_command(args),
-        Command::Matrix(args) => matrix::matrix_command(args),
-        Command::Check { specs } => check_command(&specs),
+        Command::Run(args) => run::run_command(args, &argv),
+        Command::Matrix(args) => matrix::matrix_command(args, &argv),
+        Command::Check { specs, verbose } => specs::check_command(
+            &specs,
+            &Loading {
+                verbose,
+                argv: &argv,
+            },
+        ),
+        Command::Specs { export: None } => specs::list_command(),
+        Command::Specs { export: Some(dir) } => specs::export_command(&dir),
         Command::Reference(args) => reference::reference_command(args),
         Command::Schema => {
             print!("{}", spec::schema::json());
@@ -91,38 +115,6 @@ pub fn main() -> i32 {
 pub(crate) fn error(message: impl std::fmt::Display, code: i32) -> i32 {
     eprintln!("conform: error: {message}");
     code
-}
-
-/// Loads every spec, printing every error (not only the first).
-pub(crate) fn load_all(paths: &[PathBuf]) -> Result<Vec<Spec>, usize> {
-    let mut specs = Vec::new();
-    let mut errors = 0;
-    for path in paths {
-        match spec::load_file(path) {
-            Ok(spec) => specs.push(spec),
-            Err(e) => {
-                eprintln!("conform: error: {e}");
-                errors += 1;
-            }
-        }
-    }
-    if errors > 0 { Err(errors) } else { Ok(specs) }
-}
-
-fn check_command(paths: &[PathBuf]) -> i32 {
-    match load_all(paths) {
-        Ok(specs) => {
-            for spec in &specs {
-                println!(
-                    "ok: {} ({} scenario(s))",
-                    spec.path,
-                    spec.file.scenarios.len()
-                );
-            }
-            exit::PASS
-        }
-        Err(_) => exit::USAGE,
-    }
 }
 
 /// The man page: the top-level page, then the options of each subcommand.

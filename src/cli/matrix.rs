@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use super::args::SharedArgs;
-use super::{error, load_all, reporters, shared_options, use_color};
+use super::{Loading, error, load_all, reporters, shared_options, use_color};
 use crate::exit;
 use crate::matrix::{self, Implementation};
 use crate::plan;
@@ -81,7 +81,7 @@ fn width() -> usize {
     }
 }
 
-pub(crate) fn matrix_command(args: MatrixArgs) -> i32 {
+pub(crate) fn matrix_command(args: MatrixArgs, argv: &[String]) -> i32 {
     let implementations = match implementations(&args) {
         Ok(all) => all,
         Err(message) => return error(message, exit::USAGE),
@@ -103,7 +103,13 @@ pub(crate) fn matrix_command(args: MatrixArgs) -> i32 {
             Err(message) => return error(message, exit::USAGE),
         }
     }
-    let Ok(specs) = load_all(&args.specs) else {
+    let Ok(specs) = load_all(
+        &args.specs,
+        &Loading {
+            verbose: args.shared.verbose,
+            argv,
+        },
+    ) else {
         return exit::USAGE;
     };
     crate::cleanup::install();

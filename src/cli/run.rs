@@ -5,7 +5,7 @@
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 
 use super::args::{LifecycleArg, RunArgs, SharedArgs};
-use super::{error, load_all, reporters};
+use super::{Loading, error, load_all, reporters};
 use crate::drive::template;
 use crate::exit;
 use crate::plan;
@@ -135,12 +135,18 @@ pub(crate) fn shared_options(args: &SharedArgs, targets: Targets) -> Result<RunO
     })
 }
 
-pub(crate) fn run_command(args: RunArgs) -> i32 {
+pub(crate) fn run_command(args: RunArgs, argv: &[String]) -> i32 {
     let opts = match options(&args) {
         Ok(opts) => opts,
         Err(message) => return error(message, exit::USAGE),
     };
-    let Ok(specs) = load_all(&args.specs) else {
+    let Ok(specs) = load_all(
+        &args.specs,
+        &Loading {
+            verbose: args.shared.verbose,
+            argv,
+        },
+    ) else {
         return exit::USAGE;
     };
     crate::cleanup::install();

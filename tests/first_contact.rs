@@ -1,0 +1,300 @@
+//! What a newcomer meets first: the shipped specs by name from any directory, `conform specs`
+//! and `--export`, and the messages for the first mistakes.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use common::{conform, root, stderr, stdout};
+
+/// Every file below `dir`, by its `/`-separated path below `dir`, with its bytes.
+fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(base, &path, out);
+            } else {
+                let relative = path.strip_prefix(base).unwrap();
+                let name: Vec<String> = relative
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                out.insert(name.join("/"), std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// The shipped spec names: every YAML file under specs/, without `.yaml`.
+fn shipped_names() -> Vec<String> {
+    tree(&root().join("specs"))
+        .into_keys()
+        .filter_map(|p| p.strip_suffix(".yaml").map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn every_file_under_specs_is_inside_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("exported");
+    let output = conform()
+        .args(["specs", "--export"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let shipped = tree(&root().join("specs"));
+    let exported = tree(&out);
+    let missing: Vec<&String> = shipped
+        .keys()
+        .filter(|k| !exported.contains_key(*k))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "not embedded in the binary: {missing:?}"
+    );
+    assert_eq!(
+        exported.keys().collect::<Vec<_>>(),
+        shipped.keys().collect::<Vec<_>>()
+    );
+    for (path, bytes) in &shipped {
+        assert!(
+            exported[path] == *bytes,
+            "{path} differs from the embedded copy"
+        );
+    }
+    let report = stdout(&output);
+    assert!(
+        report.contains(&format!("wrote {}\n", out.join("rfc/time.yaml").display())),
+        "{report}"
+    );
+}
+
+#[test]
+fn export_never_overwrites_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("udp.yaml"), "mine\n").unwrap();
+    let output = conform()
+        .args(["specs", "--export"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "conform: error: --export {dir}: not overwriting 1 existing file(s): {dir}/udp.yaml; \
+             remove them or export into another directory\n",
+            dir = dir.path().display()
+        )
+    );
+    assert_eq!(stdout(&output), "");
+    // Nothing was written, not even the files that did not exist.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("udp.yaml")).unwrap(),
+        "mine\n"
+    );
+}
+
+#[test]
+fn specs_lists_every_shipped_spec_with_its_scenarios_and_description() {
+    let output = conform().arg("specs").output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    let names = shipped_names();
+    let width = names.iter().map(String::len).max().unwrap();
+    assert!(
+        text.starts_with(&format!("{:<width$}  SCENARIOS  DESCRIPTION\n", "NAME")),
+        "{text}"
+    );
+    for name in &names {
+        let spec = conform::spec::load_file(&root().join(format!("specs/{name}.yaml"))).unwrap();
+        let line = format!(
+            "{name:<width$}  {:>9}  {}\n",
+            spec.file.scenarios.len(),
+            spec.file.description.unwrap_or_default()
+        );
+        assert!(text.contains(&line), "no line {line:?} in:\n{text}");
+    }
+    assert!(text.contains("Run one with `conform run NAME`"), "{text}");
+}
+
+/// An empty directory to run conform in, away from the repository's `specs/`.
+fn elsewhere() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+#[test]
+fn shipped_specs_run_by_name_from_any_directory() {
+    let dir = elsewhere();
+    let output = conform()
+        .current_dir(dir.path())
+        .args(["run", "udp", "--verbose"])
+        .output()
+        .unwrap();
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{report}{}", stderr(&output));
+    assert!(
+        report.contains("PASS  udp :: server reverses 8 bytes  ("),
+        "{report}"
+    );
+    let notes = stderr(&output);
+    assert!(
+        notes.contains(
+            "conform: udp: the spec `udp` shipped with conform (no file of that name here)\n"
+        ),
+        "{notes}"
+    );
+}
+
+#[test]
+fn check_accepts_names_and_the_paths_of_a_clone() {
+    let dir = elsewhere();
+    let output = conform()
+        .current_dir(dir.path())
+        .args(["check", "tcp", "rfc/time", "specs/udp.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "ok: tcp (shipped, 9 scenario(s))\nok: rfc/time (shipped, 2 scenario(s))\n\
+         ok: udp (shipped, 10 scenario(s))\n"
+    );
+}
+
+#[test]
+fn a_file_that_exists_wins_over_a_shipped_name() {
+    let dir = elsewhere();
+    std::fs::write(
+        dir.path().join("udp"),
+        "scenarios:\n  - name: mine\n    role: server\n    transport: udp\n    steps: [connect]\n",
+    )
+    .unwrap();
+    let output = conform()
+        .current_dir(dir.path())
+        .args(["check", "udp", "--verbose"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "ok: udp (1 scenario(s))\n");
+    assert_eq!(
+        stderr(&output),
+        "conform: udp: reading the file (a shipped spec is named `udp` too; a file that \
+         exists wins)\n"
+    );
+}
+
+#[test]
+fn an_unknown_name_lists_the_shipped_ones() {
+    let dir = elsewhere();
+    let output = conform()
+        .current_dir(dir.path())
+        .args(["run", "udpp"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let names: Vec<String> = {
+        // The guide's specs first, then the others, as `conform specs` orders them.
+        let mut names = shipped_names();
+        names.sort_by_key(|n| (n.contains('/'), n.clone()));
+        names
+    };
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "conform: error: udpp: cannot read spec: no such file; no shipped spec has that \
+             name either (did you mean `udp`?). Shipped specs: {} (`conform specs` describes \
+             them)\n",
+            names.join(", ")
+        )
+    );
+}
+
+#[test]
+fn reports_and_replay_lines_name_a_shipped_spec_by_its_name() {
+    let dir = elsewhere();
+    let server = root().join("fixtures/python/udp_server_forever_8_byte_buffer.py");
+    let output = conform()
+        .current_dir(dir.path())
+        .args([
+            "run",
+            "udp-sizes",
+            "--cases",
+            "30",
+            "--seed",
+            "7",
+            "--server",
+        ])
+        .arg(format!("python3 {} {{port}}", server.display()))
+        .args(["--lifecycle", "scenario"])
+        .output()
+        .unwrap();
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}{}", stderr(&output));
+    assert!(
+        report.contains("FAIL  udp-sizes :: server reverses datagrams of any size  ("),
+        "{report}"
+    );
+    let replay = report
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("replay: "))
+        .unwrap_or_else(|| panic!("no replay line in:\n{report}"));
+    assert!(
+        replay.starts_with("conform run udp-sizes --server "),
+        "{replay}"
+    );
+}
+
+#[test]
+fn unquoted_server_command_words_are_not_taken_for_specs() {
+    let output = conform()
+        .args([
+            "run",
+            "specs/udp.yaml",
+            "--server",
+            "python3",
+            "fixtures/python/udp_server_echo.py",
+            "{port}",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "conform: error: `fixtures/python/udp_server_echo.py {port}` are not spec files: they \
+         look like the rest of the --server command, which the shell split into words because \
+         it was not quoted, so --server got only `python3`. Quote the whole command: --server \
+         'python3 fixtures/python/udp_server_echo.py {port}'\n"
+    );
+    assert_eq!(stdout(&output), "");
+}
+
+#[test]
+fn one_unquoted_word_after_client_is_named_alone() {
+    let output = conform()
+        .args(["run", "specs/tcp.yaml", "--client", "python3"])
+        .arg(PathBuf::from("fixtures/python/tcp_client_correct.py"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(
+        err.starts_with(
+            "conform: error: `fixtures/python/tcp_client_correct.py` is not a spec file: it \
+             looks like the rest of the --client command"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("--client 'python3 fixtures/python/tcp_client_correct.py'\n"),
+        "{err}"
+    );
+    assert!(!err.contains("expected a map"), "{err}");
+}
