@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod args;
 mod hints;
+mod init;
 mod matrix;
 mod reference;
 mod reports;
@@ -52,6 +53,8 @@ enum Command {
         #[arg(short, long)]
         verbose: bool,
     },
+    /// Write a commented starter spec for your server or client.
+    Init(args::InitArgs),
     /// List the specs shipped inside conform, or write them out with --export.
     Specs {
         /// Write every shipped file (specs and their JSON Schema) below DIR; existing files
@@ -88,6 +91,7 @@ pub fn main() -> i32 {
                 argv: &argv,
             },
         ),
+        Command::Init(args) => init::init_command(&args),
         Command::Specs { export: None } => specs::list_command(),
         Command::Specs { export: Some(dir) } => specs::export_command(&dir),
         Command::Reference(args) => reference::reference_command(args),

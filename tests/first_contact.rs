@@ -298,3 +298,109 @@ fn one_unquoted_word_after_client_is_named_alone() {
     );
     assert!(!err.contains("expected a map"), "{err}");
 }
+
+/// The starter's commented example scenario with its `# ` removed: what a user gets by
+/// uncommenting it.
+fn uncommented(text: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for line in text.lines() {
+        inside |= line.starts_with("  # - name:");
+        let line = match line.strip_prefix("  #") {
+            Some(rest) if inside => match rest.strip_prefix(' ') {
+                Some(rest) => format!("  {rest}"),
+                None => rest.to_string(),
+            },
+            _ => line.to_string(),
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn init_writes_starters_that_check_and_pass_against_the_reference() {
+    let dir = elsewhere();
+    for (role, transport, upper) in [
+        ("server", "tcp", "TCP"),
+        ("server", "udp", "UDP"),
+        ("client", "tcp", "TCP"),
+        ("client", "udp", "UDP"),
+    ] {
+        let file = format!("my-{transport}-{role}.yaml");
+        let init = conform()
+            .current_dir(dir.path())
+            .args(["init", &file, "--role", role, "--transport", transport])
+            .output()
+            .unwrap();
+        assert_eq!(init.status.code(), Some(0), "{}", stderr(&init));
+        assert_eq!(
+            stdout(&init),
+            format!(
+                "wrote {file}: a spec for a {upper} {role}. Next:\n  conform check {file}\n  \
+                 conform run {file}                  # against conform's own {role}\n  \
+                 conform run {file} --{role} './my-{role} {{port}}'\n"
+            )
+        );
+        let check = conform()
+            .current_dir(dir.path())
+            .args(["check", &file])
+            .output()
+            .unwrap();
+        assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+        assert_eq!(stdout(&check), format!("ok: {file} (1 scenario(s))\n"));
+        let run = conform()
+            .current_dir(dir.path())
+            .args(["run", &file])
+            .output()
+            .unwrap();
+        let report = stdout(&run);
+        assert_eq!(run.status.code(), Some(0), "{file}:\n{report}");
+        assert!(report.contains("1 passed, 0 failed, 0 skipped"), "{report}");
+        // The request/reply example to uncomment is a valid scenario too.
+        let text = std::fs::read_to_string(dir.path().join(&file)).unwrap();
+        assert!(
+            text.contains("  # - name: "),
+            "{file} has no example:\n{text}"
+        );
+        let both = dir.path().join(format!("both-{file}"));
+        std::fs::write(&both, uncommented(&text)).unwrap();
+        let check = conform().arg("check").arg(&both).output().unwrap();
+        assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+        assert!(
+            stdout(&check).ends_with("(2 scenario(s))\n"),
+            "{}",
+            stdout(&check)
+        );
+    }
+}
+
+#[test]
+fn init_defaults_to_a_tcp_server_and_never_overwrites() {
+    let dir = elsewhere();
+    let path = dir.path().join("spec.yaml");
+    let first = conform().arg("init").arg(&path).output().unwrap();
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        written.starts_with("# A conform spec for a TCP server:"),
+        "{written}"
+    );
+    std::fs::write(&path, "mine\n").unwrap();
+    let again = conform()
+        .arg("init")
+        .arg(&path)
+        .args(["--role", "client"])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert_eq!(
+        stderr(&again),
+        format!(
+            "conform: error: {} exists already: not overwriting it; give another name\n",
+            path.display()
+        )
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "mine\n");
+}

@@ -170,3 +170,28 @@ pub(crate) struct ReferenceArgs {
 pub(crate) fn parse_dur(text: &str) -> Result<Dur, String> {
     text.parse()
 }
+
+/// The role of the program under test, for `conform init`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RoleArg {
+    Server,
+    Client,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TransportArg {
+    Tcp,
+    Udp,
+}
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct InitArgs {
+    /// The spec file to write; an existing file is never overwritten.
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    /// The role your program plays: a server (conform connects to it) or a client.
+    #[arg(long, value_enum, default_value_t = RoleArg::Server)]
+    pub(crate) role: RoleArg,
+    #[arg(long, value_enum, default_value_t = TransportArg::Tcp)]
+    pub(crate) transport: TransportArg,
+}

@@ -79,7 +79,7 @@ pub(crate) fn misplaced_command(argv: &[String], failed: impl Fn(&str) -> bool) 
 }
 
 /// `text` as one shell word: single-quoted unless it needs no quotes.
-fn shell_quote(text: &str) -> String {
+pub(crate) fn shell_quote(text: &str) -> String {
     if !text.is_empty()
         && text
             .bytes()
