@@ -404,3 +404,55 @@ fn init_defaults_to_a_tcp_server_and_never_overwrites() {
     );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "mine\n");
 }
+
+/// A spec for a TCP line server that answers with the line it got, with a generated number
+/// written as decimal text; `reply` is the step that checks the answer.
+fn decimal_echo_spec(reply: &str) -> String {
+    format!(
+        "scenarios:\n  - name: echoes a decimal id\n    role: server\n    transport: tcp\n    \
+         lifecycle: scenario\n    cases: 20\n    generate:\n      id: {{number: {{min: 1, max: \
+         1000000}}}}\n    steps:\n      - connect\n      - send: {{concat: [\"id=\", {{decimal: \
+         id}}, \"\\n\"]}}\n      - {reply}\n      - close\n"
+    )
+}
+
+#[test]
+fn generated_decimal_numbers_reach_line_and_line_regex() {
+    let dir = elsewhere();
+    let server = format!(
+        "python3 {} {{port}}",
+        root()
+            .join("fixtures/python/echo_server_truncates.py")
+            .display()
+    );
+    for (reply, code) in [
+        ("expect: {line: {concat: [\"id=\", {var: id}]}}", 0),
+        (
+            "expect: {line_regex: {concat: [\"i.=\", {decimal: id}]}}",
+            0,
+        ),
+        // The same with one character more: the assertion has teeth.
+        ("expect: {line: {concat: [\"id=\", {var: id}, \"0\"]}}", 1),
+    ] {
+        let path = dir.path().join("decimal.yaml");
+        std::fs::write(&path, decimal_echo_spec(reply)).unwrap();
+        let output = conform()
+            .arg("run")
+            .arg(&path)
+            .args(["--seed", "3", "--server", &server])
+            .output()
+            .unwrap();
+        let report = stdout(&output);
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "{reply}:\n{report}{}",
+            stderr(&output)
+        );
+        if code == 0 {
+            assert!(report.contains(", 20 cases, seed 3)"), "{report}");
+        } else {
+            assert!(report.contains("the line differs at byte "), "{report}");
+        }
+    }
+}
