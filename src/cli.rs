@@ -26,7 +26,7 @@ use crate::spec;
     name = "conform",
     version,
     about = "Check TCP/UDP socket programs against YAML scenario files",
-    after_help = exit::HELP
+    after_help = args::TOP_AFTER
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -38,13 +38,13 @@ pub struct Cli {
 #[allow(clippy::large_enum_variant)]
 enum Command {
     /// Run scenarios against the built-in reference, or against your program.
-    #[command(after_help = exit::HELP)]
+    #[command(after_help = args::RUN_SHORT_AFTER, after_long_help = args::RUN_LONG_AFTER)]
     Run(args::RunArgs),
     /// Run the same specs against many implementations and report one table.
-    #[command(after_help = exit::HELP)]
+    #[command(after_help = args::RUN_EXIT_CODES)]
     Matrix(matrix::MatrixArgs),
     /// Validate spec files without touching the network.
-    #[command(after_help = exit::HELP)]
+    #[command(after_help = args::CHECK_EXIT_CODES)]
     Check {
         /// Spec files to validate, or names of shipped specs (see `conform specs`).
         #[arg(required = true, value_name = "SPEC")]
@@ -54,8 +54,10 @@ enum Command {
         verbose: bool,
     },
     /// Write a commented starter spec for your server or client.
+    #[command(after_help = args::INIT_EXIT_CODES)]
     Init(args::InitArgs),
     /// List the specs shipped inside conform, or write them out with --export.
+    #[command(after_help = args::SPECS_EXIT_CODES)]
     Specs {
         /// Write every shipped file (specs and their JSON Schema) below DIR; existing files
         /// are never overwritten.

@@ -11,25 +11,27 @@ use crate::plan;
 use crate::report::Reporter;
 use crate::run::{self, Batch, options::Targets};
 
+const IMPLEMENTATIONS: &str = "Implementations";
+
 /// Width of the table when stdout is not a terminal and COLUMNS does not say.
 const DEFAULT_WIDTH: usize = 120;
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct MatrixArgs {
-    /// Spec files to run against every implementation.
+    /// Spec files, or names of shipped specs, to run against every implementation.
     #[arg(required = true, value_name = "SPEC")]
     specs: Vec<PathBuf>,
     /// A server under test, `NAME=CMD` (CMD as for `run --server`). Repeatable; a server and a
     /// client with the same NAME are one implementation. With --each, a template without NAME
     /// in which {dir} and {name} are replaced by each directory's absolute path and name.
-    #[arg(long, value_name = "NAME=CMD")]
+    #[arg(long, value_name = "NAME=CMD", help_heading = IMPLEMENTATIONS)]
     server: Vec<String>,
     /// A client under test, `NAME=CMD`, as for --server.
-    #[arg(long, value_name = "NAME=CMD")]
+    #[arg(long, value_name = "NAME=CMD", help_heading = IMPLEMENTATIONS)]
     client: Vec<String>,
     /// One implementation per directory matching GLOB (`*` and `?` in path components),
     /// named after the directory.
-    #[arg(long, value_name = "GLOB")]
+    #[arg(long, value_name = "GLOB", help_heading = IMPLEMENTATIONS)]
     each: Option<String>,
     #[command(flatten)]
     shared: SharedArgs,

@@ -4,7 +4,7 @@
 
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 
-use super::args::{LifecycleArg, RunArgs, SharedArgs};
+use super::args::{FormatArg, IpArg, LifecycleArg, RunArgs, SharedArgs};
 use super::{Loading, error, load_all, reporters};
 use crate::drive::template;
 use crate::exit;
@@ -27,13 +27,13 @@ fn resolve(text: &str) -> Result<SocketAddr, String> {
 }
 
 /// The loopback addresses `--ip` selects, IPv4 first.
-fn families(choice: &str) -> Vec<IpAddr> {
+fn families(choice: IpArg) -> Vec<IpAddr> {
     let v4 = IpAddr::from([127, 0, 0, 1]);
     let v6 = IpAddr::V6(std::net::Ipv6Addr::LOCALHOST);
     match choice {
-        "6" => vec![v6],
-        "both" => vec![v4, v6],
-        _ => vec![v4],
+        IpArg::V4 => vec![v4],
+        IpArg::V6 => vec![v6],
+        IpArg::Both => vec![v4, v6],
     }
 }
 
@@ -72,7 +72,7 @@ pub(crate) fn filters(args: &SharedArgs) -> Result<Vec<plan::Filter>, String> {
 /// Settles how replies are waited for and, with `--verbose`, says how the socket table is
 /// read and how replies are waited for. Shared by `run` and `matrix`.
 pub(crate) fn announce(args: &SharedArgs) {
-    crate::drive::poll::set_mode(args.poll.parse().unwrap_or_default());
+    crate::drive::poll::set_mode(args.poll.mode());
     if args.verbose {
         eprintln!("conform: {}", crate::drive::sockets::source_note());
         eprintln!(
@@ -88,7 +88,7 @@ fn wants_wire_log(args: &SharedArgs) -> bool {
     let shows = |format: &str| matches!(format, "json" | "html");
     args.trace
         || args.pcap.is_some()
-        || shows(&args.format)
+        || matches!(args.format, FormatArg::Json | FormatArg::Html)
         || args
             .report
             .iter()
@@ -129,8 +129,8 @@ pub(crate) fn shared_options(args: &SharedArgs, targets: Targets) -> Result<RunO
             use std::io::IsTerminal;
             std::io::stdout().is_terminal() && std::io::stderr().is_terminal()
         },
-        ip: families(&args.ip)[0],
-        families: families(&args.ip),
+        ip: families(args.ip)[0],
+        families: families(args.ip),
         ..RunOptions::default()
     })
 }
