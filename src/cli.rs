@@ -15,7 +15,7 @@ mod run;
 mod specs;
 
 pub(crate) use reports::{reporters, use_color};
-pub(crate) use run::{announce, filters, shared_options};
+pub(crate) use run::{announce, filters, run_failed, shared_options};
 pub(crate) use specs::{Loading, load_all};
 
 use crate::exit;
@@ -97,30 +97,61 @@ pub fn main() -> i32 {
         Command::Specs { export: None } => specs::list_command(),
         Command::Specs { export: Some(dir) } => specs::export_command(&dir),
         Command::Reference(args) => reference::reference_command(args),
-        Command::Schema => {
-            print!("{}", spec::schema::json());
-            exit::PASS
-        }
+        Command::Schema => write_stdout(spec::schema::json().as_bytes()),
         Command::Completions { shell } => {
             use clap::CommandFactory;
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "conform",
-                &mut std::io::stdout(),
-            );
-            exit::PASS
+            // Into memory first: clap_complete panics when its writer fails.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "conform", &mut script);
+            write_stdout(&script)
         }
-        Command::Man => match man_page(&mut std::io::stdout()) {
-            Ok(()) => exit::PASS,
-            Err(e) => error(format!("cannot write the man page: {e}"), exit::SETUP),
-        },
+        Command::Man => {
+            let mut page = Vec::new();
+            match man_page(&mut page) {
+                Ok(()) => write_stdout(&page),
+                Err(e) => error(format!("cannot render the man page: {e}"), exit::SETUP),
+            }
+        }
     }
 }
 
 pub(crate) fn error(message: impl std::fmt::Display, code: i32) -> i32 {
     eprintln!("conform: error: {message}");
     code
+}
+
+/// Writes a line to stdout, or returns from the calling command with the exit status a
+/// failed write calls for (see [`stdout_failed`]).
+macro_rules! out {
+    ($($arg:tt)*) => {
+        if let Err(e) = {
+            use std::io::Write as _;
+            writeln!(std::io::stdout(), $($arg)*)
+        } {
+            return $crate::cli::stdout_failed(&e);
+        }
+    };
+}
+pub(crate) use out;
+
+/// The end of a command whose stdout cannot be written: a closed pipe (`| head`) ends it
+/// quietly with [`exit::CLOSED`], as the reader asked; anything else is an error.
+pub(crate) fn stdout_failed(e: &std::io::Error) -> i32 {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        exit::CLOSED
+    } else {
+        error(format!("cannot write to stdout: {e}"), exit::SETUP)
+    }
+}
+
+/// Writes bytes to stdout as [`out!`] writes a line.
+fn write_stdout(bytes: &[u8]) -> i32 {
+    use std::io::Write;
+    let mut stdout = std::io::stdout();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => exit::PASS,
+        Err(e) => stdout_failed(&e),
+    }
 }
 
 /// The man page: the top-level page, then the options of each subcommand.

@@ -456,3 +456,161 @@ fn generated_decimal_numbers_reach_line_and_line_regex() {
         }
     }
 }
+
+#[test]
+fn a_server_command_without_the_port_is_hinted_once_per_run() {
+    for (command, says) in [
+        (
+            "python3 fixtures/python/tcp_server_correct.py",
+            "hint: the server exited before listening in 4 scenarios, and its command \
+             `python3 fixtures/python/tcp_server_correct.py` has no {port}. conform gives the \
+             server a free port for every case, in place of {port} in the command (and in \
+             $CONFORM_PORT); a program that wants its port as an argument exits without one. \
+             Write: --server 'python3 fixtures/python/tcp_server_correct.py {port}' (or, for a \
+             program that uses a port of its own, --port N)\n",
+        ),
+        (
+            "python3 fixtures/python/tcp_server_correct.py $PORT",
+            "hint: the server exited before listening in 4 scenarios, and its command \
+             `python3 fixtures/python/tcp_server_correct.py $PORT` uses `$PORT`: no shell runs \
+             the command, so the program gets the text `$PORT` as it is. Write {port} instead: \
+             --server 'python3 fixtures/python/tcp_server_correct.py {port}'\n",
+        ),
+    ] {
+        let output = conform()
+            .args([
+                "run",
+                "specs/tcp.yaml",
+                "--filter",
+                "role:server",
+                "--server",
+                command,
+            ])
+            .output()
+            .unwrap();
+        let report = stdout(&output);
+        assert_eq!(output.status.code(), Some(1), "{report}");
+        assert_eq!(
+            report.matches("hint: the server exited").count(),
+            1,
+            "{report}"
+        );
+        assert!(report.contains(says), "{report}");
+        // The program's output is shown once; the other scenarios refer to it.
+        assert_eq!(report.matches("last stderr lines:").count(), 1, "{report}");
+        assert_eq!(
+            report
+                .matches("(it ended as in `server greets with Hello World` above, where its output is shown)")
+                .count(),
+            3,
+            "{report}"
+        );
+    }
+}
+
+#[test]
+fn a_command_that_passes_the_port_gets_no_port_hint() {
+    let output = conform()
+        .args([
+            "run",
+            "specs/tcp.yaml",
+            "--filter",
+            "role:server",
+            "--server",
+        ])
+        .arg("sh -c 'exit 3' {port}")
+        .output()
+        .unwrap();
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("exited with code 3 before listening"),
+        "{report}"
+    );
+    assert!(!report.contains("hint: the server exited"), "{report}");
+}
+
+#[test]
+fn empty_output_from_a_running_program_gets_the_buffering_hint() {
+    let output = conform()
+        // The test environment may ask Python not to buffer; a user's usually does not.
+        .env_remove("PYTHONUNBUFFERED")
+        .args(["run", "specs/udp.yaml", "--strict", "--timeout", "1s"])
+        .args([
+            "--filter",
+            "name:server prints the datagram it received",
+            "--server",
+        ])
+        .arg("python3 fixtures/python/udp_server_buffered_stdout.py {port}")
+        .output()
+        .unwrap();
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains(
+            "\n        hint: the program printed nothing on stdout. If it does print, the lines \
+             may still be in its buffer: a program whose stdout is a pipe, not a terminal, often \
+             keeps what it prints until it exits, and a program that conform stops never writes \
+             it. Flush after each line: `python3 -u` or `print(..., flush=True)`; C and C++ \
+             `setvbuf(stdout, NULL, _IOLBF, 0)` or `fflush(stdout)`; Ruby `$stdout.sync = true`; \
+             Perl `$| = 1`\n"
+        ),
+        "{report}"
+    );
+    // The same server flushing (Python told to) passes: the hint is about buffering only.
+    let output = conform()
+        .env("PYTHONUNBUFFERED", "1")
+        .args(["run", "specs/udp.yaml", "--strict", "--timeout", "1s"])
+        .args([
+            "--filter",
+            "name:server prints the datagram it received",
+            "--server",
+        ])
+        .arg("python3 fixtures/python/udp_server_buffered_stdout.py {port}")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+}
+
+/// Runs conform with a stdout whose reading end is already closed, as `| head` leaves it
+/// once head has read its lines.
+fn with_closed_stdout(args: &[&str]) -> std::process::Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_conform"))
+        .args(args)
+        .current_dir(root())
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = Vec::new();
+    std::io::Read::read_to_end(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    std::process::Output {
+        status: child.wait().unwrap(),
+        stdout: Vec::new(),
+        stderr: err,
+    }
+}
+
+#[test]
+fn a_closed_stdout_ends_conform_quietly_with_141() {
+    for args in [
+        &["run", "specs/udp.yaml", "--list"][..],
+        &["run", "specs/udp.yaml", "--format", "json"],
+        &["run", "specs/udp.yaml"],
+        &["specs"],
+        &["check", "udp"],
+        &["schema"],
+        &["completions", "bash"],
+    ] {
+        let output = with_closed_stdout(args);
+        assert_eq!(
+            output.status.code(),
+            Some(conform::exit::CLOSED),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert_eq!(stderr(&output), "", "{args:?}");
+    }
+}

@@ -5,8 +5,8 @@
 //! In: a file name, a role and a transport. Out: the new file (never one that exists).
 
 use super::args::{InitArgs, RoleArg, TransportArg};
-use super::error;
 use super::hints::shell_quote;
+use super::{error, out};
 use crate::exit;
 
 /// The starter text for a role and a transport.
@@ -40,9 +40,9 @@ pub(crate) fn init_command(args: &InitArgs) -> i32 {
         TransportArg::Udp => "UDP",
     };
     let file = shell_quote(&shown.to_string());
-    println!("wrote {shown}: a spec for a {transport} {who}. Next:");
-    println!("  conform check {file}");
-    println!("  conform run {file}                  # against conform's own {who}");
-    println!("  conform run {file} {flag} '{program}'");
+    out!("wrote {shown}: a spec for a {transport} {who}. Next:");
+    out!("  conform check {file}");
+    out!("  conform run {file}                  # against conform's own {who}");
+    out!("  conform run {file} {flag} '{program}'");
     exit::PASS
 }

@@ -150,6 +150,6 @@ pub(crate) fn matrix_command(args: MatrixArgs, argv: &[String]) -> i32 {
     match run::run_batches(&batches, &mut reporter as &mut dyn Reporter) {
         Ok(summary) if summary.failed > 0 => exit::FAIL,
         Ok(_) => exit::PASS,
-        Err(e) => error(e, exit::SETUP),
+        Err(e) => super::run_failed(&e),
     }
 }

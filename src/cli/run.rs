@@ -5,7 +5,7 @@
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 
 use super::args::{FormatArg, IpArg, LifecycleArg, RunArgs, SharedArgs};
-use super::{Loading, error, load_all, reporters};
+use super::{Loading, error, load_all, out, reporters};
 use crate::drive::template;
 use crate::exit;
 use crate::plan;
@@ -207,7 +207,7 @@ pub(crate) fn run_command(args: RunArgs, argv: &[String]) -> i32 {
     reporter.0.push(Box::new(recorder.clone()));
     let summary = match run::run(&planned, &opts, &mut reporter as &mut dyn Reporter) {
         Ok(summary) => summary,
-        Err(e) => return error(e, exit::SETUP),
+        Err(e) => return run_failed(&e),
     };
     drop(reporter);
     let entries = recorder.entries();
@@ -231,6 +231,17 @@ pub(crate) fn run_command(args: RunArgs, argv: &[String]) -> i32 {
     }
 }
 
+/// The end of a run that could not go on: quietly when stdout was closed under the report
+/// (`| head`), else with the error.
+pub(crate) fn run_failed(e: &run::SetupError) -> i32 {
+    match e {
+        run::SetupError::Report(io) if io.kind() == std::io::ErrorKind::BrokenPipe => {
+            super::stdout_failed(io)
+        }
+        other => error(other, exit::SETUP),
+    }
+}
+
 /// `run --list`: one line per selected scenario, skipped ones marked with why.
 fn list_command(planned: &[plan::Planned<'_>]) -> i32 {
     for p in planned {
@@ -239,7 +250,7 @@ fn list_command(planned: &[plan::Planned<'_>]) -> i32 {
         if let Err(reason) = &p.target {
             line.push_str(&format!("  (skipped: {reason})"));
         }
-        println!("{line}");
+        out!("{line}");
     }
     if planned.iter().all(|p| p.target.is_err()) {
         return error(

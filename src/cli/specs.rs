@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{error, hints};
+use super::{error, hints, out};
 use crate::exit;
 use crate::spec::{self, Spec, SpecError};
 
@@ -159,9 +159,9 @@ pub(crate) fn check_command(paths: &[PathBuf], how: &Loading<'_>) -> i32 {
     for (spec, path) in specs.iter().zip(paths) {
         let count = spec.file.scenarios.len();
         if path.exists() {
-            println!("ok: {} ({count} scenario(s))", spec.path);
+            out!("ok: {} ({count} scenario(s))", spec.path);
         } else {
-            println!("ok: {} (shipped, {count} scenario(s))", spec.path);
+            out!("ok: {} (shipped, {count} scenario(s))", spec.path);
         }
     }
     exit::PASS
@@ -171,7 +171,7 @@ pub(crate) fn check_command(paths: &[PathBuf], how: &Loading<'_>) -> i32 {
 pub(crate) fn list_command() -> i32 {
     let all = shipped();
     let width = all.iter().map(|s| s.name.len()).max().unwrap_or(4).max(4);
-    println!("{:<width$}  SCENARIOS  DESCRIPTION", "NAME");
+    out!("{:<width$}  SCENARIOS  DESCRIPTION", "NAME");
     for s in &all {
         let (count, description) = match s.load() {
             Ok(spec) => (
@@ -180,10 +180,10 @@ pub(crate) fn list_command() -> i32 {
             ),
             Err(e) => ("?".into(), format!("does not load: {e}")),
         };
-        println!("{:<width$}  {count:>9}  {description}", s.name);
+        out!("{:<width$}  {count:>9}  {description}", s.name);
     }
-    println!();
-    println!(
+    out!();
+    out!(
         "Run one with `conform run NAME` or check it with `conform check NAME` (a file of that \
          name in the current directory wins); write them all out with `conform specs --export DIR`."
     );
@@ -224,7 +224,7 @@ pub(crate) fn export_command(dir: &Path) -> i32 {
                 exit::SETUP,
             );
         }
-        println!("wrote {}", target.display());
+        out!("wrote {}", target.display());
     }
     exit::PASS
 }

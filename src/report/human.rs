@@ -3,12 +3,15 @@
 //!
 //! In: [`Event`]s. Out: text on the writer it was given.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::time::Duration;
 
 use super::{Reporter, diff};
-use crate::event::{Event, Failure, Verdict};
+use crate::event::{Event, Failure, ScenarioId, TargetKind, Verdict};
 use crate::spec::payload::escape;
+
+pub mod hints;
 
 pub struct Human<W: Write + Send> {
     out: W,
@@ -18,6 +21,22 @@ pub struct Human<W: Write + Send> {
     pub color: bool,
     /// Print the wire log under each failure and warning (`--trace`).
     pub trace: bool,
+    /// Server commands that exited before listening, with how many scenarios they failed:
+    /// the hint about them is said once, at the end.
+    exited_early: BTreeMap<String, usize>,
+    /// Programs that never became ready, by how they ended and what they printed, with the
+    /// scenario that showed it first: the next one that ends the same way refers to it
+    /// instead of printing the same traceback again.
+    never_ready: Vec<(NeverReady, String)>,
+}
+
+/// How a program that never became ready ended, as far as the report shows it.
+#[derive(PartialEq, Eq)]
+struct NeverReady {
+    target: TargetKind,
+    ending: Option<String>,
+    stderr: Vec<String>,
+    stdout: Vec<String>,
 }
 
 impl<W: Write + Send> Human<W> {
@@ -27,7 +46,53 @@ impl<W: Write + Send> Human<W> {
             verbose: false,
             color: false,
             trace: false,
+            exited_early: BTreeMap::new(),
+            never_ready: Vec::new(),
         }
+    }
+
+    /// The lines under a failing or warning scenario.
+    fn failure(
+        &mut self,
+        id: &ScenarioId,
+        target: &TargetKind,
+        failure: &Failure,
+    ) -> io::Result<()> {
+        writeln!(self.out, "      against: {target}")?;
+        if let TargetKind::Program(command) = target
+            && hints::exited_before_listening(failure)
+        {
+            *self.exited_early.entry(command.clone()).or_default() += 1;
+        }
+        if let (Some(program), None) = (&failure.program, &failure.step) {
+            let end = NeverReady {
+                target: target.clone(),
+                ending: program.ending.clone(),
+                stderr: program.stderr_tail.clone(),
+                stdout: program.stdout_tail.clone(),
+            };
+            if let Some((_, first)) = self.never_ready.iter().find(|(seen, _)| *seen == end) {
+                for m in &failure.mismatches {
+                    writeln!(self.out, "      {}", m.summary)?;
+                }
+                return writeln!(
+                    self.out,
+                    "      (it ended as in `{first}` above, where its output is shown)"
+                );
+            }
+            self.never_ready.push((end, id.name.clone()));
+        }
+        for line in failure_lines(&id.file, failure) {
+            writeln!(self.out, "      {line}")?;
+        }
+        if self.trace
+            && let Some(log) = &failure.wire
+        {
+            for line in super::wirelog::lines(log) {
+                writeln!(self.out, "      {line}")?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -77,17 +142,7 @@ impl<W: Write + Send> Reporter for Human<W> {
                     Verdict::Pass => {}
                     Verdict::Skip(reason) => writeln!(self.out, "      skipped: {reason}")?,
                     Verdict::Fail(failure) | Verdict::Warn(failure) => {
-                        writeln!(self.out, "      against: {target}")?;
-                        for line in failure_lines(&id.file, failure) {
-                            writeln!(self.out, "      {line}")?;
-                        }
-                        if self.trace
-                            && let Some(log) = &failure.wire
-                        {
-                            for line in super::wirelog::lines(log) {
-                                writeln!(self.out, "      {line}")?;
-                            }
-                        }
+                        self.failure(id, target, failure)?;
                         if matches!(verdict, Verdict::Warn(_)) {
                             writeln!(
                                 self.out,
@@ -99,6 +154,11 @@ impl<W: Write + Send> Reporter for Human<W> {
             }
             Event::RunFinished { summary, duration } => {
                 writeln!(self.out)?;
+                for (command, scenarios) in &self.exited_early {
+                    if let Some(hint) = hints::port_hint(command, *scenarios) {
+                        writeln!(self.out, "{hint}\n")?;
+                    }
+                }
                 let warned = if summary.warned > 0 {
                     format!(", {} warned", summary.warned)
                 } else {
@@ -197,6 +257,13 @@ pub fn failure_lines(file: &str, failure: &Failure) -> Vec<String> {
         };
         lines.push(format!("{lead}{}", mismatch.summary));
         if let Some(hint) = &mismatch.hint {
+            lines.push(format!("{pad}hint: {hint}"));
+        }
+        if let Some(hint) = failure
+            .step
+            .as_ref()
+            .and_then(|step| hints::buffering(step.keyword, mismatch))
+        {
             lines.push(format!("{pad}hint: {hint}"));
         }
         match (&mismatch.expected, &mismatch.actual) {
