@@ -614,3 +614,96 @@ fn a_closed_stdout_ends_conform_quietly_with_141() {
         assert_eq!(stderr(&output), "", "{args:?}");
     }
 }
+
+/// 1,450 bytes of every value, most of them unprintable, as hex.
+fn datagram_1450() -> String {
+    (0..1450u32)
+        .map(|i| format!("{:02x}", (i * 151 + 17) % 256))
+        .collect()
+}
+
+/// Runs a UDP scenario that sends 1,450 bytes and expects them back against `server`, with
+/// a JSON and a human report file too; returns the terminal report, the JSON events and the
+/// human report file.
+fn long_echo(server: &str) -> (String, String, String) {
+    let dir = elsewhere();
+    let data = datagram_1450();
+    let spec = dir.path().join("long.yaml");
+    std::fs::write(
+        &spec,
+        format!(
+            "scenarios:\n  - name: echoes 1450 bytes\n    role: server\n    transport: udp\n    \
+             timeout: 500ms\n    steps:\n      - connect\n      - send: {{hex: \"{data}\"}}\n      \
+             - expect: {{hex: \"{data}\"}}\n"
+        ),
+    )
+    .unwrap();
+    let json = dir.path().join("report.jsonl");
+    let file = dir.path().join("report.txt");
+    let output = conform()
+        .arg("run")
+        .arg(&spec)
+        .args(["--server", server])
+        .arg("--report")
+        .arg(format!("json={}", json.display()))
+        .arg("--report")
+        .arg(format!("human={}", file.display()))
+        .output()
+        .unwrap();
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    (
+        report,
+        std::fs::read_to_string(&json).unwrap(),
+        std::fs::read_to_string(&file).unwrap(),
+    )
+}
+
+#[test]
+fn one_long_failing_echo_stays_short_in_the_terminal_and_whole_in_json() {
+    let data = datagram_1450();
+    let (report, events, saved) =
+        long_echo("python3 fixtures/python/echo_server_truncates.py {port}");
+    assert!(
+        report.chars().count() <= 4000,
+        "{} characters:\n{report}",
+        report.chars().count()
+    );
+    for says in [
+        "^ first difference, byte 1000",
+        "        … 60 rows (960 bytes) left out …",
+        "(expected has 1450 bytes, actual has 1000; … marks what is left out)",
+        "…(968 bytes)…",
+    ] {
+        assert!(report.contains(says), "no {says:?} in:\n{report}");
+    }
+    // The JSON events keep both values whole; a human report file is not elided.
+    assert!(
+        events.contains(&format!("\"expected_hex\":\"{data}\"")),
+        "{events}"
+    );
+    assert!(
+        events.contains(&format!("\"actual_hex\":\"{}\"", &data[..2000])),
+        "{events}"
+    );
+    assert!(!saved.contains("left out"), "{saved}");
+}
+
+#[test]
+fn a_long_line_of_program_output_is_elided_in_the_terminal() {
+    let (report, events, saved) = long_echo(&common::fixture("rust/udp_server_silent"));
+    assert!(
+        report.chars().count() <= 4000,
+        "{} characters:\n{report}",
+        report.chars().count()
+    );
+    // The program printed the datagram as one long line: its start and its end are shown.
+    assert!(
+        report.contains("        | #(17 168 63 214 109 4 155 50 201 96 247 142 "),
+        "{report}"
+    );
+    assert!(report.contains(" characters)…"), "{report}");
+    // Whole, the program's line alone is longer than that.
+    assert!(saved.chars().count() > 4000, "{saved}");
+    assert!(events.contains(&datagram_1450()), "{events}");
+}

@@ -33,6 +33,15 @@ pub(crate) fn reporters(
     };
     let stdout: Box<dyn Reporter> = match (stdout_format, stdout_human) {
         (Format::Human, Some(table)) => table,
+        (Format::Human, None) => {
+            // Read in a terminal or a pager: long values are elided. Files keep more.
+            let mut human = report::human::Human::new(std::io::stdout());
+            human.color = style.color;
+            human.verbose = style.verbose;
+            human.trace = style.trace;
+            human.elide = true;
+            Box::new(human)
+        }
         (format, _) => report::reporter(format, Box::new(std::io::stdout()), style),
     };
     let mut all = vec![stdout];

@@ -21,6 +21,9 @@ pub struct Human<W: Write + Send> {
     pub color: bool,
     /// Print the wire log under each failure and warning (`--trace`).
     pub trace: bool,
+    /// Show long expected and actual values by their start, their end and the bytes around
+    /// the first difference (a terminal); off, report files keep the fuller window.
+    pub elide: bool,
     /// Server commands that exited before listening, with how many scenarios they failed:
     /// the hint about them is said once, at the end.
     exited_early: BTreeMap<String, usize>,
@@ -46,6 +49,7 @@ impl<W: Write + Send> Human<W> {
             verbose: false,
             color: false,
             trace: false,
+            elide: false,
             exited_early: BTreeMap::new(),
             never_ready: Vec::new(),
         }
@@ -82,7 +86,7 @@ impl<W: Write + Send> Human<W> {
             }
             self.never_ready.push((end, id.name.clone()));
         }
-        for line in failure_lines(&id.file, failure) {
+        for line in lines_of(&id.file, failure, self.elide) {
             writeln!(self.out, "      {line}")?;
         }
         if self.trace
@@ -211,8 +215,13 @@ fn paint(verdict: &Verdict, color: bool) -> String {
     format!("\x1b[{code}m{word:<4}\x1b[0m")
 }
 
-/// The lines describing one failure, without indentation.
+/// The lines describing one failure, without indentation, as report files show them.
 pub fn failure_lines(file: &str, failure: &Failure) -> Vec<String> {
+    lines_of(file, failure, false)
+}
+
+/// The lines describing one failure; `elide` shortens long values for a terminal.
+fn lines_of(file: &str, failure: &Failure, elide: bool) -> Vec<String> {
     let mut lines = Vec::new();
     if let Some(g) = &failure.generated {
         let before = match g.case {
@@ -269,7 +278,20 @@ pub fn failure_lines(file: &str, failure: &Failure) -> Vec<String> {
         match (&mismatch.expected, &mismatch.actual) {
             // Nothing arrived: the summary says so; show only what was expected.
             (Some(expected), Some(actual)) if actual.is_empty() && !expected.is_empty() => {
-                lines.push(format!("{pad}expected: \"{}\"", escape(expected)));
+                let shown = if elide {
+                    diff::text_elided(expected)
+                } else {
+                    format!("\"{}\"", escape(expected))
+                };
+                lines.push(format!("{pad}expected: {shown}"));
+            }
+            (Some(expected), Some(actual)) if expected.is_empty() && elide => {
+                lines.push(format!("{pad}received: {}", diff::text_elided(actual)));
+                lines.extend(
+                    diff::hex_rows_elided(actual)
+                        .into_iter()
+                        .map(|l| format!("{pad}{l}")),
+                );
             }
             // Nothing was expected (extra bytes, a wrong source): show what came.
             (Some(expected), Some(actual)) if expected.is_empty() => {
@@ -279,6 +301,13 @@ pub fn failure_lines(file: &str, failure: &Failure) -> Vec<String> {
                 ));
                 lines.extend(
                     diff::hex_rows(actual, 4)
+                        .into_iter()
+                        .map(|l| format!("{pad}{l}")),
+                );
+            }
+            (Some(expected), Some(actual)) if elide => {
+                lines.extend(
+                    diff::render_elided(expected, actual)
                         .into_iter()
                         .map(|l| format!("{pad}{l}")),
                 );
@@ -309,11 +338,35 @@ pub fn failure_lines(file: &str, failure: &Failure) -> Vec<String> {
         ] {
             if !tail.is_empty() {
                 lines.push(format!("last {name} lines:"));
-                lines.extend(tail.iter().map(|l| format!("  | {l}")));
+                lines.extend(tail.iter().map(|l| {
+                    if elide {
+                        format!("  | {}", line_elided(l))
+                    } else {
+                        format!("  | {l}")
+                    }
+                }));
             }
         }
     }
     lines
+}
+
+/// Characters of a program's output line a terminal shows, at its start and at its end.
+const LINE_HEAD: usize = 120;
+const LINE_TAIL: usize = 40;
+
+/// A long line of a program's output, by its start and its end.
+fn line_elided(line: &str) -> String {
+    let count = line.chars().count();
+    if count <= LINE_HEAD + LINE_TAIL + 20 {
+        return line.to_string();
+    }
+    let head: String = line.chars().take(LINE_HEAD).collect();
+    let tail: String = line.chars().skip(count - LINE_TAIL).collect();
+    format!(
+        "{head}…({} characters)…{tail}",
+        count - LINE_HEAD - LINE_TAIL
+    )
 }
 
 pub fn fmt_duration(d: Duration) -> String {
@@ -321,5 +374,59 @@ pub fn fmt_duration(d: Duration) -> String {
         format!("{} ms", d.as_millis())
     } else {
         format!("{:.2} s", d.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verdict::Mismatch;
+
+    fn failure(mismatch: Mismatch) -> Failure {
+        Failure {
+            mismatches: vec![mismatch],
+            ..Failure::default()
+        }
+    }
+
+    #[test]
+    fn a_long_value_that_never_came_is_elided_only_for_a_terminal() {
+        let long: Vec<u8> = (0..1450u32).map(|i| (i % 256) as u8).collect();
+        let f = failure(Mismatch::new("nothing came").bytes(&long, b""));
+        let terminal = lines_of("f", &f, true);
+        assert_eq!(terminal.len(), 2, "{terminal:#?}");
+        assert!(
+            terminal[1].starts_with("  expected: \"\\x00\\x01")
+                && terminal[1].contains("\"…(1418 bytes)…\""),
+            "{terminal:#?}"
+        );
+        let file = failure_lines("f", &f);
+        assert!(file[1].len() > 4000, "{}", file[1].len());
+    }
+
+    #[test]
+    fn long_unexpected_bytes_are_elided_for_a_terminal() {
+        let long = vec![b'x'; 500];
+        let f = failure(Mismatch::new("extra bytes").bytes(b"", &long));
+        let terminal = lines_of("f", &f, true);
+        assert_eq!(
+            terminal[1],
+            format!(
+                "  received: \"{}\"…(468 bytes)…\"{}\"",
+                "x".repeat(16),
+                "x".repeat(16)
+            )
+        );
+        assert_eq!(terminal[3], "          … 29 rows (464 bytes) left out …");
+    }
+
+    #[test]
+    fn a_long_output_line_keeps_its_start_and_end() {
+        let line = format!("{}{}", "a".repeat(300), "z".repeat(40));
+        assert_eq!(
+            line_elided(&line),
+            format!("{}…(180 characters)…{}", "a".repeat(120), "z".repeat(40))
+        );
+        assert_eq!(line_elided("short"), "short");
     }
 }
