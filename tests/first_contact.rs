@@ -707,3 +707,54 @@ fn a_long_line_of_program_output_is_elided_in_the_terminal() {
     assert!(saved.chars().count() > 4000, "{saved}");
     assert!(events.contains(&datagram_1450()), "{events}");
 }
+
+#[test]
+fn skipped_scenarios_are_one_count_unless_verbose() {
+    let server = "python3 fixtures/python/tcp_server_correct.py {port}";
+    let why = "a client scenario, and no --client was given";
+    let output = conform()
+        .args([
+            "run",
+            "specs/tcp.yaml",
+            "--filter",
+            "level:must",
+            "--server",
+            server,
+        ])
+        .output()
+        .unwrap();
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{report}");
+    assert_eq!(report.matches("SKIP").count(), 1, "{report}");
+    assert!(
+        report.contains(&format!(
+            "SKIP  4 scenarios: {why} (--verbose lists them)\n\n2 passed, 0 failed, 4 skipped  ("
+        )),
+        "{report}"
+    );
+    let verbose = conform()
+        .args([
+            "run",
+            "specs/tcp.yaml",
+            "--filter",
+            "level:must",
+            "--verbose",
+        ])
+        .args(["--server", server])
+        .output()
+        .unwrap();
+    let report = stdout(&verbose);
+    assert_eq!(verbose.status.code(), Some(0), "{report}");
+    let skips: Vec<&str> = report.lines().filter(|l| l.starts_with("SKIP")).collect();
+    let expected: Vec<String> = [
+        "client prints the greeting",
+        "client prints the greeting however it is split",
+        "client prints the greeting written one byte at a time",
+        "client prints the greeting after a half-close",
+    ]
+    .iter()
+    .map(|name| format!("SKIP  specs/tcp.yaml :: {name}  ({why})"))
+    .collect();
+    assert_eq!(skips, expected, "{report}");
+    assert!(report.contains("2 passed, 0 failed, 4 skipped"), "{report}");
+}

@@ -31,6 +31,8 @@ pub struct Human<W: Write + Send> {
     /// scenario that showed it first: the next one that ends the same way refers to it
     /// instead of printing the same traceback again.
     never_ready: Vec<(NeverReady, String)>,
+    /// Scenarios skipped, by reason: counted in one line at the end unless `verbose`.
+    skipped: BTreeMap<String, usize>,
 }
 
 /// How a program that never became ready ended, as far as the report shows it.
@@ -52,6 +54,7 @@ impl<W: Write + Send> Human<W> {
             elide: false,
             exited_early: BTreeMap::new(),
             never_ready: Vec::new(),
+            skipped: BTreeMap::new(),
         }
     }
 
@@ -132,6 +135,20 @@ impl<W: Write + Send> Reporter for Human<W> {
                 } else {
                     ""
                 };
+                if let Verdict::Skip(reason) = verdict {
+                    // Skipped scenarios are one line each with --verbose, else one count.
+                    if self.verbose {
+                        let word = paint(verdict, self.color);
+                        writeln!(
+                            self.out,
+                            "{word}  {} :: {}{level}  ({reason})",
+                            id.file, id.name
+                        )?;
+                    } else {
+                        *self.skipped.entry(reason.clone()).or_default() += 1;
+                    }
+                    return self.out.flush();
+                }
                 let generated = cases_note(*cases, *seed, *cut_short)
                     .map_or(String::new(), |note| format!(", {note}"));
                 let word = paint(verdict, self.color);
@@ -143,8 +160,7 @@ impl<W: Write + Send> Reporter for Human<W> {
                     fmt_duration(*duration)
                 )?;
                 match verdict {
-                    Verdict::Pass => {}
-                    Verdict::Skip(reason) => writeln!(self.out, "      skipped: {reason}")?,
+                    Verdict::Pass | Verdict::Skip(_) => {}
                     Verdict::Fail(failure) | Verdict::Warn(failure) => {
                         self.failure(id, target, failure)?;
                         if matches!(verdict, Verdict::Warn(_)) {
@@ -157,6 +173,14 @@ impl<W: Write + Send> Reporter for Human<W> {
                 }
             }
             Event::RunFinished { summary, duration } => {
+                for (reason, count) in &self.skipped {
+                    let word = paint(&Verdict::Skip(String::new()), self.color);
+                    let what = if *count == 1 { "scenario" } else { "scenarios" };
+                    writeln!(
+                        self.out,
+                        "{word}  {count} {what}: {reason} (--verbose lists them)"
+                    )?;
+                }
                 writeln!(self.out)?;
                 for (command, scenarios) in &self.exited_early {
                     if let Some(hint) = hints::port_hint(command, *scenarios) {
