@@ -15,7 +15,7 @@ mod run;
 mod specs;
 
 pub(crate) use reports::{reporters, use_color};
-pub(crate) use run::{announce, filters, run_failed, shared_options};
+pub(crate) use run::{announce, filters, partition, run_failed, shared_options};
 pub(crate) use specs::{Loading, load_all};
 
 use crate::exit;

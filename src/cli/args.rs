@@ -137,12 +137,6 @@ pub(crate) struct RunArgs {
     pub(crate) list: bool,
     #[command(flatten)]
     pub(crate) shared: SharedArgs,
-    /// Run one share of the scenarios: `hash:M/N` or `count:M/N`.
-    ///
-    /// For N parallel CI jobs, which together run everything once: `hash:M/N` shares by a
-    /// stable hash of `file :: name`, `count:M/N` gives the i-th scenario to job i mod N.
-    #[arg(long, value_name = "KIND:M/N", help_heading = CI, hide_short_help = true)]
-    pub(crate) partition: Option<String>,
     /// Record this run's verdict per scenario to FILE (JSON).
     #[arg(long, value_name = "FILE", help_heading = CI, hide_short_help = true)]
     pub(crate) write_baseline: Option<PathBuf>,
@@ -277,6 +271,13 @@ pub(crate) struct SharedArgs {
     /// Failures of `should` scenarios fail the run.
     #[arg(long, help_heading = CI)]
     pub(crate) strict: bool,
+    /// Run one share of the scenarios: `hash:M/N` or `count:M/N`.
+    ///
+    /// For N parallel CI jobs, which together run everything once (in `matrix`, each share
+    /// runs against every implementation): `hash:M/N` shares by a
+    /// stable hash of `file :: name`, `count:M/N` gives the i-th scenario to job i mod N.
+    #[arg(long, value_name = "KIND:M/N", help_heading = CI, hide_short_help = true)]
+    pub(crate) partition: Option<String>,
 }
 
 /// `--format`: the report on stdout.

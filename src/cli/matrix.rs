@@ -120,10 +120,27 @@ pub(crate) fn matrix_command(args: MatrixArgs, argv: &[String]) -> i32 {
         Ok(filters) => filters,
         Err(message) => return error(message, exit::USAGE),
     };
-    let planned: Vec<Vec<plan::Planned<'_>>> = options
+    let partition = match super::partition(&args.shared) {
+        Ok(partition) => partition,
+        Err(message) => return error(message, exit::USAGE),
+    };
+    let mut planned: Vec<Vec<plan::Planned<'_>>> = options
         .iter()
         .map(|opts| plan::plan(&specs, &opts.targets, &filters))
         .collect();
+    if let Some(partition) = partition {
+        // Every implementation plans the same scenarios in the same order, so each share is
+        // the same scenarios for all of them, and the shares together run everything once.
+        let selected = planned.first().map_or(0, Vec::len);
+        planned = planned.into_iter().map(|p| partition.apply(p)).collect();
+        if planned.iter().all(Vec::is_empty) && selected > 0 {
+            eprintln!(
+                "conform: --partition {partition}: this share has none of the {selected} \
+                 selected scenario(s)"
+            );
+            return exit::PASS;
+        }
+    }
     if planned
         .iter()
         .all(|p| p.iter().all(|item| item.target.is_err()))

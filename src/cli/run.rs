@@ -69,6 +69,11 @@ pub(crate) fn filters(args: &SharedArgs) -> Result<Vec<plan::Filter>, String> {
     args.filter.iter().map(|f| f.parse()).collect()
 }
 
+/// The `--partition` share, parsed.
+pub(crate) fn partition(args: &SharedArgs) -> Result<Option<plan::Partition>, String> {
+    args.partition.as_deref().map(str::parse).transpose()
+}
+
 /// Settles how replies are waited for and, with `--verbose`, says how the socket table is
 /// read and how replies are waited for. Shared by `run` and `matrix`.
 pub(crate) fn announce(args: &SharedArgs) {
@@ -155,10 +160,9 @@ pub(crate) fn run_command(args: RunArgs, argv: &[String]) -> i32 {
         Ok(filters) => filters,
         Err(message) => return error(message, exit::USAGE),
     };
-    let partition = match args.partition.as_deref().map(str::parse::<plan::Partition>) {
-        None => None,
-        Some(Ok(p)) => Some(p),
-        Some(Err(message)) => return error(message, exit::USAGE),
+    let partition = match partition(&args.shared) {
+        Ok(partition) => partition,
+        Err(message) => return error(message, exit::USAGE),
     };
     let baseline = match args
         .baseline
