@@ -380,6 +380,10 @@ fn run_long_help_groups_every_option_then_examples_and_exit_codes() {
     assert!(at("--shrink-time <DURATION>") < order[2 + 1], "{text}");
     assert!(text.contains("  conform run udp --server 'python3 srv.py {port}'\n"));
     assert!(text.contains("  3  conform could not do its job"), "{text}");
+    assert!(
+        text.contains("\n141  stdout was closed before the report"),
+        "{text}"
+    );
     assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
 }
 
@@ -408,7 +412,8 @@ fn check_init_and_specs_help_list_their_own_exit_codes() {
     assert!(
         check.ends_with(
             "Exit codes:\n  0  every SPEC is a valid spec\n  2  a SPEC is wrong or cannot be \
-             read; every error is printed, with its\n     file, line and column\n"
+             read; every error is printed, with its\n     file, line and column\n141  stdout \
+             was closed before everything was written (`| head`)\n"
         ),
         "{check}"
     );

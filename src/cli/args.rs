@@ -36,7 +36,9 @@ Exit codes:
      ready (with --baseline: a failure the baseline does not record)
   2  the spec or the command line is wrong, or no scenario was selected
   3  conform could not do its job (program not found or not executable, no
-     free port, I/O error)"
+     free port, I/O error)
+141  stdout was closed before the report was written (`| head`): conform
+     stopped its programs and ended quietly"
     };
 }
 
@@ -74,7 +76,8 @@ pub(crate) const CHECK_EXIT_CODES: &str = "\
 Exit codes:
   0  every SPEC is a valid spec
   2  a SPEC is wrong or cannot be read; every error is printed, with its
-     file, line and column";
+     file, line and column
+141  stdout was closed before everything was written (`| head`)";
 
 /// Below `init --help`.
 pub(crate) const INIT_EXIT_CODES: &str = "\
@@ -88,7 +91,8 @@ pub(crate) const SPECS_EXIT_CODES: &str = "\
 Exit codes:
   0  the list was printed, or every file was written
   2  a file to write exists already: nothing is written, nothing overwritten
-  3  a file cannot be written";
+  3  a file cannot be written
+141  stdout was closed before everything was written (`| head`)";
 
 /// Below `conform --help`.
 pub(crate) const TOP_AFTER: &str = "\
