@@ -58,6 +58,42 @@ impl<W: Write + Send> Human<W> {
         }
     }
 
+    /// The end of the report: skipped scenarios counted, the run's hints, the summary.
+    fn run_finished(
+        &mut self,
+        summary: &crate::event::Summary,
+        duration: Duration,
+    ) -> io::Result<()> {
+        for (reason, count) in &self.skipped {
+            let word = paint(&Verdict::Skip(String::new()), self.color);
+            let what = if *count == 1 { "scenario" } else { "scenarios" };
+            writeln!(
+                self.out,
+                "{word}  {count} {what}: {reason} (--verbose lists them)"
+            )?;
+        }
+        writeln!(self.out)?;
+        for (command, scenarios) in &self.exited_early {
+            if let Some(hint) = hints::port_hint(command, *scenarios) {
+                writeln!(self.out, "{hint}\n")?;
+            }
+        }
+        let warned = if summary.warned > 0 {
+            format!(", {} warned", summary.warned)
+        } else {
+            String::new()
+        };
+        writeln!(
+            self.out,
+            "{} passed, {} failed, {} skipped{warned}  ({})",
+            summary.passed,
+            summary.failed,
+            summary.skipped,
+            fmt_duration(duration)
+        )?;
+        Ok(())
+    }
+
     /// The lines under a failing or warning scenario.
     fn failure(
         &mut self,
@@ -172,35 +208,7 @@ impl<W: Write + Send> Reporter for Human<W> {
                     }
                 }
             }
-            Event::RunFinished { summary, duration } => {
-                for (reason, count) in &self.skipped {
-                    let word = paint(&Verdict::Skip(String::new()), self.color);
-                    let what = if *count == 1 { "scenario" } else { "scenarios" };
-                    writeln!(
-                        self.out,
-                        "{word}  {count} {what}: {reason} (--verbose lists them)"
-                    )?;
-                }
-                writeln!(self.out)?;
-                for (command, scenarios) in &self.exited_early {
-                    if let Some(hint) = hints::port_hint(command, *scenarios) {
-                        writeln!(self.out, "{hint}\n")?;
-                    }
-                }
-                let warned = if summary.warned > 0 {
-                    format!(", {} warned", summary.warned)
-                } else {
-                    String::new()
-                };
-                writeln!(
-                    self.out,
-                    "{} passed, {} failed, {} skipped{warned}  ({})",
-                    summary.passed,
-                    summary.failed,
-                    summary.skipped,
-                    fmt_duration(*duration)
-                )?;
-            }
+            Event::RunFinished { summary, duration } => self.run_finished(summary, *duration)?,
         }
         self.out.flush()
     }
@@ -299,52 +307,7 @@ fn lines_of(file: &str, failure: &Failure, elide: bool) -> Vec<String> {
         {
             lines.push(format!("{pad}hint: {hint}"));
         }
-        match (&mismatch.expected, &mismatch.actual) {
-            // Nothing arrived: the summary says so; show only what was expected.
-            (Some(expected), Some(actual)) if actual.is_empty() && !expected.is_empty() => {
-                let shown = if elide {
-                    diff::text_elided(expected)
-                } else {
-                    format!("\"{}\"", escape(expected))
-                };
-                lines.push(format!("{pad}expected: {shown}"));
-            }
-            (Some(expected), Some(actual)) if expected.is_empty() && elide => {
-                lines.push(format!("{pad}received: {}", diff::text_elided(actual)));
-                lines.extend(
-                    diff::hex_rows_elided(actual)
-                        .into_iter()
-                        .map(|l| format!("{pad}{l}")),
-                );
-            }
-            // Nothing was expected (extra bytes, a wrong source): show what came.
-            (Some(expected), Some(actual)) if expected.is_empty() => {
-                lines.push(format!(
-                    "{pad}received: \"{}\"",
-                    escape(&actual[..actual.len().min(256)])
-                ));
-                lines.extend(
-                    diff::hex_rows(actual, 4)
-                        .into_iter()
-                        .map(|l| format!("{pad}{l}")),
-                );
-            }
-            (Some(expected), Some(actual)) if elide => {
-                lines.extend(
-                    diff::render_elided(expected, actual)
-                        .into_iter()
-                        .map(|l| format!("{pad}{l}")),
-                );
-            }
-            (Some(expected), Some(actual)) => {
-                lines.extend(
-                    diff::render(expected, actual)
-                        .into_iter()
-                        .map(|l| format!("{pad}{l}")),
-                );
-            }
-            _ => {}
-        }
+        lines.extend(bytes_lines(mismatch, pad, elide));
     }
     if let Some(g) = &failure.generated {
         lines.push(format!("replay: {}", g.replay));
@@ -353,23 +316,82 @@ fn lines_of(file: &str, failure: &Failure, elide: bool) -> Vec<String> {
         }
     }
     if let Some(program) = &failure.program {
-        if let Some(ending) = &program.ending {
-            lines.push(format!("program {}: {ending}", program.command));
+        lines.extend(program_lines(program, elide));
+    }
+    lines
+}
+
+/// The expected and actual bytes of one mismatch, each line led by `pad`.
+fn bytes_lines(mismatch: &crate::verdict::Mismatch, pad: &str, elide: bool) -> Vec<String> {
+    let mut lines = Vec::new();
+    match (&mismatch.expected, &mismatch.actual) {
+        // Nothing arrived: the summary says so; show only what was expected.
+        (Some(expected), Some(actual)) if actual.is_empty() && !expected.is_empty() => {
+            let shown = if elide {
+                diff::text_elided(expected)
+            } else {
+                format!("\"{}\"", escape(expected))
+            };
+            lines.push(format!("{pad}expected: {shown}"));
         }
-        for (name, tail) in [
-            ("stderr", &program.stderr_tail),
-            ("stdout", &program.stdout_tail),
-        ] {
-            if !tail.is_empty() {
-                lines.push(format!("last {name} lines:"));
-                lines.extend(tail.iter().map(|l| {
-                    if elide {
-                        format!("  | {}", line_elided(l))
-                    } else {
-                        format!("  | {l}")
-                    }
-                }));
-            }
+        (Some(expected), Some(actual)) if expected.is_empty() && elide => {
+            lines.push(format!("{pad}received: {}", diff::text_elided(actual)));
+            lines.extend(
+                diff::hex_rows_elided(actual)
+                    .into_iter()
+                    .map(|l| format!("{pad}{l}")),
+            );
+        }
+        // Nothing was expected (extra bytes, a wrong source): show what came.
+        (Some(expected), Some(actual)) if expected.is_empty() => {
+            lines.push(format!(
+                "{pad}received: \"{}\"",
+                escape(&actual[..actual.len().min(256)])
+            ));
+            lines.extend(
+                diff::hex_rows(actual, 4)
+                    .into_iter()
+                    .map(|l| format!("{pad}{l}")),
+            );
+        }
+        (Some(expected), Some(actual)) if elide => {
+            lines.extend(
+                diff::render_elided(expected, actual)
+                    .into_iter()
+                    .map(|l| format!("{pad}{l}")),
+            );
+        }
+        (Some(expected), Some(actual)) => {
+            lines.extend(
+                diff::render(expected, actual)
+                    .into_iter()
+                    .map(|l| format!("{pad}{l}")),
+            );
+        }
+        _ => {}
+    }
+    lines
+}
+
+/// How the program ended and the last lines it printed.
+fn program_lines(program: &crate::event::ProgramReport, elide: bool) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(ending) = &program.ending {
+        lines.push(format!("program {}: {ending}", program.command));
+    }
+    for (name, tail) in [
+        ("stderr", &program.stderr_tail),
+        ("stdout", &program.stdout_tail),
+    ] {
+        if !tail.is_empty() {
+            lines.push(format!("last {name} lines:"));
+            lines.extend(tail.iter().map(|l| {
+                if elide {
+                    format!("  | {}", line_elided(l))
+                } else {
+                    format!("  | {l}")
+                }
+            }));
         }
     }
     lines
