@@ -107,7 +107,7 @@ pub fn hex_rows(bytes: &[u8], rows: usize) -> Vec<String> {
 
 /// Bytes the terminal shows at the start and at the end of a long value, and on each side
 /// of the first difference.
-const HEAD: usize = 16;
+const HEAD: usize = 32;
 const TAIL: usize = 16;
 const AROUND: usize = 16;
 /// Values up to this many bytes are shown whole.
@@ -320,11 +320,11 @@ mod tests {
         let lines = render_elided(&expected, &actual);
         assert_eq!(
             lines[0],
-            "expected: \"abcdefghijklmnop\"…(968 bytes)…\"wxyzabcdefghijklmnopqrstuvwxyzab\"…(418 bytes)…\"efghijklmnopqrst\""
+            "expected: \"abcdefghijklmnopqrstuvwxyzabcdef\"…(952 bytes)…\"wxyzabcdefghijklmnopqrstuvwxyzab\"…(418 bytes)…\"efghijklmnopqrst\""
         );
         assert_eq!(
             lines[1],
-            "actual:   \"abcdefghijklmnop\"…(968 bytes)…\"wxyzabcdefghijkl\""
+            "actual:   \"abcdefghijklmnopqrstuvwxyzabcdef\"…(952 bytes)…\"wxyzabcdefghijkl\""
         );
         // The caret sits under the closing quote: the actual bytes end there.
         let caret = lines[2].find('^').unwrap();
@@ -338,8 +338,9 @@ mod tests {
                 hex_row(&actual, 0)
             )
         );
-        assert_eq!(lines[5], "        … 60 rows (960 bytes) left out …");
-        assert!(lines[6].starts_with("0003d0  "), "{lines:#?}");
+        assert!(lines[5].starts_with("000010  "), "{lines:#?}");
+        assert_eq!(lines[6], "        … 59 rows (944 bytes) left out …");
+        assert!(lines[7].starts_with("0003d0  "), "{lines:#?}");
         assert_eq!(
             lines.last().unwrap(),
             "(expected has 1450 bytes, actual has 1000; … marks what is left out)"
@@ -384,11 +385,11 @@ mod tests {
         let bytes: Vec<u8> = (0..200u8).collect();
         let text = text_elided(&bytes);
         assert!(text.starts_with("\"\\x00\\x01"), "{text}");
-        assert!(text.contains("\"…(168 bytes)…\""), "{text}");
+        assert!(text.contains("\"…(152 bytes)…\""), "{text}");
         let rows = hex_rows_elided(&bytes);
-        assert_eq!(rows.len(), 4, "{rows:#?}");
-        assert_eq!(rows[1], "        … 10 rows (160 bytes) left out …");
-        assert!(rows[3].starts_with("0000c0  c0 c1"), "{rows:#?}");
+        assert_eq!(rows.len(), 5, "{rows:#?}");
+        assert_eq!(rows[2], "        … 9 rows (144 bytes) left out …");
+        assert!(rows[4].starts_with("0000c0  c0 c1"), "{rows:#?}");
     }
 
     #[test]

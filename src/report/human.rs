@@ -443,7 +443,7 @@ mod tests {
         assert_eq!(terminal.len(), 2, "{terminal:#?}");
         assert!(
             terminal[1].starts_with("  expected: \"\\x00\\x01")
-                && terminal[1].contains("\"…(1418 bytes)…\""),
+                && terminal[1].contains("\"…(1402 bytes)…\""),
             "{terminal:#?}"
         );
         let file = failure_lines("f", &f);
@@ -458,12 +458,12 @@ mod tests {
         assert_eq!(
             terminal[1],
             format!(
-                "  received: \"{}\"…(468 bytes)…\"{}\"",
-                "x".repeat(16),
+                "  received: \"{}\"…(452 bytes)…\"{}\"",
+                "x".repeat(32),
                 "x".repeat(16)
             )
         );
-        assert_eq!(terminal[3], "          … 29 rows (464 bytes) left out …");
+        assert_eq!(terminal[4], "          … 28 rows (448 bytes) left out …");
     }
 
     #[test]
