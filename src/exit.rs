@@ -8,6 +8,9 @@ pub const FAIL: i32 = 1;
 pub const USAGE: i32 = 2;
 /// conform could not do its job: program not found, no free port, I/O error.
 pub const SETUP: i32 = 3;
+/// stdout was closed before conform was done (`conform run ... | head`): conform stopped its
+/// programs and ended quietly, with the status a shell shows for a writer ended by SIGPIPE.
+pub const CLOSED: i32 = 141;
 
 pub const HELP: &str = "\
 Exit codes:

@@ -267,7 +267,7 @@ fn help_and_man_page_describe_port() {
     assert!(stdout(&help).contains("--port <N>"), "{}", stdout(&help));
     let man = conform().arg("man").output().unwrap();
     assert!(
-        stdout(&man).contains("Give every program under test this one port"),
+        stdout(&man).contains("Every program under test gets this one port"),
         "the man page lacks run --port"
     );
 }
@@ -320,4 +320,138 @@ fn poll_mode_refuses_other_words() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("--poll"), "{}", stderr(&output));
+}
+
+/// The help text of `conform ARGS`, as an 80-column terminal shows it.
+fn help(args: &[&str]) -> String {
+    let output = conform().args(args).env("COLUMNS", "80").output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    stdout(&output)
+}
+
+#[test]
+fn run_short_help_fits_a_screen_and_says_where_the_rest_is() {
+    let text = help(&["run", "-h"]);
+    let lines = text.lines().count();
+    assert!(lines <= 45, "`run -h` is {lines} lines:\n{text}");
+    let headings: Vec<&str> = text
+        .lines()
+        .filter(|l| l.ends_with(':') && !l.starts_with(' '))
+        .collect();
+    assert_eq!(
+        headings,
+        [
+            "Arguments:",
+            "Options:",
+            "Running:",
+            "Selecting:",
+            "Generated scenarios:",
+            "Reports:",
+            "CI:"
+        ],
+        "{text}"
+    );
+    assert!(text.contains("--server <CMD>"), "{text}");
+    assert!(!text.contains("--shrink-time"), "{text}");
+    assert!(
+        text.ends_with("`conform run --help` shows every option, examples and the exit codes.\n"),
+        "{text}"
+    );
+    assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+}
+
+#[test]
+fn run_long_help_groups_every_option_then_examples_and_exit_codes() {
+    let text = help(&["run", "--help"]);
+    let at = |needle: &str| {
+        text.find(needle)
+            .unwrap_or_else(|| panic!("no {needle:?} in:\n{text}"))
+    };
+    let order = [
+        at("\nRunning:\n"),
+        at("\nSelecting:\n"),
+        at("\nGenerated scenarios:\n"),
+        at("\nReports:\n"),
+        at("\nCI:\n"),
+        at("\nExamples:\n"),
+        at("\nExit codes:\n"),
+    ];
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{text}");
+    assert!(at("--shrink-time <DURATION>") < order[2 + 1], "{text}");
+    assert!(text.contains("  conform run udp --server 'python3 srv.py {port}'\n"));
+    assert!(text.contains("  3  conform could not do its job"), "{text}");
+    assert!(
+        text.contains("\n141  stdout was closed before the report"),
+        "{text}"
+    );
+    assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+}
+
+#[test]
+fn defaults_in_the_help_are_the_run_options_defaults() {
+    use conform::run::options::{DEFAULT_GRACE, DEFAULT_READY_TIMEOUT, DEFAULT_TIMEOUT};
+    let text = help(&["run", "--help"]);
+    for (option, default) in [
+        ("--timeout", DEFAULT_TIMEOUT),
+        ("--ready-timeout", DEFAULT_READY_TIMEOUT),
+        ("--grace", DEFAULT_GRACE),
+    ] {
+        let block: String = text
+            .split("\n\n")
+            .find(|b| b.trim_start().starts_with(&format!("{option} <DURATION>")))
+            .unwrap_or_else(|| panic!("no {option} in:\n{text}"))
+            .to_string();
+        let shown = conform::spec::Dur(default).to_string();
+        assert!(block.contains(&format!("[default: {shown}]")), "{block}");
+    }
+}
+
+#[test]
+fn check_init_and_specs_help_list_their_own_exit_codes() {
+    let check = help(&["check", "--help"]);
+    assert!(
+        check.ends_with(
+            "Exit codes:\n  0  every SPEC is a valid spec\n  2  a SPEC is wrong or cannot be \
+             read; every error is printed, with its\n     file, line and column\n141  stdout \
+             was closed before everything was written (`| head`)\n"
+        ),
+        "{check}"
+    );
+    assert!(!check.contains("conformance failure"), "{check}");
+    let init = help(&["init", "--help"]);
+    assert!(
+        init.contains("  2  FILE exists already: it is never overwritten\n"),
+        "{init}"
+    );
+    let specs = help(&["specs", "--help"]);
+    assert!(
+        specs.contains("  2  a file to write exists already: nothing is written"),
+        "{specs}"
+    );
+}
+
+#[rstest::rstest]
+#[case::format(&["--format", "xml"], "human, junit, tap, json, html")]
+#[case::color(&["--color", "sometimes"], "auto, always, never")]
+#[case::ip(&["--ip", "5"], "4, 6, both")]
+#[case::poll(&["--poll", "fast"], "spin, block, auto")]
+fn a_word_outside_a_typed_option_lists_the_words_it_takes(
+    #[case] option: &[&str],
+    #[case] values: &str,
+) {
+    let output = conform()
+        .args(["run", "specs/udp.yaml"])
+        .args(option)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(
+        err.contains(&format!("invalid value '{}' for '{}", option[1], option[0])),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("[possible values: {values}]")),
+        "{err}"
+    );
 }

@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use super::{SharedArgs, error, load_all, reporters, shared_options, use_color};
+use super::args::SharedArgs;
+use super::{Loading, error, load_all, reporters, shared_options, use_color};
 use crate::exit;
 use crate::matrix::{self, Implementation};
 use crate::plan;
@@ -11,25 +12,27 @@ use crate::plan::Targets;
 use crate::report::Reporter;
 use crate::run::{self, Batch};
 
+const IMPLEMENTATIONS: &str = "Implementations";
+
 /// Width of the table when stdout is not a terminal and COLUMNS does not say.
 const DEFAULT_WIDTH: usize = 120;
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct MatrixArgs {
-    /// Spec files to run against every implementation.
+    /// Spec files, or names of shipped specs, to run against every implementation.
     #[arg(required = true, value_name = "SPEC")]
     specs: Vec<PathBuf>,
     /// A server under test, `NAME=CMD` (CMD as for `run --server`). Repeatable; a server and a
     /// client with the same NAME are one implementation. With --each, a template without NAME
     /// in which {dir} and {name} are replaced by each directory's absolute path and name.
-    #[arg(long, value_name = "NAME=CMD")]
+    #[arg(long, value_name = "NAME=CMD", help_heading = IMPLEMENTATIONS)]
     server: Vec<String>,
     /// A client under test, `NAME=CMD`, as for --server.
-    #[arg(long, value_name = "NAME=CMD")]
+    #[arg(long, value_name = "NAME=CMD", help_heading = IMPLEMENTATIONS)]
     client: Vec<String>,
     /// One implementation per directory matching GLOB (`*` and `?` in path components),
     /// named after the directory.
-    #[arg(long, value_name = "GLOB")]
+    #[arg(long, value_name = "GLOB", help_heading = IMPLEMENTATIONS)]
     each: Option<String>,
     #[command(flatten)]
     shared: SharedArgs,
@@ -81,7 +84,7 @@ fn width() -> usize {
     }
 }
 
-pub(crate) fn matrix_command(args: MatrixArgs) -> i32 {
+pub(crate) fn matrix_command(args: MatrixArgs, argv: &[String]) -> i32 {
     let implementations = match implementations(&args) {
         Ok(all) => all,
         Err(message) => return error(message, exit::USAGE),
@@ -103,7 +106,13 @@ pub(crate) fn matrix_command(args: MatrixArgs) -> i32 {
             Err(message) => return error(message, exit::USAGE),
         }
     }
-    let Ok(specs) = load_all(&args.specs) else {
+    let Ok(specs) = load_all(
+        &args.specs,
+        &Loading {
+            verbose: args.shared.verbose,
+            argv,
+        },
+    ) else {
         return exit::USAGE;
     };
     crate::cleanup::install();
@@ -112,10 +121,27 @@ pub(crate) fn matrix_command(args: MatrixArgs) -> i32 {
         Ok(filters) => filters,
         Err(message) => return error(message, exit::USAGE),
     };
-    let planned: Vec<Vec<plan::Planned<'_>>> = options
+    let partition = match super::partition(&args.shared) {
+        Ok(partition) => partition,
+        Err(message) => return error(message, exit::USAGE),
+    };
+    let mut planned: Vec<Vec<plan::Planned<'_>>> = options
         .iter()
         .map(|opts| plan::plan(&specs, &opts.targets, &filters))
         .collect();
+    if let Some(partition) = partition {
+        // Every implementation plans the same scenarios in the same order, so each share is
+        // the same scenarios for all of them, and the shares together run everything once.
+        let selected = planned.first().map_or(0, Vec::len);
+        planned = planned.into_iter().map(|p| partition.apply(p)).collect();
+        if planned.iter().all(Vec::is_empty) && selected > 0 {
+            eprintln!(
+                "conform: --partition {partition}: this share has none of the {selected} \
+                 selected scenario(s)"
+            );
+            return exit::PASS;
+        }
+    }
     if planned
         .iter()
         .all(|p| p.iter().all(|item| item.target.is_err()))
@@ -142,9 +168,6 @@ pub(crate) fn matrix_command(args: MatrixArgs) -> i32 {
     match run::run_batches(&batches, &mut reporter as &mut dyn Reporter) {
         Ok(summary) if summary.failed > 0 => exit::FAIL,
         Ok(_) => exit::PASS,
-        Err(e) => {
-            let code = e.exit_code();
-            error(e, code)
-        }
+        Err(e) => super::run_failed(&e),
     }
 }

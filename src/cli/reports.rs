@@ -1,17 +1,17 @@
 //! The reports a run writes, from the command line: the one on stdout (coloured or not) and
 //! every `--report FORMAT=PATH` file and `--pcap` directory, fanned out from one event stream.
 
-use super::SharedArgs;
+use super::args::{ColorArg, SharedArgs};
 use crate::exit;
 use crate::report::{self, Fanout, Format, Reporter};
 
 /// Whether the report on stdout is coloured: `--color`, else a terminal without `NO_COLOR`.
 pub(crate) fn use_color(args: &SharedArgs) -> bool {
     use std::io::IsTerminal;
-    match args.color.as_str() {
-        "always" => true,
-        "never" => false,
-        _ => {
+    match args.color {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => {
             std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
@@ -25,7 +25,7 @@ pub(crate) fn reporters(
     stdout_human: Option<Box<dyn Reporter>>,
 ) -> Result<Fanout, (String, i32)> {
     let color = use_color(args);
-    let stdout_format: Format = args.format.parse().map_err(|e| (e, exit::USAGE))?;
+    let stdout_format = args.format.format();
     let style = report::HumanStyle {
         color,
         verbose: args.verbose,
@@ -33,6 +33,15 @@ pub(crate) fn reporters(
     };
     let stdout: Box<dyn Reporter> = match (stdout_format, stdout_human) {
         (Format::Human, Some(table)) => table,
+        (Format::Human, None) => {
+            // Read in a terminal or a pager: long values are elided. Files keep more.
+            let mut human = report::human::Human::new(std::io::stdout());
+            human.color = style.color;
+            human.verbose = style.verbose;
+            human.trace = style.trace;
+            human.elide = true;
+            Box::new(human)
+        }
         (format, _) => report::reporter(format, Box::new(std::io::stdout()), style),
     };
     // The progress line comes first: it clears itself before the report prints a verdict.

@@ -9,6 +9,8 @@ use super::error::{SpecError, suggest};
 use super::model::File;
 use super::validate;
 
+mod shapes;
+
 /// Parser budgets: far above any real spec (the shipped ones use a few hundred nodes), low
 /// enough that an alias bomb is refused in milliseconds.
 const MAX_NODES: usize = 20_000;
@@ -122,32 +124,83 @@ fn yaml_error(name: &str, text: &str, error: &serde_saphyr::Error) -> SpecError 
     let error = error.without_snippet();
     let (line, column) = error.location().map_or((0, 0), |l| (l.line(), l.column()));
     let message = clean_message(&error.to_string());
-    let message = in_plain_words(&message, token_at(text, line, column));
+    let message = in_plain_words(
+        &message,
+        token_at(text, line, column),
+        shapes::key_at(text, line, column),
+    );
     SpecError::new(name, line, column, suggest(&message)).with_source(text)
 }
 
-/// The YAML token that starts at `line`:`column` (1-based), for "found `...`".
+/// The YAML token that starts at `line`:`column` (1-based), for "found `...`": a scalar up
+/// to the next separator, or a whole flow list or map.
 fn token_at(text: &str, line: u64, column: u64) -> Option<String> {
     let source = text
         .lines()
         .nth(usize::try_from(line).ok()?.checked_sub(1)?)?;
-    let rest: String = source
+    let rest: Vec<char> = source
         .chars()
         .skip(usize::try_from(column).ok()?.checked_sub(1)?)
         .collect();
-    let token: String = rest
-        .chars()
-        .take_while(|c| !matches!(c, ',' | ']' | '}' | '#'))
-        .collect::<String>()
-        .trim()
-        .chars()
-        .take(40)
-        .collect();
-    (!token.is_empty()).then_some(token)
+    let token: String = match rest.first() {
+        Some('[' | '{') => {
+            let mut depth = 0;
+            let end = rest.iter().position(|c| {
+                match c {
+                    '[' | '{' => depth += 1,
+                    ']' | '}' => depth -= 1,
+                    _ => {}
+                }
+                depth == 0
+            });
+            rest[..end.map_or(rest.len(), |e| e + 1)].iter().collect()
+        }
+        _ => rest
+            .iter()
+            .take_while(|c| !matches!(c, ',' | ']' | '}' | '#'))
+            .collect(),
+    };
+    let token = token.trim();
+    let shown: String = token.chars().take(40).collect();
+    let shown = if shown.len() < token.len() {
+        format!("{shown}…")
+    } else {
+        shown
+    };
+    (!shown.is_empty()).then_some(shown)
 }
 
-/// Rewrites the parser's and serde's wording for wrong types into what a spec author knows.
-fn in_plain_words(message: &str, found: Option<String>) -> String {
+/// Rewrites the parser's and serde's wording for wrong types into what a spec author knows:
+/// what the key at the error takes (`key`, when it is known), and what was found instead.
+fn in_plain_words(message: &str, found: Option<String>, key: Option<String>) -> String {
+    let wrong_shape = matches!(
+        message,
+        "expected sequence start" | "expected mapping start" | "expected string scalar"
+    ) || message.starts_with("invalid u")
+        || message.starts_with("invalid i")
+        || message.starts_with("invalid type: ")
+        || message.starts_with("externally tagged enum");
+    let serde_found = message
+        .strip_prefix("invalid type: ")
+        .and_then(|rest| rest.split_once(", expected "));
+    if wrong_shape
+        && let Some(key) = key
+        && let Some(takes) = shapes::takes(&key)
+    {
+        let what = match serde_found {
+            Some((what, _)) => Some(plain_kind(what)),
+            // A block list shows as its first item; say what it is instead.
+            None if found.as_deref().is_some_and(|t| t.starts_with("- ")) => {
+                Some("a list".to_string())
+            }
+            None => found.map(|t| format!("`{t}`")),
+        };
+        let what = what.map_or(String::new(), |w| format!("; found {w}"));
+        return format!("`{key}` takes {takes}{what}");
+    }
+    if let Some((what, expected)) = serde_found {
+        return format!("expected {expected}, found {}", plain_kind(what));
+    }
     let found = found.map_or(String::new(), |t| format!(", found `{t}`"));
     match message {
         "expected sequence start" => {
@@ -156,14 +209,35 @@ fn in_plain_words(message: &str, found: Option<String>) -> String {
         "expected mapping start" => {
             format!("expected a map (a YAML mapping: `key: value`) here{found}")
         }
+        "expected string scalar" => format!("expected text here{found}"),
         m if m.starts_with("invalid u") || m.starts_with("invalid i") => {
             format!("expected a whole number here{found}")
         }
-        m => m
-            .replace("invalid type: unit value", "an empty value")
-            .replace("invalid type: sequence", "a list")
-            .replace("invalid type: map", "a map"),
+        m => m.to_string(),
     }
+}
+
+/// serde's name for what it found (`integer `5``, `sequence`), in a spec author's words.
+fn plain_kind(what: &str) -> String {
+    let simple = [
+        ("unit value", "an empty value"),
+        ("sequence", "a list"),
+        ("map", "a map"),
+    ];
+    if let Some((_, plain)) = simple.iter().find(|(serde, _)| *serde == what) {
+        return (*plain).to_string();
+    }
+    for (serde, plain) in [
+        ("integer ", "the number "),
+        ("floating point ", "the number "),
+        ("string ", "the text "),
+        ("boolean ", "the boolean "),
+    ] {
+        if let Some(value) = what.strip_prefix(serde) {
+            return format!("{plain}{value}");
+        }
+    }
+    what.to_string()
 }
 
 /// serde-saphyr appends " at line L column C" to its messages; the location is shown once,

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::number::{NumberMatch, NumberRange, RawNumberMatch};
 use super::seq::{Part, SeqPart};
 use super::step::{MAX_DATAGRAM, compile};
-use crate::spec::data::{Data, DataFields, Env};
+use crate::spec::data::{Data, DataFields, Env, TextOrData};
 use crate::spec::duration::Dur;
 
 /// What the next bytes or datagram must look like.
@@ -172,6 +172,11 @@ pub enum Expected {
     LengthOf(String),
     Number(NumberMatch),
     Seq(Vec<SeqPart>),
+    /// One line equal to these computed bytes (`line: {decimal: n}`).
+    Line(Data),
+    /// One line matching a regex built for each case: literal text is regex syntax, and
+    /// computed values are matched as they are (`line_regex: {concat: ["id=", {var: n}]}`).
+    LineRegex(Data),
 }
 
 impl Expected {
@@ -189,6 +194,15 @@ impl Expected {
             Expected::Seq(parts) => Cow::Owned(Matcher::Seq(
                 parts.iter().map(|p| p.resolve(env, now)).collect(),
             )),
+            Expected::Line(data) => Cow::Owned(Matcher::Line(data.eval(env))),
+            Expected::LineRegex(data) => Cow::Owned(Matcher::LineRegex(
+                // The skeleton compiled at load time, and computed values are escaped, so
+                // only a contrived pattern (a value inside `{m,n}`) fails here: it then
+                // matches nothing, and the report shows the pattern.
+                MatchRegex::line(&regex_source(data, env)).unwrap_or_else(|_| {
+                    MatchRegex::line(r"[^\s\S]").expect("a regex that matches nothing")
+                }),
+            )),
         }
     }
 
@@ -199,6 +213,7 @@ impl Expected {
             Expected::LengthOf(name) => out.push(name),
             Expected::Number(number) => number.vars(out),
             Expected::Seq(parts) => parts.iter().for_each(|p| p.vars(out)),
+            Expected::Line(data) | Expected::LineRegex(data) => data.vars(out),
             Expected::Fixed(_) => {}
         }
     }
@@ -210,6 +225,11 @@ impl Expected {
                 out.extend(super::seq::group_names(r.regex()));
             }
             Expected::Seq(parts) => parts.iter().for_each(|p| p.captures(out)),
+            Expected::LineRegex(data) => {
+                if let Ok(skeleton) = compile(&regex_source(data, &Env::new()), true) {
+                    out.extend(super::seq::group_names(&skeleton));
+                }
+            }
             _ => {}
         }
     }
@@ -226,8 +246,11 @@ with_data_fields! {
         seq: Option<Vec<SeqPart>>,
         /// Keep everything this step received under this name.
         capture: Option<String>,
-        line: Option<String>,
-        line_regex: Option<String>,
+        /// One line, without its `\n`: text, or computed bytes such as `{decimal: n}`.
+        line: Option<TextOrData>,
+        /// One line matching a regex: text, or built from parts (`{concat: [...]}`) in which
+        /// computed values are matched literally.
+        line_regex: Option<TextOrData>,
         regex: Option<String>,
         length: Option<usize>,
         within: Option<Dur>,
@@ -269,16 +292,22 @@ impl TryFrom<RawExpect> for Expect {
             }
             matchers.push(Expected::Seq(parts));
         }
-        if let Some(line) = raw.line {
-            if line.contains('\n') {
-                return Err("`line` is one line: leave out the `\\n`, conform adds it".into());
+        if let Some(TextOrData(line)) = raw.line {
+            match line {
+                Data::Literal(line) if line.contains(&b'\n') => {
+                    return Err("`line` is one line: leave out the `\\n`, conform adds it".into());
+                }
+                Data::Literal(line) => matchers.push(Expected::Fixed(Matcher::Line(line))),
+                computed => matchers.push(Expected::Line(computed)),
             }
-            matchers.push(Expected::Fixed(Matcher::Line(line.into_bytes())));
         }
-        if let Some(pattern) = raw.line_regex {
-            matchers.push(Expected::Fixed(Matcher::LineRegex(MatchRegex::line(
-                &pattern,
-            )?)));
+        if let Some(TextOrData(pattern)) = raw.line_regex {
+            // Compiled now with every computed value empty, so a bad pattern is a load error.
+            let skeleton = MatchRegex::line(&regex_source(&pattern, &Env::new()))?;
+            match pattern {
+                Data::Literal(_) => matchers.push(Expected::Fixed(Matcher::LineRegex(skeleton))),
+                computed => matchers.push(Expected::LineRegex(computed)),
+            }
         }
         if let Some(pattern) = raw.regex {
             matchers.push(Expected::Fixed(Matcher::Regex(MatchRegex::start(
@@ -327,5 +356,53 @@ impl TryFrom<RawExpect> for Expect {
             slow_read,
             capture: raw.capture,
         })
+    }
+}
+
+/// The regex a `line_regex` stands for in one case: literal text is regex syntax; every
+/// computed value is escaped, byte by byte, so it matches exactly itself.
+fn regex_source(data: &Data, env: &Env) -> String {
+    match data {
+        Data::Literal(text) => String::from_utf8_lossy(text).into_owned(),
+        Data::Concat(parts) => parts.iter().map(|p| regex_source(p, env)).collect(),
+        computed => computed
+            .eval(env)
+            .iter()
+            .map(|&b| match b {
+                b if b.is_ascii_alphanumeric() => char::from(b).to_string(),
+                b if b.is_ascii() => format!("\\x{b:02x}"),
+                // Outside ASCII, `\xNN` would mean a code point; `(?-u:...)` makes it a byte.
+                b => format!("(?-u:\\x{b:02x})"),
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::Value;
+
+    fn env() -> Env {
+        Env::from([
+            ("n".to_string(), Value::Bytes(b"4.2".to_vec())),
+            ("b".to_string(), Value::Bytes(vec![0xff, b'*'])),
+        ])
+    }
+
+    #[test]
+    fn computed_values_in_a_line_regex_match_only_themselves() {
+        let data = Data::Concat(vec![
+            Data::Literal(b"v=".to_vec()),
+            Data::Var("n".into()),
+            Data::Literal(b" .*".to_vec()),
+        ]);
+        assert_eq!(regex_source(&data, &env()), r"v=4\x2e2 .*");
+        let regex = compile(&regex_source(&data, &env()), true).unwrap();
+        assert!(regex.is_match(b"v=4.2 anything"));
+        assert!(!regex.is_match(b"v=4x2 anything"));
+        let bytes = compile(&regex_source(&Data::Var("b".into()), &env()), true).unwrap();
+        assert!(bytes.is_match(&[0xff, b'*']));
+        assert!(!bytes.is_match(&[0xff, 0xff]));
     }
 }

@@ -144,7 +144,7 @@ impl TryFrom<RawGenerator> for Generator {
             return text_generator(t);
         }
         if let Some(n) = raw.number {
-            let width = Width::new(n.size, n.order)?;
+            let width = n.width()?;
             let (min, max) = (n.min.unwrap_or(0), n.max.unwrap_or(width.max()));
             if min > max {
                 return Err(format!("`min` {min} is larger than `max` {max}"));

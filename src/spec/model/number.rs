@@ -21,7 +21,7 @@ pub const RFC868_OFFSET: u64 = 2_208_988_800;
 /// How a number is laid out in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Width {
-    /// 1, 2, 4 or 8 bytes.
+    /// 1, 2, 4 or 8 bytes; 0 for [`Width::DECIMAL`].
     pub size: u8,
     pub little: bool,
 }
@@ -36,6 +36,17 @@ pub enum Order {
 }
 
 impl Width {
+    /// A generated number with no binary form (no `size`): its bytes are its decimal text,
+    /// and it may be anything up to `u64::MAX`.
+    pub const DECIMAL: Width = Width {
+        size: 0,
+        little: false,
+    };
+
+    pub fn is_decimal(self) -> bool {
+        self.size == 0
+    }
+
     pub fn new(size: u8, order: Option<Order>) -> Result<Width, String> {
         if !matches!(size, 1 | 2 | 4 | 8) {
             return Err(format!("`size: {size}`: a number is 1, 2, 4 or 8 bytes"));
@@ -48,7 +59,7 @@ impl Width {
 
     /// The largest number that fits.
     pub fn max(self) -> u64 {
-        if self.size == 8 {
+        if self.size == 8 || self.is_decimal() {
             u64::MAX
         } else {
             (1u64 << (8 * u32::from(self.size))) - 1
@@ -56,6 +67,9 @@ impl Width {
     }
 
     pub fn encode(self, n: u64) -> Vec<u8> {
+        if self.is_decimal() {
+            return n.to_string().into_bytes();
+        }
         let all = if self.little {
             n.to_le_bytes()
         } else {
@@ -71,6 +85,12 @@ impl Width {
 
     /// The number in `bytes` (exactly `size` of them).
     pub fn decode(self, bytes: &[u8]) -> u64 {
+        if self.is_decimal() {
+            return std::str::from_utf8(bytes)
+                .ok()
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(0);
+        }
         let mut n = 0u64;
         let mut push = |b: &u8| n = (n << 8) | u64::from(*b);
         if self.little {
@@ -85,6 +105,7 @@ impl Width {
 impl fmt::Display for Width {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.size, self.little) {
+            (0, _) => f.write_str("decimal text"),
             (1, _) => f.write_str("1-byte"),
             (n, false) => write!(f, "{}-bit big-endian", 8 * u32::from(n)),
             (n, true) => write!(f, "{}-bit little-endian", 8 * u32::from(n)),
@@ -361,14 +382,32 @@ impl TryFrom<RawNumberMatch> for NumberMatch {
     }
 }
 
-/// `number: {size: 4, order: big, min: 0, max: 1000}` in `generate`.
+/// `number: {size: 4, order: big, min: 0, max: 1000}` in `generate`. Without `size` the
+/// number has no binary form: its bytes are its decimal text (`{min: 1, max: 1000}`).
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawNumberGen {
-    pub size: u8,
+    /// 1, 2, 4 or 8 bytes when it is sent in binary; leave it out for a number written as
+    /// decimal text.
+    pub size: Option<u8>,
     pub order: Option<Order>,
     pub min: Option<u64>,
     pub max: Option<u64>,
+}
+
+impl RawNumberGen {
+    /// How the generated number is laid out: binary of `size` bytes, or decimal text.
+    pub fn width(&self) -> Result<Width, String> {
+        match (self.size, self.order) {
+            (Some(size), order) => Width::new(size, order),
+            (None, None) => Ok(Width::DECIMAL),
+            (None, Some(_)) => Err(
+                "`order` is the byte order of a binary number: give `size` too (or leave both \
+                 out for a number written as decimal text)"
+                    .into(),
+            ),
+        }
+    }
 }
 
 /// `binary: {of: EXPR, size: 2, order: big}` in bytes: a number written in binary.
@@ -412,6 +451,24 @@ mod tests {
         assert!(!range.accepts(now + RFC868_OFFSET + 9));
         assert!(!range.accepts(now));
         assert!(range.hint(now).unwrap().contains("Unix time"));
+    }
+
+    #[test]
+    fn a_number_without_a_size_is_its_decimal_text() {
+        let raw = RawNumberGen {
+            max: Some(1000),
+            ..RawNumberGen::default()
+        };
+        let width = raw.width().unwrap();
+        assert_eq!(width.encode(407), b"407");
+        assert_eq!(width.decode(b"407"), 407);
+        assert_eq!(width.max(), u64::MAX);
+        assert_eq!(width.to_string(), "decimal text");
+        let ordered = RawNumberGen {
+            order: Some(Order::Little),
+            ..RawNumberGen::default()
+        };
+        assert!(ordered.width().unwrap_err().contains("give `size` too"));
     }
 
     #[test]

@@ -1,0 +1,120 @@
+//! Hints for the first mistakes people make, recognised in what a failure says: a server
+//! command that does not pass the port, and a program whose output sits in a buffer.
+//!
+//! In: the target's command template and a [`Failure`]. Out: a hint, or nothing. Pure, so a
+//! runner that learns more (a typed reason for "exited before listening") can call it too.
+
+use crate::event::Failure;
+use crate::verdict::Mismatch;
+
+/// Whether a failure is a server that ended before it listened, as `run` reports it (no step
+/// ran, one mismatch "the program exited ... before listening on ...").
+pub fn exited_before_listening(failure: &Failure) -> bool {
+    failure.step.is_none()
+        && matches!(failure.mismatches.as_slice(), [m]
+            if m.summary.starts_with("the program ") && m.summary.contains(" before listening on "))
+}
+
+/// Shell-style variables conform does not expand, since no shell runs the command.
+const SHELL_PORTS: [&str; 4] = ["${CONFORM_PORT}", "$CONFORM_PORT", "${PORT}", "$PORT"];
+
+/// What to tell the user about a server command that exited before listening, once per run:
+/// `None` when the command passes the port ({port} or {hostport}) and names no shell variable.
+/// `scenarios` is how many scenarios ended that way.
+pub fn port_hint(command: &str, scenarios: usize) -> Option<String> {
+    let passes = command.contains("{port}") || command.contains("{hostport}");
+    let variable = SHELL_PORTS.iter().find(|v| command.contains(*v));
+    let times = match scenarios {
+        1 => "in 1 scenario".to_string(),
+        n => format!("in {n} scenarios"),
+    };
+    let head = format!("hint: the server exited before listening {times}");
+    match variable {
+        Some(var) => {
+            let fixed = SHELL_PORTS
+                .iter()
+                .fold(command.to_string(), |c, v| c.replace(v, "{port}"));
+            Some(format!(
+                "{head}, and its command `{command}` uses `{var}`: no shell runs the command, so \
+                 the program gets the text `{var}` as it is. Write {{port}} instead: --server {}",
+                quote(&fixed)
+            ))
+        }
+        None if !passes => Some(format!(
+            "{head}, and its command `{command}` has no {{port}}. conform gives the server a free \
+             port for every case, in place of {{port}} in the command (and in $CONFORM_PORT); a \
+             program that wants its port as an argument exits without one. Write: --server {} \
+             (or, for a program that uses a port of its own, --port N)",
+            quote(&format!("{command} {{port}}"))
+        )),
+        None => None,
+    }
+}
+
+fn quote(command: &str) -> String {
+    format!("'{}'", command.replace('\'', r"'\''"))
+}
+
+/// The hint for an `expect_stdout` that found nothing at all: the program may have printed
+/// into a buffer that a pipe (unlike a terminal) does not flush at each line.
+pub fn buffering(step_keyword: &str, mismatch: &Mismatch) -> Option<&'static str> {
+    let nothing = mismatch.actual.as_deref().is_some_and(<[u8]>::is_empty);
+    (step_keyword == "expect_stdout" && nothing).then_some(
+        "the program printed nothing on stdout. If it does print, the lines may still be in its \
+         buffer: a program whose stdout is a pipe, not a terminal, often keeps what it prints \
+         until it exits, and a program that conform stops never writes it. Flush after each \
+         line: `python3 -u` or `print(..., flush=True)`; C and C++ `setvbuf(stdout, NULL, \
+         _IOLBF, 0)` or `fflush(stdout)`; Ruby `$stdout.sync = true`; Perl `$| = 1`",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_command_without_the_port_is_told_to_pass_it() {
+        let hint = port_hint("python3 srv.py", 9).unwrap();
+        assert!(
+            hint.starts_with(
+                "hint: the server exited before listening in 9 scenarios, and its command \
+                 `python3 srv.py` has no {port}."
+            ),
+            "{hint}"
+        );
+        assert!(
+            hint.contains("Write: --server 'python3 srv.py {port}' (or,"),
+            "{hint}"
+        );
+    }
+
+    #[test]
+    fn a_shell_variable_is_replaced_by_the_placeholder() {
+        let hint = port_hint("python3 srv.py --port=$PORT", 1).unwrap();
+        assert!(hint.contains("in 1 scenario, and"), "{hint}");
+        assert!(
+            hint.ends_with(
+                "uses `$PORT`: no shell runs the command, so the program gets the text `$PORT` \
+                 as it is. Write {port} instead: --server 'python3 srv.py --port={port}'"
+            ),
+            "{hint}"
+        );
+        let braced = port_hint("./srv ${CONFORM_PORT}", 2).unwrap();
+        assert!(braced.ends_with("--server './srv {port}'"), "{braced}");
+    }
+
+    #[test]
+    fn a_command_that_passes_the_port_gets_no_hint() {
+        assert_eq!(port_hint("./srv {port}", 3), None);
+        assert_eq!(port_hint("./srv --listen {hostport}", 3), None);
+    }
+
+    #[test]
+    fn empty_stdout_gets_the_buffering_hint_and_other_output_does_not() {
+        let empty = Mismatch::new("x").bytes(b"Hello\n", b"");
+        assert!(buffering("expect_stdout", &empty).is_some());
+        assert_eq!(buffering("expect_stderr", &empty), None);
+        let some = Mismatch::new("x").bytes(b"Hello\n", b"Hel");
+        assert_eq!(buffering("expect_stdout", &some), None);
+    }
+}
