@@ -105,10 +105,8 @@ impl<W: Write + Send> Human<W> {
         if let TargetKind::Program(command) = target
             && hints::exited_before_listening(failure)
         {
-            *self
-                .exited_early
-                .entry(crate::drive::template::join(command))
-                .or_default() += 1;
+            // The words as typed: the hint rewrites the template the user wrote.
+            *self.exited_early.entry(command.join(" ")).or_default() += 1;
         }
         if let (Some(program), None) = (&failure.program, &failure.step) {
             let end = NeverReady {
