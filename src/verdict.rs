@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::spec::payload::escape;
 use crate::spec::{Matcher, OutputMatcher};
 
+pub mod hint;
 mod regex;
 mod scan;
 pub mod seq;

@@ -110,6 +110,39 @@ fn empty_output_from_a_running_program_gets_the_buffering_hint() {
         ),
         "{report}"
     );
+    // The hint is part of the mismatch, so machine-readable reports carry it too.
+    let json = conform()
+        .env_remove("PYTHONUNBUFFERED")
+        .args([
+            "run",
+            "specs/udp.yaml",
+            "--strict",
+            "--timeout",
+            "1s",
+            "--format",
+            "json",
+        ])
+        .args([
+            "--filter",
+            "name:server prints the datagram it received",
+            "--server",
+        ])
+        .arg("python3 fixtures/python/udp_server_buffered_stdout.py {port}")
+        .output()
+        .unwrap();
+    let events = stdout(&json);
+    let finished: serde_json::Value = events
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|e| e["event"] == "scenario_finished")
+        .unwrap();
+    let hint = finished["failure"]["mismatches"][0]["hint"]
+        .as_str()
+        .unwrap_or("");
+    assert!(
+        hint.starts_with("the program printed nothing on stdout"),
+        "{events}"
+    );
     // The same server flushing (Python told to) passes: the hint is about buffering only.
     let output = conform()
         .env("PYTHONUNBUFFERED", "1")

@@ -307,13 +307,6 @@ fn lines_of(file: &str, failure: &Failure, elide: bool) -> Vec<String> {
         if let Some(hint) = &mismatch.hint {
             lines.push(format!("{pad}hint: {hint}"));
         }
-        if let Some(hint) = failure
-            .step
-            .as_ref()
-            .and_then(|step| hints::buffering(step.keyword, mismatch))
-        {
-            lines.push(format!("{pad}hint: {hint}"));
-        }
         lines.extend(bytes_lines(mismatch, pad, elide));
     }
     if let Some(g) = &failure.generated {

@@ -467,6 +467,10 @@ impl Case<'_> {
                 Progress::Fail(mut m) => {
                     if output.truncated {
                         m = m.hint("the program wrote more than the capture limit; only the start is compared");
+                    } else if let Some(hint) =
+                        crate::verdict::hint::buffering(&output.bytes).filter(|_| !stderr)
+                    {
+                        m = m.hint(hint);
                     } else if !output.closed && ended_at.is_none() {
                         m = m.hint(format!(
                             "the program was still running after {}ms; this is its output so far",

@@ -1,11 +1,10 @@
 //! Hints for the first mistakes people make, recognised in what a failure says: a server
-//! command that does not pass the port, and a program whose output sits in a buffer.
+//! command that does not pass the port.
 //!
 //! In: the target's command template and a [`Failure`]. Out: a hint, or nothing. Pure, so a
 //! runner that learns more (a typed reason for "exited before listening") can call it too.
 
 use crate::event::Failure;
-use crate::verdict::Mismatch;
 
 /// Whether a failure is a server that ended before it listened, as `run` reports it (no step
 /// ran, one mismatch "the program exited ... before listening on ...").
@@ -55,19 +54,6 @@ fn quote(command: &str) -> String {
     format!("'{}'", command.replace('\'', r"'\''"))
 }
 
-/// The hint for an `expect_stdout` that found nothing at all: the program may have printed
-/// into a buffer that a pipe (unlike a terminal) does not flush at each line.
-pub fn buffering(step_keyword: &str, mismatch: &Mismatch) -> Option<&'static str> {
-    let nothing = mismatch.actual.as_deref().is_some_and(<[u8]>::is_empty);
-    (step_keyword == "expect_stdout" && nothing).then_some(
-        "the program printed nothing on stdout. If it does print, the lines may still be in its \
-         buffer: a program whose stdout is a pipe, not a terminal, often keeps what it prints \
-         until it exits, and a program that conform stops never writes it. Flush after each \
-         line: `python3 -u` or `print(..., flush=True)`; C and C++ `setvbuf(stdout, NULL, \
-         _IOLBF, 0)` or `fflush(stdout)`; Ruby `$stdout.sync = true`; Perl `$| = 1`",
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,14 +93,5 @@ mod tests {
     fn a_command_that_passes_the_port_gets_no_hint() {
         assert_eq!(port_hint("./srv {port}", 3), None);
         assert_eq!(port_hint("./srv --listen {hostport}", 3), None);
-    }
-
-    #[test]
-    fn empty_stdout_gets_the_buffering_hint_and_other_output_does_not() {
-        let empty = Mismatch::new("x").bytes(b"Hello\n", b"");
-        assert!(buffering("expect_stdout", &empty).is_some());
-        assert_eq!(buffering("expect_stderr", &empty), None);
-        let some = Mismatch::new("x").bytes(b"Hello\n", b"Hel");
-        assert_eq!(buffering("expect_stdout", &some), None);
     }
 }
