@@ -206,8 +206,11 @@ pub struct Generated {
     pub probes: u64,
     /// How shrinking ended, and so what `minimal` is worth.
     pub shrinking: Shrinking,
-    /// A command line that runs exactly the minimal case again.
+    /// A command line that runs exactly the minimal case again, every value inline.
     pub replay: String,
+    /// The same command line with values too long for a terminal written to files and named
+    /// as `--with NAME=@FILE`, when there are such values.
+    pub replay_short: Option<String>,
     /// Where `--save-failures` wrote the regression spec, if it did.
     pub saved: Option<String>,
 }

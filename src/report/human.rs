@@ -310,7 +310,14 @@ fn lines_of(file: &str, failure: &Failure, elide: bool) -> Vec<String> {
         lines.extend(bytes_lines(mismatch, pad, elide));
     }
     if let Some(g) = &failure.generated {
-        lines.push(format!("replay: {}", g.replay));
+        lines.push(format!(
+            "replay: {}",
+            if elide {
+                g.replay_short.as_ref().unwrap_or(&g.replay)
+            } else {
+                &g.replay
+            }
+        ));
         if let Some(saved) = &g.saved {
             lines.push(format!("saved as a regression spec: {saved}"));
         }

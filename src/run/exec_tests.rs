@@ -133,6 +133,7 @@ fn feed(pinned: &std::collections::BTreeMap<String, Value>, planned: u32) -> Fee
         pinned,
         replay_base: "conform run scripted.yaml".into(),
         planned,
+        replay_dir: None,
     }
 }
 

@@ -30,6 +30,8 @@ pub struct Feed<'a> {
     /// The start of the command line that replays a case.
     pub replay_base: String,
     pub planned: u32,
+    /// Where values too long for a replay line on a terminal are written, if anywhere.
+    pub replay_dir: Option<std::path::PathBuf>,
 }
 
 /// The time a generated scenario may spend running cases.

@@ -32,6 +32,7 @@ pub fn overrides(
     let mut out = BTreeMap::new();
     for (name, text) in with {
         if let Some(g) = scenario.generate.get(name) {
+            let text = &value_text(name, text)?;
             let (base, width) = match &g.value {
                 Generator::Split { data, .. } => (Some(data.as_slice()), None),
                 Generator::Number { width, .. } => (None, Some(*width)),
@@ -53,6 +54,29 @@ pub fn overrides(
         }
     }
     Ok(out)
+}
+
+/// Longest file `--with NAME=@FILE` reads: a datagram's worth of hex many times over.
+const WITH_FILE_LIMIT: u64 = 16 << 20;
+
+/// The text of a `--with` value: as given, or read from the file `@FILE` names (a replay line
+/// writes long values to such files).
+fn value_text(name: &str, text: &str) -> Result<String, String> {
+    let Some(path) = text.strip_prefix('@') else {
+        return Ok(text.to_string());
+    };
+    let read = std::fs::File::open(path).and_then(|file| {
+        let mut contents = String::new();
+        std::io::Read::read_to_string(
+            &mut std::io::Read::take(file, WITH_FILE_LIMIT),
+            &mut contents,
+        )?;
+        Ok(contents)
+    });
+    match read {
+        Ok(contents) => Ok(contents.trim_end().to_string()),
+        Err(e) => Err(format!("--with {name}=@{path}: cannot read {path}: {e}")),
+    }
 }
 
 /// The cases a generated scenario runs: one when every value is pinned.
@@ -83,6 +107,13 @@ pub fn generated(
         pinned,
         replay_base: replay_base(ctx),
         planned: planned_cases(ctx.scenario, ctx.opts, pinned),
+        // Beside the regression specs when they are saved; else where temporary files go.
+        replay_dir: Some(
+            ctx.opts
+                .save_failures
+                .clone()
+                .unwrap_or_else(|| std::env::temp_dir().join("conform-replay")),
+        ),
     };
     let window = ctx
         .opts
@@ -186,7 +217,7 @@ fn sequential(
     if let Some(e) = setup {
         return Err(e);
     }
-    let (env, mut failure) = settled.finish(feed.seed, &feed.replay_base, ctx.scenario);
+    let (env, mut failure) = settled.finish(feed, ctx.scenario);
     if failure.program.is_none() {
         failure.program = leftover;
     }

@@ -6,8 +6,10 @@
 //! sequential and windowed feeders share it, so every path shrinks with the same search.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::feed::Feed;
 use super::options::RunOptions;
 use crate::event::{Failure, Generated, Shrinking};
 use crate::generate;
@@ -119,12 +121,8 @@ pub fn settle(
 impl Settled {
     /// The failure with its generated inputs described, and the minimal values when they
     /// are worth saving as a regression spec.
-    pub fn finish(
-        self,
-        seed: u64,
-        replay_base: &str,
-        scenario: &Scenario,
-    ) -> (Option<Env>, Failure) {
+    pub fn finish(self, feed: &Feed<'_>, scenario: &Scenario) -> (Option<Env>, Failure) {
+        let seed = feed.seed;
         let Settled {
             found_case,
             elapsed,
@@ -142,7 +140,16 @@ impl Settled {
             minimal: describe(&env),
             probes,
             shrinking,
-            replay: replay(replay_base, scenario, seed, &env),
+            replay: replay(&feed.replay_base, scenario, seed, &env, None),
+            replay_short: long_values(&env).then(|| {
+                replay(
+                    &feed.replay_base,
+                    scenario,
+                    seed,
+                    &env,
+                    feed.replay_dir.as_deref(),
+                )
+            }),
             saved: None,
         });
         // An input that did not fail alone, or that the failure never reached, makes no
@@ -160,8 +167,30 @@ fn describe(env: &Env) -> Vec<(String, String)> {
     env.iter().map(|(k, v)| (k.clone(), v.describe())).collect()
 }
 
-/// The command line that replays one case.
-fn replay(base: &str, scenario: &Scenario, seed: u64, env: &Env) -> String {
+/// Characters of an encoded value that a replay line shows inline; a longer value is written
+/// to a file that the terminal's replay line names (`--with NAME=@FILE`).
+const REPLAY_INLINE: usize = 200;
+
+/// Whether some value is too long for a replay line on a terminal.
+fn long_values(env: &Env) -> bool {
+    env.values().any(|v| v.encode().len() > REPLAY_INLINE)
+}
+
+/// Writes one long value, encoded as `--with` reads it, to a file in `dir`; its path.
+fn value_file(dir: &Path, seed: u64, name: &str, encoded: &str) -> Option<PathBuf> {
+    std::fs::create_dir_all(dir).ok()?;
+    let safe: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let path = dir.join(format!("replay-{seed}-{safe}.txt"));
+    std::fs::write(&path, format!("{encoded}\n")).ok()?;
+    Some(path)
+}
+
+/// The command line that replays one case: every value inline, or, with `files`, long
+/// values written to files there and named as `--with NAME=@FILE`.
+fn replay(base: &str, scenario: &Scenario, seed: u64, env: &Env, files: Option<&Path>) -> String {
     let mut line = format!(
         "{base} --filter {} --seed {seed}",
         crate::drive::template::quote(&format!("name:{}", scenario.name.value))
@@ -169,7 +198,18 @@ fn replay(base: &str, scenario: &Scenario, seed: u64, env: &Env) -> String {
     for (name, value) in env {
         line.push_str(&format!(
             " --with {}",
-            crate::drive::template::quote(&format!("{name}={}", value.encode()))
+            crate::drive::template::quote(&format!("{name}={}", {
+                let encoded = value.encode();
+                match files {
+                    Some(dir) if encoded.len() > REPLAY_INLINE => {
+                        match value_file(dir, seed, name, &encoded) {
+                            Some(path) => format!("@{}", path.display()),
+                            None => encoded,
+                        }
+                    }
+                    _ => encoded,
+                }
+            }))
         ));
     }
     line

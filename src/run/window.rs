@@ -197,7 +197,7 @@ fn replay_alone(
         if let Some(e) = setup {
             return Err(e);
         }
-        let (minimal, mut failure) = settled.finish(feed.seed, &feed.replay_base, ctx.scenario);
+        let (minimal, mut failure) = settled.finish(feed, ctx.scenario);
         if failure.program.is_none() {
             failure.program = report;
         }

@@ -154,6 +154,7 @@ pub fn sample_run() -> Vec<Event> {
             probes: 12,
             shrinking: Shrinking::Minimal,
             replay: "conform run specs/udp.yaml --server './srv {port}' --only 'server reverses any datagram' --seed 12345678901234567890".into(),
+            replay_short: None,
             saved: Some("specs/regressions/udp-reverses.yaml".into()),
         }),
         wire: None,
