@@ -10,7 +10,7 @@ use std::time::Duration;
 
 pub use ending::{Exit, ProgramEnding, signal_name};
 
-use crate::drive::template;
+use crate::quote;
 use crate::spec::{Level, Lifecycle, Role, Transport};
 use crate::verdict::Mismatch;
 
@@ -52,7 +52,7 @@ impl std::fmt::Display for TargetKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             TargetKind::Reference => f.write_str("built-in reference"),
-            TargetKind::Program(words) => write!(f, "`{}`", template::join(words)),
+            TargetKind::Program(words) => write!(f, "`{}`", quote::join(words)),
             TargetKind::Address(addr) => write!(f, "server at {addr}"),
         }
     }
@@ -85,7 +85,7 @@ impl ProgramReport {
     /// shows as `''`), or "the built-in reference".
     pub fn command(&self) -> String {
         match &self.argv {
-            Some(argv) => template::join(argv),
+            Some(argv) => quote::join(argv),
             None => "the built-in reference".into(),
         }
     }

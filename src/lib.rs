@@ -40,6 +40,7 @@ pub mod generate;
 pub mod matrix;
 pub mod plan;
 pub mod proctable;
+pub mod quote;
 pub mod reference;
 pub mod report;
 pub mod run;

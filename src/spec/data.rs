@@ -13,10 +13,11 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::duration::Dur;
-use super::model::number::{NumExpr, RawBinary, Width};
 use super::payload::{decode_escaped, decode_hex, escape};
+use number::{NumExpr, RawBinary, Width};
 
 mod describe;
+pub mod number;
 use describe::SHOWN;
 pub use describe::describe_bytes;
 

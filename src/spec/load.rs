@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use super::error::{SpecError, suggest};
-use super::model::File;
+use super::model::{File, Spec};
 use super::validate;
 
 mod shapes;
@@ -19,16 +19,6 @@ const MAX_DEPTH: usize = 32;
 
 /// Spec files larger than this are refused before parsing.
 const MAX_BYTES: usize = 4 << 20;
-
-/// A loaded, validated spec file.
-#[derive(Debug)]
-pub struct Spec {
-    /// The path as the user gave it, for messages.
-    pub path: String,
-    /// The file's text, for snippets and for regression specs cut from it.
-    pub source: String,
-    pub file: File,
-}
 
 /// Reads and validates the spec at `path`.
 pub fn load_file(path: &Path) -> Result<Spec, SpecError> {

@@ -14,5 +14,5 @@ pub mod window;
 pub use data::{Data, Env, Value};
 pub use duration::Dur;
 pub use error::SpecError;
-pub use load::{Spec, load_file, load_str};
+pub use load::{load_file, load_str};
 pub use model::*;

@@ -62,10 +62,12 @@ macro_rules! data_fields {
     };
 }
 
+mod common;
 mod expect;
 mod generator;
 pub mod number;
 mod output;
+mod regex;
 pub mod schema;
 pub mod seq;
 mod step;
@@ -77,6 +79,16 @@ pub use output::*;
 pub use step::*;
 // The raw forms are what the JSON Schema describes.
 use step::{ListOrMap, RawSend, RawSendAll};
+
+/// A loaded, validated spec file.
+#[derive(Debug)]
+pub struct Spec {
+    /// The path as the user gave it, for messages.
+    pub path: String,
+    /// The file's text, for snippets and for regression specs cut from it.
+    pub source: String,
+    pub file: File,
+}
 
 /// One spec file as written.
 #[derive(Debug, Deserialize, JsonSchema)]

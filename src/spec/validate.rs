@@ -9,7 +9,7 @@ use serde_saphyr::Location;
 
 use super::data::split_value;
 use super::error::SpecError;
-use super::load::Spec;
+use super::model::Spec;
 use super::model::{Fixed, Generator, Role, Scenario, Step, Transport};
 
 pub fn check(spec: &Spec) -> Result<(), SpecError> {

@@ -8,8 +8,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
 
+use super::common::one_payload;
 use super::number::{RawNumberGen, Width};
-use super::step::one_payload;
 use crate::spec::duration::Dur;
 
 /// The longest generated value: what one expectation may buffer (a TCP echo of a megabyte is

@@ -8,7 +8,7 @@ use regex::bytes::Regex;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::step::{first_line, one_payload};
+use super::common::{first_line, one_payload};
 use crate::spec::data::{Data, TextOrData};
 use crate::spec::duration::Dur;
 

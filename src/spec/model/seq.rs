@@ -12,9 +12,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
-use super::expect::MatchRegex;
+use super::common::MAX_DATAGRAM;
 use super::number::{NumberMatch, NumberRange, RawNumberMatch};
-use super::step::MAX_DATAGRAM;
+use super::regex::MatchRegex;
 use crate::spec::data::{Data, DataFields, Env, TextOrData};
 
 /// A part as written.

@@ -6,17 +6,16 @@
 
 use std::fmt;
 
-use regex::bytes::Regex;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 
+pub use super::common::MAX_DATAGRAM;
 use super::expect::{Expect, RawExpect};
 use super::output::{ExpectOutput, RawOutput};
 use crate::spec::data::{Data, DataFields, TextOrData};
 use crate::spec::duration::Dur;
-use crate::spec::payload::{decode_escaped, decode_hex};
 
 /// One thing conform does or expects, in order.
 #[derive(Debug)]
@@ -178,33 +177,6 @@ with_data_fields! {
         truncate: Option<usize>,
         from_other_port: Option<bool>,
     }
-}
-
-pub(super) fn one_payload(
-    text: Option<String>,
-    escaped: Option<String>,
-    hex: Option<String>,
-    bytes: Option<Vec<u8>>,
-) -> Result<Option<Vec<u8>>, String> {
-    let given = [
-        text.is_some(),
-        escaped.is_some(),
-        hex.is_some(),
-        bytes.is_some(),
-    ];
-    if given.iter().filter(|g| **g).count() > 1 {
-        return Err("give the bytes only one way: `text`, `escaped`, `hex` or `bytes`".into());
-    }
-    if let Some(text) = text {
-        return Ok(Some(text.into_bytes()));
-    }
-    if let Some(escaped) = escaped {
-        return decode_escaped(&escaped).map(Some);
-    }
-    if let Some(hex) = hex {
-        return decode_hex(&hex).map(Some);
-    }
-    Ok(bytes)
 }
 
 /// `send`: the bytes to write, on which connection, and the faults to inject.
@@ -379,28 +351,6 @@ impl TryFrom<RawSend> for Send {
             faults,
         })
     }
-}
-
-/// The largest datagram payload over IPv4, and so the largest thing worth expecting at once.
-pub const MAX_DATAGRAM: usize = 65_507;
-
-pub(super) fn compile(pattern: &str, whole: bool) -> Result<Regex, String> {
-    let anchored = if whole {
-        format!("^(?:{pattern})$")
-    } else {
-        format!("^(?:{pattern})")
-    };
-    regex::bytes::RegexBuilder::new(&anchored)
-        .size_limit(1 << 20)
-        .build()
-        .map_err(|e| format!("invalid regex `{pattern}`: {}", first_line(&e.to_string())))
-}
-
-pub(super) fn first_line(text: &str) -> String {
-    // The regex crate's messages draw a caret diagram over several lines; keep the summary,
-    // which is the last line.
-    let last = text.lines().last().unwrap_or(text).trim();
-    last.strip_prefix("error: ").unwrap_or(last).to_string()
 }
 
 /// `expect_exit`: the status the program must end with (default 0).

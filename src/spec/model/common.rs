@@ -1,0 +1,55 @@
+//! What the step, expect and output parsers share: how bytes are given in YAML, how regexes
+//! are compiled, and the largest datagram. A leaf: it uses nothing else of the model.
+
+use regex::bytes::Regex;
+
+use crate::spec::payload::{decode_escaped, decode_hex};
+
+/// The largest datagram payload over IPv4, and so the largest thing worth expecting at once.
+pub const MAX_DATAGRAM: usize = 65_507;
+
+pub(crate) fn compile(pattern: &str, whole: bool) -> Result<Regex, String> {
+    let anchored = if whole {
+        format!("^(?:{pattern})$")
+    } else {
+        format!("^(?:{pattern})")
+    };
+    regex::bytes::RegexBuilder::new(&anchored)
+        .size_limit(1 << 20)
+        .build()
+        .map_err(|e| format!("invalid regex `{pattern}`: {}", first_line(&e.to_string())))
+}
+
+pub(crate) fn first_line(text: &str) -> String {
+    // The regex crate's messages draw a caret diagram over several lines; keep the summary,
+    // which is the last line.
+    let last = text.lines().last().unwrap_or(text).trim();
+    last.strip_prefix("error: ").unwrap_or(last).to_string()
+}
+
+pub(crate) fn one_payload(
+    text: Option<String>,
+    escaped: Option<String>,
+    hex: Option<String>,
+    bytes: Option<Vec<u8>>,
+) -> Result<Option<Vec<u8>>, String> {
+    let given = [
+        text.is_some(),
+        escaped.is_some(),
+        hex.is_some(),
+        bytes.is_some(),
+    ];
+    if given.iter().filter(|g| **g).count() > 1 {
+        return Err("give the bytes only one way: `text`, `escaped`, `hex` or `bytes`".into());
+    }
+    if let Some(text) = text {
+        return Ok(Some(text.into_bytes()));
+    }
+    if let Some(escaped) = escaped {
+        return decode_escaped(&escaped).map(Some);
+    }
+    if let Some(hex) = hex {
+        return decode_hex(&hex).map(Some);
+    }
+    Ok(bytes)
+}
