@@ -110,58 +110,20 @@ fn ip_packet(
     Some((data, length))
 }
 
+/// One packet to build: from, to, the TCP sequence number and flags (none for UDP), the
+/// payload and how much of it the log kept.
+type Segment = (SocketAddr, SocketAddr, Option<(u32, Flags)>, Vec<u8>, usize);
+
 /// The packets of a whole log, in order.
 pub fn packets(log: &WireLog) -> Vec<Packet> {
     let mut out = Vec::new();
     let mut conns: Vec<Conn> = Vec::new();
     for entry in &log.entries {
         let time = log.started + entry.at;
-        let mut push = |from, to, tcp, payload: &[u8], kept| {
-            if let Some((data, length)) = ip_packet(from, to, tcp, payload, kept) {
-                out.push(Packet { time, data, length });
-            }
-        };
-        match &entry.what {
-            Wire::Connect { ends } | Wire::Accept { ends } => {
-                let conn = Conn {
-                    ends: *ends,
-                    conform: ISN_CONFORM,
-                    program: ISN_PROGRAM,
-                };
-                // The side that connects sends the SYN.
-                let opener = if matches!(entry.what, Wire::Connect { .. }) {
-                    Direction::Sent
-                } else {
-                    Direction::Received
-                };
-                let (a, b) = from_to(opener, ends);
-                let (isn_a, isn_b) = match opener {
-                    Direction::Sent => (conn.conform, conn.program),
-                    Direction::Received => (conn.program, conn.conform),
-                };
-                let syn = Flags {
-                    syn: true,
-                    ..Flags::default()
-                };
-                push(a, b, Some((isn_a, syn)), &[], 0);
-                let syn_ack = Flags {
-                    syn: true,
-                    ack: Some(isn_a.wrapping_add(1)),
-                    ..Flags::default()
-                };
-                push(b, a, Some((isn_b, syn_ack)), &[], 0);
-                let ack = Flags {
-                    ack: Some(isn_b.wrapping_add(1)),
-                    ..Flags::default()
-                };
-                push(a, b, Some((isn_a.wrapping_add(1), ack)), &[], 0);
-                conns.retain(|c| c.ends != *ends);
-                conns.push(Conn {
-                    conform: conn.conform.wrapping_add(1),
-                    program: conn.program.wrapping_add(1),
-                    ..conn
-                });
-            }
+        let segments = match &entry.what {
+            Wire::Connect { ends } => handshake(&mut conns, ends, Direction::Sent),
+            // The side that connects sends the SYN.
+            Wire::Accept { ends } => handshake(&mut conns, ends, Direction::Received),
             Wire::Data {
                 transport: Transport::Udp,
                 direction,
@@ -172,7 +134,7 @@ pub fn packets(log: &WireLog) -> Vec<Packet> {
                 let (from, to) = from_to(*direction, ends);
                 let mut payload = bytes.clone();
                 payload.resize(*length, 0);
-                push(from, to, None, &payload, bytes.len());
+                vec![(from, to, None, payload, bytes.len())]
             }
             Wire::Data {
                 transport: Transport::Tcp,
@@ -180,30 +142,7 @@ pub fn packets(log: &WireLog) -> Vec<Packet> {
                 ends,
                 bytes,
                 length,
-            } => {
-                let conn = conn_for(&mut conns, ends);
-                let (from, to) = from_to(*direction, ends);
-                let mut payload = bytes.clone();
-                payload.resize(*length, 0);
-                for (index, piece) in payload.chunks(SEGMENT).enumerate() {
-                    let start = index * SEGMENT;
-                    let kept = bytes.len().saturating_sub(start).min(piece.len());
-                    let (seq, ack) = conn.advance(*direction, piece.len() as u32);
-                    let flags = Flags {
-                        psh: true,
-                        ack: Some(ack),
-                        ..Flags::default()
-                    };
-                    push(from, to, Some((seq, flags)), piece, kept);
-                    // The receiving kernel acknowledges what arrived.
-                    let (rseq, rack) = conn.next(direction.other());
-                    let ack_only = Flags {
-                        ack: Some(rack),
-                        ..Flags::default()
-                    };
-                    push(to, from, Some((rseq, ack_only)), &[], 0);
-                }
-            }
+            } => tcp_data(conn_for(&mut conns, ends), *direction, ends, bytes, *length),
             Wire::Fin { direction, ends } => {
                 let conn = conn_for(&mut conns, ends);
                 let (from, to) = from_to(*direction, ends);
@@ -213,13 +152,10 @@ pub fn packets(log: &WireLog) -> Vec<Packet> {
                     ack: Some(ack),
                     ..Flags::default()
                 };
-                push(from, to, Some((seq, fin)), &[], 0);
-                let (rseq, rack) = conn.next(direction.other());
-                let ack_only = Flags {
-                    ack: Some(rack),
-                    ..Flags::default()
-                };
-                push(to, from, Some((rseq, ack_only)), &[], 0);
+                vec![
+                    (from, to, Some((seq, fin)), Vec::new(), 0),
+                    acknowledgement(conn, *direction, from, to),
+                ]
             }
             Wire::Reset { direction, ends } => {
                 let conn = conn_for(&mut conns, ends);
@@ -230,12 +166,94 @@ pub fn packets(log: &WireLog) -> Vec<Packet> {
                     ack: Some(ack),
                     ..Flags::default()
                 };
-                push(from, to, Some((seq, rst)), &[], 0);
+                vec![(from, to, Some((seq, rst)), Vec::new(), 0)]
             }
-            Wire::ConnectFailed { .. } | Wire::Silence { .. } | Wire::ProgramExit { .. } => {}
+            Wire::ConnectFailed { .. } | Wire::Silence { .. } | Wire::ProgramExit { .. } => {
+                Vec::new()
+            }
+        };
+        for (from, to, tcp, payload, kept) in segments {
+            if let Some((data, length)) = ip_packet(from, to, tcp, &payload, kept) {
+                out.push(Packet { time, data, length });
+            }
         }
     }
     out
+}
+
+/// The three packets of a TCP handshake opened by `opener`, and the connection they start.
+fn handshake(conns: &mut Vec<Conn>, ends: &Ends, opener: Direction) -> Vec<Segment> {
+    let conn = Conn {
+        ends: *ends,
+        conform: ISN_CONFORM,
+        program: ISN_PROGRAM,
+    };
+    let (a, b) = from_to(opener, ends);
+    let (isn_a, isn_b) = match opener {
+        Direction::Sent => (conn.conform, conn.program),
+        Direction::Received => (conn.program, conn.conform),
+    };
+    let syn = Flags {
+        syn: true,
+        ..Flags::default()
+    };
+    let syn_ack = Flags {
+        syn: true,
+        ack: Some(isn_a.wrapping_add(1)),
+        ..Flags::default()
+    };
+    let ack = Flags {
+        ack: Some(isn_b.wrapping_add(1)),
+        ..Flags::default()
+    };
+    conns.retain(|c| c.ends != *ends);
+    conns.push(Conn {
+        conform: conn.conform.wrapping_add(1),
+        program: conn.program.wrapping_add(1),
+        ..conn
+    });
+    vec![
+        (a, b, Some((isn_a, syn)), Vec::new(), 0),
+        (b, a, Some((isn_b, syn_ack)), Vec::new(), 0),
+        (a, b, Some((isn_a.wrapping_add(1), ack)), Vec::new(), 0),
+    ]
+}
+
+/// TCP bytes in segments of at most `SEGMENT`, each acknowledged by the receiving kernel.
+fn tcp_data(
+    conn: &mut Conn,
+    direction: Direction,
+    ends: &Ends,
+    bytes: &[u8],
+    length: usize,
+) -> Vec<Segment> {
+    let (from, to) = from_to(direction, ends);
+    let mut payload = bytes.to_vec();
+    payload.resize(length, 0);
+    let mut out = Vec::new();
+    for (index, piece) in payload.chunks(SEGMENT).enumerate() {
+        let start = index * SEGMENT;
+        let kept = bytes.len().saturating_sub(start).min(piece.len());
+        let (seq, ack) = conn.advance(direction, piece.len() as u32);
+        let flags = Flags {
+            psh: true,
+            ack: Some(ack),
+            ..Flags::default()
+        };
+        out.push((from, to, Some((seq, flags)), piece.to_vec(), kept));
+        out.push(acknowledgement(conn, direction, from, to));
+    }
+    out
+}
+
+/// The receiving side's acknowledgement of what `direction` sent so far.
+fn acknowledgement(conn: &Conn, direction: Direction, from: SocketAddr, to: SocketAddr) -> Segment {
+    let (rseq, rack) = conn.next(direction.other());
+    let ack_only = Flags {
+        ack: Some(rack),
+        ..Flags::default()
+    };
+    (to, from, Some((rseq, ack_only)), Vec::new(), 0)
 }
 
 /// The connection between `ends`, made up when the log lost its start (entries dropped).

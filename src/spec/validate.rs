@@ -106,6 +106,12 @@ fn check_generated(scenario: &Scenario) -> Result<(), Problem> {
             super::window::window_plan(scenario)?;
         }
     }
+    check_with(scenario)?;
+    check_names(scenario)
+}
+
+/// `with:` fixes only values `generate` declares, each with a value its generator could make.
+fn check_with(scenario: &Scenario) -> Result<(), Problem> {
     for (name, fixed) in &scenario.with {
         let Some(generator) = scenario.generate.get(name) else {
             return Err((
@@ -143,6 +149,12 @@ fn check_generated(scenario: &Scenario) -> Result<(), Problem> {
             }
         }
     }
+    Ok(())
+}
+
+/// Every value a step uses is generated, or captured by an earlier step (or an earlier part of
+/// the same sequence); no capture takes a generated value's name.
+fn check_names(scenario: &Scenario) -> Result<(), Problem> {
     let mut captured: Vec<String> = Vec::new();
     for step in &scenario.steps {
         let mut mine = Vec::new();
@@ -239,6 +251,84 @@ fn check_steps(scenario: &Scenario) -> Result<(), Problem> {
     Ok(())
 }
 
+/// `connect` or `accept`: the one the role calls for, and a name not already open.
+fn check_open(
+    scenario: &Scenario,
+    step: &Step,
+    o: &super::model::Open,
+    open: &mut Vec<String>,
+    named: &mut HashSet<String>,
+) -> Result<(), String> {
+    let (role, transport) = (scenario.role, scenario.transport);
+    let wanted = if role == Role::Server {
+        "connect"
+    } else {
+        "accept"
+    };
+    if step.keyword() != wanted {
+        return Err(format!(
+            "`{}` does not fit a {role} scenario: conform plays the {}, so use `{wanted}`",
+            step.keyword(),
+            if role == Role::Server {
+                "client"
+            } else {
+                "server"
+            },
+        ));
+    }
+    if role == Role::Client && transport == Transport::Udp {
+        return Err(
+            "UDP has no connections: the client's first datagram arrives with \
+                    `expect`, and `send` answers whoever sent it"
+                .into(),
+        );
+    }
+    let name = o
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("#{}", open.len() + 1));
+    if o.name.is_some() && !named.insert(name.clone()) {
+        return Err(format!("connection `{name}` is already open"));
+    }
+    open.push(name);
+    Ok(())
+}
+
+/// `expect_one_of`: two or more network expectations on the same connection.
+fn check_one_of(
+    scenario: &Scenario,
+    branches: &[serde_saphyr::Spanned<Step>],
+    open: &mut Vec<String>,
+    named: &mut HashSet<String>,
+) -> Result<(), String> {
+    if branches.len() < 2 {
+        return Err("`expect_one_of` needs at least two alternatives".into());
+    }
+    for branch in branches {
+        if !branch.value.is_network_expectation() {
+            return Err(format!(
+                "`{}` cannot be an alternative: use `expect`, `expect_eof`, \
+                 `expect_reset` or `expect_silence`",
+                branch.value.keyword()
+            ));
+        }
+        if let Step::Expect(e) = &branch.value
+            && e.slow_read.is_some()
+        {
+            return Err(
+                "`read_chunk` cannot be used in an alternative: read slowly in a plain `expect`"
+                    .into(),
+            );
+        }
+        check_step(scenario, &branch.value, open, named)?;
+    }
+    let targets: HashSet<_> = branches.iter().map(|b| b.value.on()).collect();
+    if targets.len() > 1 {
+        return Err("all alternatives of `expect_one_of` must watch the same connection".into());
+    }
+    Ok(())
+}
+
 fn check_step(
     scenario: &Scenario,
     step: &Step,
@@ -247,39 +337,7 @@ fn check_step(
 ) -> Result<(), String> {
     let (role, transport) = (scenario.role, scenario.transport);
     match step {
-        Step::Connect(o) | Step::Accept(o) => {
-            let wanted = if role == Role::Server {
-                "connect"
-            } else {
-                "accept"
-            };
-            if step.keyword() != wanted {
-                return Err(format!(
-                    "`{}` does not fit a {role} scenario: conform plays the {}, so use `{wanted}`",
-                    step.keyword(),
-                    if role == Role::Server {
-                        "client"
-                    } else {
-                        "server"
-                    },
-                ));
-            }
-            if role == Role::Client && transport == Transport::Udp {
-                return Err(
-                    "UDP has no connections: the client's first datagram arrives with \
-                            `expect`, and `send` answers whoever sent it"
-                        .into(),
-                );
-            }
-            let name = o
-                .name
-                .clone()
-                .unwrap_or_else(|| format!("#{}", open.len() + 1));
-            if o.name.is_some() && !named.insert(name.clone()) {
-                return Err(format!("connection `{name}` is already open"));
-            }
-            open.push(name);
-        }
+        Step::Connect(o) | Step::Accept(o) => check_open(scenario, step, o, open, named)?,
         Step::ExpectEof(_) | Step::ExpectReset(_) if transport == Transport::Udp => {
             return Err(format!(
                 "`{}` is about TCP connections; a UDP scenario can use `expect_silence`",
@@ -301,35 +359,7 @@ fn check_step(
                 "`read_chunk` and `read_pause` are TCP faults: a datagram is read whole".into(),
             );
         }
-        Step::ExpectOneOf(branches) => {
-            if branches.len() < 2 {
-                return Err("`expect_one_of` needs at least two alternatives".into());
-            }
-            for branch in branches {
-                if !branch.value.is_network_expectation() {
-                    return Err(format!(
-                        "`{}` cannot be an alternative: use `expect`, `expect_eof`, \
-                         `expect_reset` or `expect_silence`",
-                        branch.value.keyword()
-                    ));
-                }
-                if let Step::Expect(e) = &branch.value
-                    && e.slow_read.is_some()
-                {
-                    return Err(
-                        "`read_chunk` cannot be used in an alternative: read slowly in a plain `expect`"
-                            .into(),
-                    );
-                }
-                check_step(scenario, &branch.value, open, named)?;
-            }
-            let targets: HashSet<_> = branches.iter().map(|b| b.value.on()).collect();
-            if targets.len() > 1 {
-                return Err(
-                    "all alternatives of `expect_one_of` must watch the same connection".into(),
-                );
-            }
-        }
+        Step::ExpectOneOf(branches) => check_one_of(scenario, branches, open, named)?,
         _ => {}
     }
     let uses_connection = matches!(
