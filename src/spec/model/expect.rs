@@ -32,6 +32,9 @@ pub enum Matcher {
     Number(NumberRange),
     /// Parts matched one after another.
     Seq(Vec<Part>),
+    /// One reply, however it is framed, whatever its content (`same_as_reference` reads with
+    /// it and compares afterwards).
+    Frame(crate::spec::frame::Frame),
 }
 
 /// `expect`: a matcher, a deadline and a connection.
@@ -63,6 +66,8 @@ pub enum Expected {
     LengthOf(String),
     Number(NumberMatch),
     Seq(Vec<SeqPart>),
+    /// Whatever the reference program answered to the same bytes.
+    SameAsReference(crate::spec::frame::SameAs),
 }
 
 impl Expected {
@@ -80,6 +85,9 @@ impl Expected {
             Expected::Seq(parts) => Cow::Owned(Matcher::Seq(
                 parts.iter().map(|p| p.resolve(env, now)).collect(),
             )),
+            Expected::SameAsReference(same) => {
+                Cow::Owned(Matcher::Frame(same.frame().into_owned()))
+            }
         }
     }
 
@@ -90,7 +98,7 @@ impl Expected {
             Expected::LengthOf(name) => out.push(name),
             Expected::Number(number) => number.vars(out),
             Expected::Seq(parts) => parts.iter().for_each(|p| p.vars(out)),
-            Expected::Fixed(_) => {}
+            Expected::Fixed(_) | Expected::SameAsReference(_) => {}
         }
     }
 
@@ -117,6 +125,8 @@ with_data_fields! {
         seq: Option<Vec<SeqPart>>,
         /// Keep everything this step received under this name.
         capture: Option<String>,
+        /// The reply must equal the reference program's (`--reference`).
+        same_as_reference: Option<crate::spec::frame::SameAs>,
         line: Option<String>,
         line_regex: Option<String>,
         regex: Option<String>,
@@ -133,6 +143,14 @@ impl RawExpect {
     pub(super) fn text(text: String) -> RawExpect {
         RawExpect {
             text: Some(text),
+            ..RawExpect::default()
+        }
+    }
+
+    /// The form of a bare `expect: same_as_reference`.
+    pub(super) fn same_as_reference() -> RawExpect {
+        RawExpect {
+            same_as_reference: Some(crate::spec::frame::SameAs::bare()),
             ..RawExpect::default()
         }
     }
@@ -159,6 +177,9 @@ impl TryFrom<RawExpect> for Expect {
                 return Err("`seq` needs at least one part".into());
             }
             matchers.push(Expected::Seq(parts));
+        }
+        if let Some(same) = raw.same_as_reference {
+            matchers.push(Expected::SameAsReference(same));
         }
         if let Some(line) = raw.line {
             if line.contains('\n') {
@@ -187,7 +208,8 @@ impl TryFrom<RawExpect> for Expect {
             0 => {
                 return Err(
                     "`expect` needs one of `text`, `escaped`, `hex`, `bytes`, `line`, \
-                     `line_regex`, `regex`, `length`, `number` or `seq` (or a plain string)"
+                     `line_regex`, `regex`, `length`, `number`, `seq` or `same_as_reference` \
+                     (or a plain string)"
                         .into(),
                 );
             }
