@@ -10,6 +10,8 @@ use std::time::Duration;
 use crate::spec::payload::escape;
 use crate::spec::{Matcher, OutputMatcher};
 
+pub mod frame;
+pub mod same;
 pub mod seq;
 
 use seq::{SeqOutcome, judge_number, match_seq};
@@ -110,6 +112,7 @@ pub fn describe_matcher(matcher: &Matcher) -> String {
         Matcher::Length(n) => format!("{n} byte(s)"),
         Matcher::Number(range) => range.describe(),
         Matcher::Seq(parts) => format!("a sequence of {} part(s)", parts.len()),
+        Matcher::Frame(frame) => frame.describe(),
     }
 }
 
@@ -252,6 +255,13 @@ fn judge_data(
                 SeqOutcome::Fail(m) => Progress::Fail(m),
             }
         }
+        Matcher::Frame(frame) => match frame::frame_end(frame, buf) {
+            frame::Framed::Complete(end) => Progress::Pass { consumed: end },
+            frame::Framed::Incomplete => Progress::Pending,
+            frame::Framed::Invalid(why) => {
+                Progress::Fail(Mismatch::new(why).bytes(b"", &buf[..buf.len().min(256)]))
+            }
+        },
     };
     if early != Progress::Pending {
         return early;
@@ -409,6 +419,8 @@ pub fn judge_datagram(
         Matcher::Regex(regex) => regex::bytes::Regex::new(&format!("{}$", regex.as_str()))
             .is_ok_and(|whole| whole.is_match(datagram)),
         Matcher::Length(n) => datagram.len() == *n,
+        // A datagram is one reply; what it holds is compared afterwards.
+        Matcher::Frame(_) => true,
         Matcher::Number(_) | Matcher::Seq(_) => false,
     };
     if ok {
