@@ -43,6 +43,7 @@ pub mod proctable;
 pub mod reference;
 pub mod report;
 pub mod run;
+pub mod session;
 pub mod shrink;
 pub mod spec;
 pub mod verdict;
