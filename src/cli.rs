@@ -166,6 +166,15 @@ pub(crate) struct SharedArgs {
     /// Write each minimal counterexample to DIR as a regression spec.
     #[arg(long, value_name = "DIR")]
     save_failures: Option<PathBuf>,
+    /// A reference server for `expect: same_as_reference`: a command template, as for
+    /// --server. Each case is played on it first, then on the program under test, whose
+    /// replies must equal the reference's.
+    #[arg(long, value_name = "CMD")]
+    reference: Option<String>,
+    /// Play exactly this session in session scenarios (`NAME(VALUE=ENC ...) ...`, as a
+    /// failure's replay line prints it).
+    #[arg(long, value_name = "COMMANDS")]
+    session: Option<String>,
     /// Format of the report on stdout.
     #[arg(long, value_name = "FORMAT", default_value = "human", value_parser = ["human", "junit", "tap", "json", "html"])]
     format: String,
@@ -407,6 +416,8 @@ pub(crate) fn shared_options(args: &SharedArgs, targets: Targets) -> Result<RunO
         ip: families(&args.ip)[0],
         families: families(&args.ip),
         poll: args.poll.parse().unwrap_or_default(),
+        reference: words("reference", &args.reference)?,
+        session: args.session.clone(),
         ..RunOptions::default()
     })
 }

@@ -9,6 +9,9 @@ use std::time::Duration;
 use crate::spec::{Level, Lifecycle, Role, Transport};
 use crate::verdict::Mismatch;
 
+mod session;
+pub use session::{CommandReport, Kept, SessionReport};
+
 /// Identifies a scenario in reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScenarioId {
@@ -192,6 +195,8 @@ pub struct Generated {
     pub replay: String,
     /// Where `--save-failures` wrote the regression spec, if it did.
     pub saved: Option<String>,
+    /// For a session scenario: the minimal session, command by command.
+    pub session: Option<Box<SessionReport>>,
 }
 
 /// How the search for the simplest failing input ended.
@@ -214,6 +219,9 @@ pub enum Shrinking {
     Stopped,
     /// Every generated value was fixed (`with:`, `--with`): there is nothing to shrink.
     Fixed,
+    /// The reference program failed the same case: the spec does not hold for it, so the
+    /// case says nothing about the program under test. Nothing was shrunk.
+    ReferenceFailed,
 }
 
 impl Shrinking {
@@ -228,6 +236,7 @@ impl Shrinking {
             Shrinking::TimeCap { .. } => "time_cap",
             Shrinking::Stopped => "stopped",
             Shrinking::Fixed => "fixed",
+            Shrinking::ReferenceFailed => "reference_failed",
         }
     }
 
@@ -239,7 +248,10 @@ impl Shrinking {
             Shrinking::Budget { .. } | Shrinking::TimeCap { .. } | Shrinking::Stopped => {
                 Some("smallest failing input found")
             }
-            Shrinking::BeforeInput { .. } | Shrinking::NotReproduced | Shrinking::Fixed => None,
+            Shrinking::BeforeInput { .. }
+            | Shrinking::NotReproduced
+            | Shrinking::Fixed
+            | Shrinking::ReferenceFailed => None,
         }
     }
 
@@ -268,6 +280,9 @@ impl Shrinking {
             ),
             Shrinking::Stopped => "not proven minimal: interrupted".into(),
             Shrinking::Fixed => "every generated value is fixed: nothing to shrink".into(),
+            Shrinking::ReferenceFailed => {
+                "the reference program failed this case itself, so the spec does not hold for it: fix the spec (or the reference); not shrunk".into()
+            }
         }
     }
 }

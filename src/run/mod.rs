@@ -4,6 +4,7 @@
 //! In: planned scenarios and [`RunOptions`]. Out: events, and a [`Summary`]; a [`SetupError`]
 //! stops the run when conform itself cannot go on (the program does not exist, no port).
 
+mod converse;
 mod exec;
 #[cfg(test)]
 mod exec_tests;
@@ -11,11 +12,14 @@ mod feed;
 pub mod fuzz;
 mod inject;
 pub mod options;
+mod pair;
 mod regress;
+mod script;
 mod session;
 mod settle;
 mod start;
 mod steps;
+mod transcript;
 mod window;
 
 use std::collections::BTreeMap;
@@ -290,10 +294,34 @@ fn run_one(
             return Ok(());
         }
     };
+    if item.scenario.uses_reference() && opts.reference.is_none() {
+        let _ = tx.send(Ok(Event::ScenarioFinished {
+            id,
+            target: target_kind(target),
+            lifecycle,
+            verdict: Verdict::Skip(
+                "it compares with a reference program (`same_as_reference`), and no --reference was given"
+                    .into(),
+            ),
+            duration: Duration::ZERO,
+            cases: 0,
+            seed: None,
+            cut_short: None,
+            window: None,
+        }));
+        return Ok(());
+    }
     let _ = tx.send(Ok(Event::ScenarioStarted { id: id.clone() }));
     let started = Instant::now();
     let ctx = Ctx::new(item.spec, item.scenario, target, opts);
-    let (failure, cases, seed, cut_short, window) = if item.scenario.is_generated() {
+    let (failure, cases, seed, cut_short, window) = if item.scenario.is_session()
+        || item.scenario.uses_reference()
+    {
+        let mut progress = ProgressFeed::new(opts.progress, &id, tx);
+        let fed = converse::conversations(ctx, run_seed, pinned, &mut |tick| progress.tick(tick))?;
+        let seed = item.scenario.runs_many().then_some(run_seed);
+        (fed.failure, fed.cases, seed, fed.cut_short, None)
+    } else if item.scenario.is_generated() {
         let mut progress = ProgressFeed::new(opts.progress, &id, tx);
         let fuzzed = fuzz::generated(ctx, run_seed, pinned, &mut |tick| progress.tick(tick))?;
         (

@@ -143,6 +143,7 @@ impl Settled {
             shrinking,
             replay: replay(replay_base, scenario, seed, &env),
             saved: None,
+            session: None,
         });
         // An input that did not fail alone, or that the failure never reached, makes no
         // regression spec.

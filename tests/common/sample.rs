@@ -144,6 +144,7 @@ pub fn sample_run() -> Vec<Event> {
             shrinking: Shrinking::Minimal,
             replay: "conform run specs/udp.yaml --server './srv {port}' --only 'server reverses any datagram' --seed 12345678901234567890".into(),
             saved: Some("specs/regressions/udp-reverses.yaml".into()),
+            session: None,
         }),
         wire: None,
     };

@@ -283,9 +283,10 @@ fn case_section(html: &mut String, index: usize, s: &Finished) {
             Shrinking::Budget { .. } | Shrinking::TimeCap { .. } | Shrinking::Stopped => {
                 ("Smallest failing input found", &g.minimal)
             }
-            Shrinking::BeforeInput { .. } | Shrinking::NotReproduced | Shrinking::Fixed => {
-                ("Failing input", &g.original)
-            }
+            Shrinking::BeforeInput { .. }
+            | Shrinking::NotReproduced
+            | Shrinking::Fixed
+            | Shrinking::ReferenceFailed => ("Failing input", &g.original),
         };
         html.push_str(&format!("<h3>{title}</h3>\n<pre>"));
         let values: Vec<String> = shown.iter().map(|(n, v)| format!("{n} = {v}")).collect();
