@@ -382,7 +382,12 @@ fn generated(
     let describe = |env: &Env| -> Vec<(String, String)> {
         env.iter().map(|(k, v)| (k.clone(), v.describe())).collect()
     };
-    let reference_command = ctx.opts.reference.as_ref().map(|w| w.join(" "));
+    let reference_command = ctx.opts.reference.as_ref().map(|w| {
+        w.iter()
+            .map(|word| super::settle::quote(word))
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
     Generated {
         seed,
         case,

@@ -25,7 +25,9 @@ pub enum Outcome {
         reference: Option<Box<Played>>,
     },
     /// The reference failed the case itself: the spec does not hold for it.
-    ReferenceFailed { reference: Box<Played> },
+    ReferenceFailed {
+        reference: Box<Played>,
+    },
 }
 
 pub struct Pair<'a> {
