@@ -451,6 +451,7 @@ fn run_command(args: RunArgs) -> i32 {
         Some(Err(message)) => return error(message, exit::USAGE),
     };
     let mut planned = plan::plan(&specs, &opts.targets, &filters);
+    plan::require_reference(&mut planned, opts.reference.is_some());
     let selected = planned.len();
     if let Some(partition) = partition {
         planned = partition.apply(planned);

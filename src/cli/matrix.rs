@@ -114,7 +114,11 @@ pub(crate) fn matrix_command(args: MatrixArgs) -> i32 {
     };
     let planned: Vec<Vec<plan::Planned<'_>>> = options
         .iter()
-        .map(|opts| plan::plan(&specs, &opts.targets, &filters))
+        .map(|opts| {
+            let mut planned = plan::plan(&specs, &opts.targets, &filters);
+            plan::require_reference(&mut planned, opts.reference.is_some());
+            planned
+        })
         .collect();
     if planned
         .iter()

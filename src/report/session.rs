@@ -43,7 +43,7 @@ pub fn header_lines(g: &Generated, session: &SessionReport) -> Vec<String> {
                 count(session.commands.len())
             ));
         }
-        None => lines.push("the failing session, played again:".into()),
+        None => lines.push("the failing session:".into()),
     }
     lines.extend(g.minimal.iter().map(|(n, v)| format!("  {n} = {v}")));
     lines.extend(transcript_lines(session));
@@ -81,10 +81,11 @@ pub fn transcript_lines(session: &SessionReport) -> Vec<String> {
             .iter()
             .map(|(n, v)| format!("{n}={v}"))
             .collect();
-        let mark = if session.failed_at == Some(number) {
-            "   <- fails here"
-        } else {
-            ""
+        let reached = session.failed_at.is_none_or(|f| number <= f);
+        let mark = match session.failed_at {
+            Some(f) if f == number => "   <- fails here",
+            _ if !reached => "   (not reached: the session failed before it)",
+            _ => "",
         };
         lines.push(
             format!("  {number}. {} {}", command.name, values.join(" "))
@@ -92,16 +93,17 @@ pub fn transcript_lines(session: &SessionReport) -> Vec<String> {
                 .to_string()
                 + mark,
         );
+        if !reached {
+            continue;
+        }
         lines.push(format!("       sent:      {}", shown(&command.sent)));
         if let Some(reference) = &command.reference {
             lines.push(format!("       reference: {}", shown(reference)));
         }
         match &command.answered {
             Some(answered) => lines.push(format!("       program:   {}", shown(answered))),
-            None if session.failed_at.is_none_or(|f| number <= f) => {
-                lines.push("       program:   (not played)".into());
-            }
-            None => {}
+            None => lines
+                .push("       program:   (not judged: the reference failed this session)".into()),
         }
     }
     lines

@@ -364,7 +364,9 @@ fn reference_failure(
     for m in &mut failure.mismatches {
         m.summary = format!("the reference `{command}` failed this step: {}", m.summary);
     }
-    failure.program = program;
+    if program.is_some() {
+        failure.program = program;
+    }
     failure
 }
 

@@ -145,6 +145,7 @@ pub fn run_batches(
         })
         .map_err(SetupError::Report)?;
     let pinned = pin_values(&work)?;
+    check_session(&work)?;
     let run_seed = opts.seed.unwrap_or_else(fuzz::random_seed);
     let next = AtomicUsize::new(0);
     let abort = AtomicBool::new(false);
@@ -261,6 +262,29 @@ fn pin_values(work: &[(&Planned<'_>, &RunOptions)]) -> Result<Vec<Pinned>, Setup
         }));
     }
     Ok(pinned)
+}
+
+/// `--session` names commands of the selected session scenarios: checked before anything
+/// starts, like `--with`.
+fn check_session(work: &[(&Planned<'_>, &RunOptions)]) -> Result<(), SetupError> {
+    let Some(text) = work.first().and_then(|(_, opts)| opts.session.as_deref()) else {
+        return Ok(());
+    };
+    let sessions: Vec<&Scenario> = work
+        .iter()
+        .map(|(item, _)| item.scenario)
+        .filter(|s| s.is_session())
+        .collect();
+    if sessions.is_empty() {
+        return Err(SetupError::Usage(format!(
+            "--session {text}: no selected scenario plays sessions (`commands`)"
+        )));
+    }
+    for scenario in sessions {
+        crate::session::encode::decode(scenario, text)
+            .map_err(|e| SetupError::Usage(format!("--session: {e}")))?;
+    }
+    Ok(())
 }
 
 /// The values `--with` pins for one scenario.

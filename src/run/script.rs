@@ -178,9 +178,12 @@ impl Tape {
             .into_iter()
             .map(|mut m| {
                 if m.hint.is_none() {
+                    let shown = reference.len().min(48);
                     m.hint = Some(format!(
-                        "the reference answered \"{}\"",
-                        crate::spec::payload::escape(&reference[..reference.len().min(200)])
+                        "the reference answered {} byte(s): \"{}\"{}",
+                        reference.len(),
+                        crate::spec::payload::escape(&reference[..shown]),
+                        if shown < reference.len() { "…" } else { "" }
                     ));
                 }
                 m.expected = Some(reference.clone());
