@@ -28,7 +28,10 @@ fn python() -> &'static str {
 
 fn clone(defect: Option<&str>) -> String {
     let defect = defect.map_or(String::new(), |d| format!(" --defect {d}"));
-    format!("{} fixtures/python/mini_redis.py {{port}}{defect}", python())
+    format!(
+        "{} fixtures/python/mini_redis.py {{port}}{defect}",
+        python()
+    )
 }
 
 fn redis_installed() {
@@ -42,7 +45,16 @@ fn redis_installed() {
 fn run(server: &str, seed: &str, extra: &[&str]) -> (Option<i32>, String) {
     redis_installed();
     let output = conform()
-        .args(["run", SPEC, "--seed", seed, "--server", server, "--reference", REDIS])
+        .args([
+            "run",
+            SPEC,
+            "--seed",
+            seed,
+            "--server",
+            server,
+            "--reference",
+            REDIS,
+        ])
         .args(extra)
         .output()
         .unwrap();
@@ -67,7 +79,10 @@ fn minimal_session(report: &str) -> String {
 fn redis_server_agrees_with_itself_over_many_sessions(#[case] seed: &str) {
     let (code, report) = run(REDIS, seed, &["--cases", "100"]);
     assert_eq!(code, Some(0), "{report}");
-    assert!(report.contains(&format!("100 cases, seed {seed})")), "{report}");
+    assert!(
+        report.contains(&format!("100 cases, seed {seed})")),
+        "{report}"
+    );
 }
 
 #[rstest]
@@ -76,7 +91,10 @@ fn redis_server_agrees_with_itself_over_many_sessions(#[case] seed: &str) {
 fn the_correct_clone_agrees_with_redis_server(#[case] seed: &str) {
     let (code, report) = run(&clone(None), seed, &[]);
     assert_eq!(code, Some(0), "{report}");
-    assert!(report.contains(&format!("200 cases, seed {seed})")), "{report}");
+    assert!(
+        report.contains(&format!("200 cases, seed {seed})")),
+        "{report}"
+    );
 }
 
 #[rstest]

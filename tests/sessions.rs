@@ -463,3 +463,51 @@ scenarios:
         "{report}"
     );
 }
+
+#[test]
+fn the_html_report_shows_the_minimal_session_as_a_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = write_spec(dir.path(), "fixed.yaml", FIXED);
+    let page = dir.path().join("report.html");
+    let output = conform()
+        .arg("run")
+        .arg(&spec)
+        .args(["--seed", "3", "--server", &clone(Some("bulk-splits-crlf"))])
+        .arg("--report")
+        .arg(format!("html={}", page.display()))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    // What a browser built from the page, not the text conform wrote.
+    let profile = format!("--user-data-dir={}", dir.path().join("profile").display());
+    let rendered = common::run_tool(
+        "chromium",
+        "chromium",
+        &[
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--no-first-run",
+            &profile,
+            "--dump-dom",
+            page.to_str().unwrap(),
+        ],
+        std::time::Duration::from_secs(120),
+    );
+    let dom = String::from_utf8_lossy(&rendered.stdout);
+    let table = dom
+        .split("<table class=\"session\">")
+        .nth(1)
+        .and_then(|t| t.split("</table>").next())
+        .unwrap_or_else(|| panic!("no session table in:\n{dom}"));
+    assert!(dom.contains("<h3>Minimal session</h3>"), "{dom}");
+    assert_eq!(table.matches("<tr").count(), 3, "{table}");
+    let failed = table
+        .split("<tr class=\"failed\">")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no failing row:\n{table}"));
+    assert!(failed.contains("<b>PING</b>"), "{failed}");
+    assert!(failed.contains("\"-ERR Protocol er\""), "{failed}");
+    assert!(table.contains("key=\"a\" value=\"\\r\\n\""), "{table}");
+}
