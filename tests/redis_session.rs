@@ -153,3 +153,41 @@ fn the_same_seed_gives_the_same_minimal_session() {
     assert_eq!(heading(&first), heading(&second));
     assert_eq!(minimal_session(&first), minimal_session(&second));
 }
+
+#[test]
+fn a_matrix_compares_every_implementation_with_the_one_reference() {
+    redis_installed();
+    let output = conform()
+        .args([
+            "matrix",
+            SPEC,
+            "--seed",
+            "1",
+            "--cases",
+            "40",
+            "--reference",
+            REDIS,
+        ])
+        .args(["--server", &format!("good={}", clone(None))])
+        .args([
+            "--server",
+            &format!("wraps={}", clone(Some("incr-wraps-32"))),
+        ])
+        .env("COLUMNS", "120")
+        .output()
+        .unwrap();
+    let table = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{table}");
+    let row = |name: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(name))
+            .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>())
+    };
+    assert_eq!(row("good"), Some(vec!["good", "ok"]), "{table}");
+    assert_eq!(row("wraps"), Some(vec!["wraps", "FAIL"]), "{table}");
+    assert!(
+        table.contains("FAIL wraps: specs/examples/redis-session.yaml :: sessions of string commands answer as the reference does: the reply differs from the reference's at byte 1"),
+        "{table}"
+    );
+}
