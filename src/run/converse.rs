@@ -59,7 +59,49 @@ pub fn conversations(
         .as_ref()
         .map(|t| Ctx::new(ctx.spec, scenario, t, &reference_opts));
     let mut pair = Pair::new(ctx, reference_ctx);
-    let planned = match (&fixed, scenario.is_session()) {
+    let hunted = hunt(ctx, &mut pair, fixed.as_deref(), seed, pinned, progress)?;
+    let Some(found) = hunted.found else {
+        pair.restart(false);
+        pair.close_reference(false);
+        return Ok(Fuzzed {
+            cases: hunted.ran,
+            failure: None,
+            minimal: None,
+            cut_short: hunted.cut_short,
+            window: None,
+        });
+    };
+    let fixed = fixed.is_some();
+    let mut failure = settle(ctx, &mut pair, found, fixed, pinned, seed, progress)?;
+    save(ctx, &mut failure)?;
+    Ok(Fuzzed {
+        cases: hunted.ran,
+        failure: Some(failure.failure),
+        minimal: None,
+        cut_short: hunted.cut_short,
+        window: None,
+    })
+}
+
+/// What the cases came to: how many ran, whether the budget cut them short, the first
+/// failure.
+struct Hunted {
+    ran: u64,
+    cut_short: Option<CutShort>,
+    found: Option<Found>,
+}
+
+/// Plays cases until one fails, the planned ones have run or the time budget is spent.
+fn hunt(
+    ctx: Ctx<'_>,
+    pair: &mut Pair<'_>,
+    fixed: Option<&[Call]>,
+    seed: u64,
+    pinned: &BTreeMap<String, Value>,
+    progress: &mut dyn FnMut(Tick),
+) -> Result<Hunted, SetupError> {
+    let scenario = ctx.scenario;
+    let planned = u64::from(match (fixed, scenario.is_session()) {
         (Some(_), _) => 1,
         (None, true) => ctx
             .opts
@@ -67,21 +109,24 @@ pub fn conversations(
             .or(scenario.cases.as_ref().map(|c| c.value))
             .unwrap_or(DEFAULT_CASES),
         (None, false) => fuzz::planned_cases(scenario, ctx.opts, pinned),
-    };
-    let planned = u64::from(planned);
+    });
     let budget = budget(scenario, ctx.opts);
     let mut rng = Rng::new(seed);
     let started = Instant::now();
-    let (mut ran, mut cut_short, mut found) = (0u64, None, None);
+    let mut ran = 0u64;
     while ran < planned && !crate::cleanup::is_interrupted() {
         if ran > 0 && started.elapsed() >= budget {
-            cut_short = Some(CutShort { planned, budget });
-            break;
+            let cut_short = Some(CutShort { planned, budget });
+            return Ok(Hunted {
+                ran,
+                cut_short,
+                found: None,
+            });
         }
-        let case = match &fixed {
+        let case = match fixed {
             Some(calls) => SessionCase {
                 prelude: generate::case(&mut rng, scenario, pinned),
-                calls: calls.clone(),
+                calls: calls.to_vec(),
             },
             None if scenario.is_session() => session::generate::session(&mut rng, scenario, pinned),
             None => SessionCase {
@@ -98,42 +143,23 @@ pub fn conversations(
             failed,
         });
         if failed {
-            found = Some(Found {
+            let found = Found {
                 case: ran,
                 elapsed: started.elapsed(),
                 session: case,
                 outcome,
+            };
+            return Ok(Hunted {
+                ran,
+                cut_short: None,
+                found: Some(found),
             });
-            break;
         }
     }
-    let Some(found) = found else {
-        pair.restart(false);
-        pair.close_reference(false);
-        return Ok(Fuzzed {
-            cases: ran,
-            failure: None,
-            minimal: None,
-            cut_short,
-            window: None,
-        });
-    };
-    let mut failure = settle(
-        ctx,
-        &mut pair,
-        found,
-        fixed.is_some(),
-        pinned,
-        seed,
-        progress,
-    )?;
-    save(ctx, &mut failure)?;
-    Ok(Fuzzed {
-        cases: ran,
-        failure: Some(failure.failure),
-        minimal: None,
-        cut_short,
-        window: None,
+    Ok(Hunted {
+        ran,
+        cut_short: None,
+        found: None,
     })
 }
 

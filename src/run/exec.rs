@@ -178,6 +178,16 @@ impl<'a> Executor<'a> {
 }
 
 impl Executor<'_> {
+    /// Stops the target after a passed case: on a thread of its own when
+    /// [`Executor::stop_passed_in_background`] said so, else at once.
+    pub fn retire(&mut self) {
+        if self.background {
+            self.stop_later();
+        } else {
+            self.close(false);
+        }
+    }
+
     fn stop_later(&mut self) {
         self.stopping.retain(|h| !h.is_finished());
         if let Some(session) = self.session.take() {

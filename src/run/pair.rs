@@ -101,9 +101,13 @@ impl<'a> Pair<'a> {
     /// not inherit the state earlier cases left). Says how the program under test ended.
     pub fn restart(&mut self, failed: bool) -> Option<ProgramReport> {
         if let Some(oracle) = &mut self.reference {
-            oracle.close(false);
+            oracle.retire();
         }
-        self.candidate.close(failed)
+        if failed {
+            return self.candidate.close(true);
+        }
+        self.candidate.retire();
+        None
     }
 
     /// Stops both programs; says how the reference ended.
