@@ -245,13 +245,13 @@ fn json_events_carry_the_minimal_session_under_the_failure() {
         .unwrap();
     let session = &finished["failure"]["session"];
     assert_eq!(session.as_array().map(Vec::len), Some(2), "{finished:#}");
-    assert_eq!(session[0]["command"], "SET");
+    assert_eq!(session[0]["name"], "SET");
     assert_eq!(session[0]["values"][0]["name"], "key");
     assert_eq!(session[0]["values"][0]["description"], "\"a\"");
     assert_eq!(session[0]["values"][1]["description"], "\"\\r\\n\"");
     assert_eq!(session[0]["answered"]["text"], "+OK\\r\\n");
     assert_eq!(session[0]["failed"], false);
-    assert_eq!(session[1]["command"], "PING");
+    assert_eq!(session[1]["name"], "PING");
     assert_eq!(session[1]["sent"]["hex"], "2a310d0a24340d0a50494e470d0a");
     assert_eq!(session[1]["failed"], true);
     assert_eq!(finished["failure"]["generated"]["shrinking"], "minimal");

@@ -322,7 +322,7 @@ impl<'a> From<&'a Generated> for GeneratedJson<'a> {
 struct CommandJson<'a> {
     /// 1-based position in the session.
     index: usize,
-    command: &'a str,
+    name: &'a str,
     values: Vec<Value<'a>>,
     sent: KeptJson,
     /// What the program under test answered; absent when it did not play the session.
@@ -360,7 +360,7 @@ fn commands(session: &crate::event::SessionReport) -> Vec<CommandJson<'_>> {
         .enumerate()
         .map(|(i, c)| CommandJson {
             index: i + 1,
-            command: &c.name,
+            name: &c.name,
             values: c
                 .values
                 .iter()
