@@ -89,10 +89,10 @@ fn redis_server_agrees_with_itself_over_many_sessions(#[case] seed: &str) {
 #[case("1")]
 #[case("2")]
 fn the_correct_clone_agrees_with_redis_server(#[case] seed: &str) {
-    let (code, report) = run(&clone(None), seed, &[]);
+    let (code, report) = run(&clone(None), seed, &["--cases", "100"]);
     assert_eq!(code, Some(0), "{report}");
     assert!(
-        report.contains(&format!("200 cases, seed {seed})")),
+        report.contains(&format!("100 cases, seed {seed})")),
         "{report}"
     );
 }
