@@ -14,6 +14,9 @@ use crate::quote;
 use crate::spec::{Level, Lifecycle, Role, Transport};
 use crate::verdict::Mismatch;
 
+mod session;
+pub use session::{CommandReport, Kept, SessionReport};
+
 /// Identifies a scenario in reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScenarioId {
@@ -213,6 +216,8 @@ pub struct Generated {
     pub replay_short: Option<String>,
     /// Where `--save-failures` wrote the regression spec, if it did.
     pub saved: Option<String>,
+    /// For a session scenario: the minimal session, command by command.
+    pub session: Option<Box<SessionReport>>,
 }
 
 /// How the search for the simplest failing input ended.
@@ -238,6 +243,9 @@ pub enum Shrinking {
     Stopped,
     /// Every generated value was fixed (`with:`, `--with`): there is nothing to shrink.
     Fixed,
+    /// The reference program failed the same case: the spec does not hold for it, so the
+    /// case says nothing about the program under test. Nothing was shrunk.
+    ReferenceFailed,
 }
 
 impl Shrinking {
@@ -253,6 +261,7 @@ impl Shrinking {
             Shrinking::TimeCap { .. } => "time_cap",
             Shrinking::Stopped => "stopped",
             Shrinking::Fixed => "fixed",
+            Shrinking::ReferenceFailed => "reference_failed",
         }
     }
 
@@ -265,7 +274,10 @@ impl Shrinking {
             Shrinking::Budget { .. } | Shrinking::TimeCap { .. } | Shrinking::Stopped => {
                 Some("smallest failing input found")
             }
-            Shrinking::BeforeInput { .. } | Shrinking::NotReproduced | Shrinking::Fixed => None,
+            Shrinking::BeforeInput { .. }
+            | Shrinking::NotReproduced
+            | Shrinking::Fixed
+            | Shrinking::ReferenceFailed => None,
         }
     }
 
@@ -295,6 +307,9 @@ impl Shrinking {
             ),
             Shrinking::Stopped => "not proven minimal: interrupted".into(),
             Shrinking::Fixed => "every generated value is fixed: nothing to shrink".into(),
+            Shrinking::ReferenceFailed => {
+                "the reference program failed this case itself, so the spec does not hold for it: fix the spec (or the reference); not shrunk".into()
+            }
         }
     }
 }

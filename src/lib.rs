@@ -9,6 +9,7 @@
 //!   matrix     `conform matrix` arguments -> implementations (names, `--each` directories)
 //!   generate   a scenario's generated values for one case, from a seed
 //!   shrink     a failing input -> the simplest one that still fails (values only, no I/O)
+//!   session    sessions of commands: generated with bundles, shrunk whole, written as text
 //!   run        one scenario -> start the target, play the steps (or many generated
 //!              cases, shrinking a failure), stop it
 //!   drive      all I/O: processes, output capture, readiness, ports, tcp, udp
@@ -27,7 +28,9 @@
 //! transport. A **case** is one run of a scenario. The **target** is what a case runs
 //! against: the reference, an external program, or an address. A case ends in a **verdict**.
 //! A **generated** scenario declares values that change with every case; a failing case is
-//! **shrunk** to the smallest input that still fails.
+//! **shrunk** to the smallest input that still fails. A **session** scenario's case is a
+//! sequence of **commands** (templates with values of their own); `same_as_reference` steps
+//! compare each reply with what the **reference** program (`--reference`) answered.
 
 pub mod api;
 pub mod baseline;
@@ -44,6 +47,7 @@ pub mod quote;
 pub mod reference;
 pub mod report;
 pub mod run;
+pub mod session;
 pub mod shrink;
 pub mod spec;
 pub mod verdict;

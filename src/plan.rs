@@ -135,6 +135,22 @@ fn target_for(scenario: &Scenario, targets: &Targets) -> Result<Target, String> 
     }
 }
 
+/// Without `--reference`, a scenario that compares with a reference program cannot run: it
+/// is skipped, and says why.
+pub fn require_reference(planned: &mut [Planned<'_>], reference_given: bool) {
+    if reference_given {
+        return;
+    }
+    for p in planned.iter_mut() {
+        if p.target.is_ok() && p.scenario.uses_reference() {
+            p.target = Err(
+                "it compares with a reference program (`same_as_reference`), and no --reference was given"
+                    .into(),
+            );
+        }
+    }
+}
+
 /// `--partition hash:M/N` or `count:M/N`: this CI job's share of the selected scenarios.
 /// The N shares of one selection are disjoint and together hold every scenario once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

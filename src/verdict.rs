@@ -10,8 +10,10 @@ use std::time::Duration;
 use crate::spec::payload::escape;
 use crate::spec::{Matcher, OutputMatcher};
 
+pub mod frame;
 pub mod hint;
 mod regex;
+pub mod same;
 mod scan;
 pub mod seq;
 
@@ -113,6 +115,7 @@ pub fn describe_matcher(matcher: &Matcher) -> String {
         Matcher::Length(n) => format!("{n} byte(s)"),
         Matcher::Number(range) => range.describe(),
         Matcher::Seq(parts) => format!("a sequence of {} part(s)", parts.len()),
+        Matcher::Frame(frame) => frame.describe(),
     }
 }
 
@@ -231,6 +234,13 @@ fn judge_data(
                 SeqOutcome::Fail(m) => Progress::Fail(m),
             }
         }
+        Matcher::Frame(frame) => match frame::frame_end(frame, buf) {
+            frame::Framed::Complete(end) => Progress::Pass { consumed: end },
+            frame::Framed::Incomplete => Progress::Pending,
+            frame::Framed::Invalid(why) => {
+                Progress::Fail(Mismatch::new(why).bytes(b"", &buf[..buf.len().min(256)]))
+            }
+        },
     };
     if early != Progress::Pending {
         return early;
@@ -380,6 +390,8 @@ pub fn judge_datagram(
         Matcher::Bytes(expected) => expected == datagram,
         Matcher::Line(line) => datagram == [line.as_slice(), b"\n"].concat(),
         Matcher::Length(n) => datagram.len() == *n,
+        // A datagram is one reply; what it holds is compared afterwards.
+        Matcher::Frame(_) => true,
         Matcher::Regex(_) | Matcher::LineRegex(_) | Matcher::Number(_) | Matcher::Seq(_) => false,
     };
     if ok {

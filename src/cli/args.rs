@@ -241,6 +241,15 @@ pub(crate) struct SharedArgs {
     /// Write each minimal counterexample to DIR as a regression spec.
     #[arg(long, value_name = "DIR", help_heading = GENERATED, hide_short_help = true)]
     pub(crate) save_failures: Option<PathBuf>,
+    /// A reference server for `expect: same_as_reference`: a command template, as for
+    /// --server. Each case is played on it and on the program under test, whose replies must
+    /// equal the reference's.
+    #[arg(long, value_name = "CMD", help_heading = RUNNING, hide_short_help = true)]
+    pub(crate) reference: Option<String>,
+    /// Play exactly this session in session scenarios (`NAME(VALUE=ENC ...) ...`, as a
+    /// failure's replay line prints it).
+    #[arg(long, value_name = "COMMANDS", help_heading = GENERATED, hide_short_help = true)]
+    pub(crate) session: Option<String>,
     /// The report on stdout.
     #[arg(long, value_name = "FORMAT", value_enum, default_value_t = FormatArg::Human,
           help_heading = REPORTS)]

@@ -127,7 +127,11 @@ pub(crate) fn matrix_command(args: MatrixArgs, argv: &[String]) -> i32 {
     };
     let mut planned: Vec<Vec<plan::Planned<'_>>> = options
         .iter()
-        .map(|opts| plan::plan(&specs, &opts.targets, &filters))
+        .map(|opts| {
+            let mut planned = plan::plan(&specs, &opts.targets, &filters);
+            plan::require_reference(&mut planned, opts.reference.is_some());
+            planned
+        })
         .collect();
     if let Some(partition) = partition {
         // Every implementation plans the same scenarios in the same order, so each share is

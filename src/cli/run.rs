@@ -134,6 +134,8 @@ pub(crate) fn shared_options(args: &SharedArgs, targets: Targets) -> Result<RunO
         ip: families(args.ip)[0],
         families: families(args.ip),
         poll: args.poll.mode(),
+        reference: words("reference", &args.reference)?,
+        session: args.session.clone(),
         ..RunOptions::default()
     })
 }
@@ -172,6 +174,7 @@ pub(crate) fn run_command(args: RunArgs, argv: &[String]) -> i32 {
         Some(Err(message)) => return error(message, exit::USAGE),
     };
     let mut planned = plan::plan(&specs, &opts.targets, &filters);
+    plan::require_reference(&mut planned, opts.reference.is_some());
     let selected = planned.len();
     if let Some(partition) = partition {
         planned = partition.apply(planned);

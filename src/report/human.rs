@@ -262,7 +262,15 @@ pub fn failure_lines(file: &str, failure: &Failure) -> Vec<String> {
 /// The lines describing one failure; `elide` shortens long values for a terminal.
 fn lines_of(file: &str, failure: &Failure, elide: bool) -> Vec<String> {
     let mut lines = Vec::new();
-    if let Some(g) = &failure.generated {
+    let session = failure
+        .generated
+        .as_ref()
+        .and_then(|g| g.session.as_deref());
+    if let Some(g) = &failure.generated
+        && let Some(session) = session
+    {
+        lines.extend(super::session::header_lines(g, session));
+    } else if let Some(g) = &failure.generated {
         let before = match g.case {
             1 => "the first case".to_string(),
             n => format!(
@@ -286,10 +294,19 @@ fn lines_of(file: &str, failure: &Failure, elide: bool) -> Vec<String> {
             lines.push(g.shrinking.message());
         }
     }
+    // In a session, the failing step belongs to a command: say which.
+    let command = session.and_then(|s| {
+        let n = s.failed_at?;
+        Some(format!("command {n} `{}`, ", s.commands.get(n - 1)?.name))
+    });
     let place = match &failure.step {
         Some(step) => format!(
-            "step {} `{}` ({file}:{}:{}): ",
-            step.index, step.keyword, step.line, step.column
+            "{}step {} `{}` ({file}:{}:{}): ",
+            command.unwrap_or_default(),
+            step.index,
+            step.keyword,
+            step.line,
+            step.column
         ),
         None => String::new(),
     };

@@ -245,6 +245,9 @@ struct FailureJson<'a> {
     program: Option<Program<'a>>,
     generated: Option<GeneratedJson<'a>>,
     wire: Option<WireJson>,
+    /// The minimal session of a session scenario, one entry per command.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session: Option<Vec<CommandJson<'a>>>,
 }
 
 impl<'a> From<&'a Failure> for FailureJson<'a> {
@@ -261,6 +264,11 @@ impl<'a> From<&'a Failure> for FailureJson<'a> {
             }),
             generated: failure.generated.as_ref().map(GeneratedJson::from),
             wire: failure.wire.as_ref().map(WireJson::from),
+            session: failure
+                .generated
+                .as_ref()
+                .and_then(|g| g.session.as_deref())
+                .map(commands),
         }
     }
 }
@@ -319,6 +327,63 @@ impl<'a> From<&'a Generated> for GeneratedJson<'a> {
             saved: g.saved.as_deref(),
         }
     }
+}
+
+/// One command of a failure's minimal session.
+#[derive(Serialize)]
+struct CommandJson<'a> {
+    /// 1-based position in the session.
+    index: usize,
+    name: &'a str,
+    values: Vec<Value<'a>>,
+    sent: KeptJson,
+    /// What the program under test answered; absent when it did not play the session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    answered: Option<KeptJson>,
+    /// What the reference program answered, when one was compared with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reference: Option<KeptJson>,
+    /// Whether the failing step is one of this command's.
+    failed: bool,
+}
+
+/// Bytes kept for a report: hex and escaped text of the kept ones, and how many there were.
+#[derive(Serialize)]
+struct KeptJson {
+    hex: String,
+    text: String,
+    length: usize,
+}
+
+impl From<&crate::event::Kept> for KeptJson {
+    fn from(kept: &crate::event::Kept) -> Self {
+        KeptJson {
+            hex: hex(&kept.bytes),
+            text: escape(&kept.bytes),
+            length: kept.len,
+        }
+    }
+}
+
+fn commands(session: &crate::event::SessionReport) -> Vec<CommandJson<'_>> {
+    session
+        .commands
+        .iter()
+        .enumerate()
+        .map(|(i, c)| CommandJson {
+            index: i + 1,
+            name: &c.name,
+            values: c
+                .values
+                .iter()
+                .map(|(name, description)| Value { name, description })
+                .collect(),
+            sent: (&c.sent).into(),
+            answered: c.answered.as_ref().map(KeptJson::from),
+            reference: c.reference.as_ref().map(KeptJson::from),
+            failed: session.failed_at == Some(i + 1),
+        })
+        .collect()
 }
 
 /// Bytes twice: hex to decode exactly, conform's escaped text to read.

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use super::SetupError;
 use super::options::RunOptions;
+use super::script::{Played, Script};
 use super::session::{self, Opened, Session};
 use super::steps;
 use crate::event::{Failure, ProgramReport, StepRef, Wire, WireEntry};
@@ -65,6 +66,10 @@ pub struct Executor<'a> {
     ctx: Ctx<'a>,
     lifecycle: Lifecycle,
     session: Option<Session>,
+    /// Programs of passed cases being stopped on threads of their own (see
+    /// [`Executor::stop_passed_in_background`]).
+    stopping: Vec<std::thread::JoinHandle<()>>,
+    background: bool,
 }
 
 impl<'a> Executor<'a> {
@@ -74,7 +79,17 @@ impl<'a> Executor<'a> {
             ctx,
             lifecycle,
             session: None,
+            stopping: Vec::new(),
+            background: false,
         }
+    }
+
+    /// Stops the program of a passed case on a thread of its own instead of waiting for it:
+    /// a server that takes its time to exit on SIGTERM (Redis checks for it ten times a
+    /// second) then costs the next case nothing. Only a passed case's program, whose ending
+    /// no report shows, and never with `--port`, whose next case needs the port free.
+    pub fn stop_passed_in_background(&mut self) {
+        self.background = self.ctx.opts.port.is_none();
     }
 
     pub fn ctx(&self) -> Ctx<'a> {
@@ -88,29 +103,51 @@ impl<'a> Executor<'a> {
         env: &Env,
         observe: &mut dyn FnMut(StepRef, bool, Duration),
     ) -> Result<Option<Failure>, SetupError> {
+        let script = Script::steps_of(self.ctx.scenario, env.clone());
+        Ok(self.play(script, observe)?.failure)
+    }
+
+    /// Plays one case whose steps the feeder gives (a session's commands after the
+    /// scenario's steps), and hands back what its `same_as_reference` steps read.
+    pub fn play(
+        &mut self,
+        script: Script<'_>,
+        observe: &mut dyn FnMut(StepRef, bool, Duration),
+    ) -> Result<Played, SetupError> {
         if let Some(session) = self.session.as_mut()
             && (self.lifecycle == Lifecycle::Case || session.program_ended())
         {
             self.close(false);
         }
-        let (ctx, lifecycle) = (self.ctx, self.lifecycle);
+        let (ctx, lifecycle, background) = (self.ctx, self.lifecycle, self.background);
         let session = match self.session() {
             Ok(Ok(session)) => session,
-            Ok(Err(failure)) => return Ok(Some(failure)),
+            Ok(Err(failure)) => {
+                return Ok(Played {
+                    failure: Some(failure),
+                    ..Played::default()
+                });
+            }
             Err(e) => return Err(e),
         };
-        let failure = steps::play(session, ctx.scenario, ctx.within, env, observe);
-        let ended = lifecycle == Lifecycle::Case || (failure.is_some() && session.program_ended());
+        let mut played = steps::play_script(session, ctx.scenario, ctx.within, script, observe);
+        let failed = played.failure.is_some();
+        let ended = lifecycle == Lifecycle::Case || (failed && session.program_ended());
         if !ended {
-            return Ok(failure);
+            return Ok(played);
+        }
+        if !failed && background {
+            self.stop_later();
+            return Ok(played);
         }
         let elapsed = session.wire().elapsed();
-        let report = self.close(failure.is_some());
-        Ok(failure.map(|mut f| {
+        let report = self.close(failed);
+        played.failure = played.failure.map(|mut f| {
             finish_wire(&mut f, report.as_ref(), elapsed);
             f.program = report;
             f
-        }))
+        });
+        Ok(played)
     }
 
     /// The running target, started if need be; the failure of one that never became ready.
@@ -140,9 +177,35 @@ impl<'a> Executor<'a> {
     }
 }
 
+impl Executor<'_> {
+    /// Stops the target after a passed case: on a thread of its own when
+    /// [`Executor::stop_passed_in_background`] said so, else at once.
+    pub fn retire(&mut self) {
+        if self.background {
+            self.stop_later();
+        } else {
+            self.close(false);
+        }
+    }
+
+    fn stop_later(&mut self) {
+        self.stopping.retain(|h| !h.is_finished());
+        if let Some(session) = self.session.take() {
+            let grace = self.ctx.opts.grace;
+            self.stopping.push(std::thread::spawn(move || {
+                session.close(grace, false);
+            }));
+        }
+    }
+}
+
 impl Drop for Executor<'_> {
     fn drop(&mut self) {
         self.close(false);
+        // Bounded: each stop ends by SIGKILL after the grace period.
+        for stopping in self.stopping.drain(..) {
+            let _ = stopping.join();
+        }
     }
 }
 

@@ -231,7 +231,7 @@ fn sequential(
 }
 
 /// The start of a command line that runs this scenario against the same target again.
-fn replay_base(ctx: Ctx<'_>) -> String {
+pub(super) fn replay_base(ctx: Ctx<'_>) -> String {
     let opts = ctx.opts;
     let mut line = format!("conform run {}", quote(&ctx.spec.path));
     match ctx.target {

@@ -4,6 +4,7 @@
 //! In: planned scenarios and [`RunOptions`]. Out: events, and a [`Summary`]; a [`SetupError`]
 //! stops the run when conform itself cannot go on (the program does not exist, no port).
 
+mod converse;
 mod exec;
 #[cfg(test)]
 mod exec_tests;
@@ -11,11 +12,14 @@ mod feed;
 pub mod fuzz;
 mod inject;
 pub mod options;
+mod pair;
 mod regress;
+mod script;
 mod session;
 mod settle;
 mod start;
 mod steps;
+mod transcript;
 mod window;
 
 use std::collections::BTreeMap;
@@ -141,6 +145,7 @@ pub fn run_batches(
         })
         .map_err(SetupError::Report)?;
     let pinned = pin_values(&work)?;
+    check_session(&work)?;
     let run_seed = opts.seed.unwrap_or_else(fuzz::random_seed);
     let next = AtomicUsize::new(0);
     let abort = AtomicBool::new(false);
@@ -259,6 +264,29 @@ fn pin_values(work: &[(&Planned<'_>, &RunOptions)]) -> Result<Vec<Pinned>, Setup
     Ok(pinned)
 }
 
+/// `--session` names commands of the selected session scenarios: checked before anything
+/// starts, like `--with`.
+fn check_session(work: &[(&Planned<'_>, &RunOptions)]) -> Result<(), SetupError> {
+    let Some(text) = work.first().and_then(|(_, opts)| opts.session.as_deref()) else {
+        return Ok(());
+    };
+    let sessions: Vec<&Scenario> = work
+        .iter()
+        .map(|(item, _)| item.scenario)
+        .filter(|s| s.is_session())
+        .collect();
+    if sessions.is_empty() {
+        return Err(SetupError::Usage(format!(
+            "--session {text}: no selected scenario plays sessions (`commands`)"
+        )));
+    }
+    for scenario in sessions {
+        crate::session::encode::decode(scenario, text)
+            .map_err(|e| SetupError::Usage(format!("--session: {e}")))?;
+    }
+    Ok(())
+}
+
 /// The values `--with` pins for one scenario.
 type Pinned = BTreeMap<String, Value>;
 
@@ -290,10 +318,34 @@ fn run_one(
             return Ok(());
         }
     };
+    if item.scenario.uses_reference() && opts.reference.is_none() {
+        let _ = tx.send(Ok(Event::ScenarioFinished {
+            id,
+            target: target_kind(target),
+            lifecycle,
+            verdict: Verdict::Skip(
+                "it compares with a reference program (`same_as_reference`), and no --reference was given"
+                    .into(),
+            ),
+            duration: Duration::ZERO,
+            cases: 0,
+            seed: None,
+            cut_short: None,
+            window: None,
+        }));
+        return Ok(());
+    }
     let _ = tx.send(Ok(Event::ScenarioStarted { id: id.clone() }));
     let started = Instant::now();
     let ctx = Ctx::new(item.spec, item.scenario, target, opts);
-    let (failure, cases, seed, cut_short, window) = if item.scenario.is_generated() {
+    let (failure, cases, seed, cut_short, window) = if item.scenario.is_session()
+        || item.scenario.uses_reference()
+    {
+        let mut progress = ProgressFeed::new(opts.progress, &id, tx);
+        let fed = converse::conversations(ctx, run_seed, pinned, &mut |tick| progress.tick(tick))?;
+        let seed = item.scenario.runs_many().then_some(run_seed);
+        (fed.failure, fed.cases, seed, fed.cut_short, None)
+    } else if item.scenario.is_generated() {
         let mut progress = ProgressFeed::new(opts.progress, &id, tx);
         let fuzzed = fuzz::generated(ctx, run_seed, pinned, &mut |tick| progress.tick(tick))?;
         (

@@ -75,6 +75,11 @@ pub struct RunOptions {
     /// How UDP replies are waited for: spin briefly before blocking, block, or decide from
     /// the machine's cores and load.
     pub poll: crate::drive::poll::Mode,
+    /// `--reference`: the command template of the reference server that `same_as_reference`
+    /// steps compare with, split into words.
+    pub reference: Option<Vec<String>>,
+    /// `--session`: the one session a session scenario plays (a replay line's).
+    pub session: Option<String>,
 }
 
 impl RunOptions {
@@ -120,6 +125,8 @@ impl Default for RunOptions {
             implementation: None,
             wire_log: true,
             poll: crate::drive::poll::Mode::Auto,
+            reference: None,
+            session: None,
         }
     }
 }

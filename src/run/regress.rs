@@ -21,12 +21,25 @@ pub fn save(
     env: &Env,
     failure: &mut Failure,
 ) -> io::Result<()> {
-    if !scenario.with.is_empty() {
+    save_case(dir, spec, scenario, env, None, failure)
+}
+
+/// Like [`save`], for a case whose commands are fixed too: `play` holds one YAML entry per
+/// command of the session (`SET: {key: {hex: "61"}}`).
+pub fn save_case(
+    dir: &Path,
+    spec: &Spec,
+    scenario: &Scenario,
+    env: &Env,
+    play: Option<&[String]>,
+    failure: &mut Failure,
+) -> io::Result<()> {
+    if !scenario.with.is_empty() || scenario.play.is_some() {
         // Already a regression spec: it pins its values itself.
         return Ok(());
     }
     let seed = failure.generated.as_ref().map_or(0, |g| g.seed);
-    let text = regression_text(spec, scenario, env, seed)
+    let text = regression_text(spec, scenario, env, play, seed)
         .ok_or_else(|| io::Error::other("cannot find the scenario in its spec's text"))?;
     if let Err(e) = crate::spec::load_str("regression", &text) {
         return Err(io::Error::other(format!(
@@ -67,7 +80,13 @@ fn slug(text: &str) -> String {
 }
 
 /// The regression spec's text, or `None` if the scenario cannot be found in the source.
-pub fn regression_text(spec: &Spec, scenario: &Scenario, env: &Env, seed: u64) -> Option<String> {
+pub fn regression_text(
+    spec: &Spec,
+    scenario: &Scenario,
+    env: &Env,
+    play: Option<&[String]>,
+    seed: u64,
+) -> Option<String> {
     let spanned = spec
         .file
         .scenarios
@@ -111,14 +130,22 @@ pub fn regression_text(spec: &Spec, scenario: &Scenario, env: &Env, seed: u64) -
     for line in body {
         let _ = writeln!(text, "{line}");
     }
-    let _ = writeln!(text, "{pad}with:");
-    for (name, value) in env {
-        let _ = writeln!(text, "{pad}  {name}: {}", yaml_value(value));
+    if !env.is_empty() {
+        let _ = writeln!(text, "{pad}with:");
+        for (name, value) in env {
+            let _ = writeln!(text, "{pad}  {name}: {}", yaml_value(value));
+        }
+    }
+    if let Some(play) = play {
+        let _ = writeln!(text, "{pad}play:");
+        for entry in play {
+            let _ = writeln!(text, "{pad}  - {entry}");
+        }
     }
     Some(text)
 }
 
-fn yaml_value(value: &Value) -> String {
+pub(super) fn yaml_value(value: &Value) -> String {
     match value {
         Value::Bytes(b) => format!("{{hex: \"{}\"}}", hex(b)),
         Value::Number { value, .. } => format!("{{number: {value}}}"),

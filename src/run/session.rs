@@ -62,7 +62,7 @@ pub fn open(scenario: &Scenario, target: &Target, opts: &RunOptions) -> Result<O
             wire: Recorder::off(),
             record_wire: opts.wire_log,
         }),
-        Started::NotReady { failure } => Opened::NotReady(failure),
+        Started::NotReady { failure } => Opened::NotReady(*failure),
     })
 }
 

@@ -151,6 +151,7 @@ impl Settled {
                 )
             }),
             saved: None,
+            session: None,
         });
         // An input that did not fail alone, or that the failure never reached, makes no
         // regression spec.

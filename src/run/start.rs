@@ -35,7 +35,7 @@ pub enum Started {
         udp: Option<UdpSocket>,
     },
     NotReady {
-        failure: Failure,
+        failure: Box<Failure>,
     },
 }
 
@@ -217,13 +217,13 @@ fn external_server(
         };
         let report = program.stop(opts.grace);
         return Ok(Started::NotReady {
-            failure: Failure {
+            failure: Box::new(Failure {
                 step: None,
                 mismatches: vec![summary],
                 program: report,
                 generated: None,
                 wire: None,
-            },
+            }),
         });
     }
 }

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use serde_saphyr::Spanned;
 
 use super::inject;
+use super::script::{Played, Script, Tape};
 use super::session::{SETTLE, Session};
 use crate::drive::tcp::{TcpPeer, io_reason};
 use crate::drive::udp::UdpPeer;
@@ -35,47 +36,74 @@ enum Conn {
     Closed,
 }
 
-/// Plays the steps of one case against an open session.
-pub fn play(
+/// Plays a script (the scenario's steps, then each command's) over one set of connections.
+pub fn play_script(
     session: &mut Session,
     scenario: &Scenario,
     default_within: Duration,
-    env: &Env,
+    script: Script<'_>,
     observe: &mut dyn FnMut(StepRef, bool, Duration),
-) -> Option<Failure> {
+) -> Played {
     session.wire = Recorder::when(session.record_wire);
+    let Script {
+        prelude,
+        commands,
+        replies,
+        transcript,
+    } = script;
     let mut case = Case {
         scenario,
         default_within,
-        env: env.clone(),
+        env: prelude.env,
         conns: Vec::new(),
         session,
+        tape: Tape::new(replies, transcript),
     };
     if let Some(socket) = case.session.udp.take() {
         let peer = UdpPeer::for_client(socket, case.session.wire.clone());
         case.conns.push(("main".into(), Conn::Udp(peer)));
     }
     let mut failure = None;
-    for (index, step) in scenario.steps.iter().enumerate() {
-        let began = Instant::now();
-        let result = case.step(&step.value);
-        observe(step_ref(index, step), result.is_ok(), began.elapsed());
-        if let Err(mismatches) = result {
-            failure = Some(Failure {
-                step: Some(step_ref(index, step)),
-                mismatches,
-                program: None,
-                generated: None,
-                wire: None,
-            });
-            break;
+    let mut failed_part = None;
+    // What the scenario's own steps leave (generated and captured values): every command
+    // starts from it.
+    let mut base = Env::new();
+    let parts = std::iter::once(prelude.steps).chain(commands.iter().map(|c| c.steps));
+    'parts: for (part, steps) in parts.enumerate() {
+        if part > 0 {
+            case.env = base.clone();
+            let own = &commands[part - 1].env;
+            case.env
+                .extend(own.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        case.tape.part();
+        for (index, step) in steps.iter().enumerate() {
+            let began = Instant::now();
+            let result = case.step(&step.value);
+            observe(step_ref(index, step), result.is_ok(), began.elapsed());
+            if let Err(mismatches) = result {
+                failure = Some(Failure {
+                    step: Some(step_ref(index, step)),
+                    mismatches,
+                    program: None,
+                    generated: None,
+                    wire: None,
+                });
+                failed_part = Some(part);
+                break 'parts;
+            }
+        }
+        if part == 0 && !commands.is_empty() {
+            base = std::mem::take(&mut case.env);
         }
     }
     case.finish();
-    failure.map(|mut f| {
+    let Case { tape, .. } = case;
+    let failure = failure.map(|mut f| {
         f.wire = session.wire.take();
         f
-    })
+    });
+    tape.finish(failure, failed_part)
 }
 
 struct Case<'a> {
@@ -85,6 +113,8 @@ struct Case<'a> {
     env: Env,
     session: &'a mut Session,
     conns: Vec<(String, Conn)>,
+    /// The parts played, what went each way, and the replies `same_as_reference` read.
+    tape: Tape,
 }
 
 fn step_ref(index: usize, step: &Spanned<Step>) -> StepRef {
@@ -214,6 +244,9 @@ impl Case<'_> {
                 Conn::Udp(peer) => peer.send(&write.bytes),
                 Conn::Closed => return Err(one(closed())),
             };
+            if sent.is_ok() {
+                self.tape.sent(&write.bytes);
+            }
             if let Err(mut m) = sent {
                 // Writing to a peer that is gone usually means the program stopped
                 // listening early: say so, its output shows what it made of the bytes.
@@ -362,22 +395,43 @@ impl Case<'_> {
     fn expect(&mut self, expect: &Expect) -> StepResult {
         let within = self.within(expect.within);
         let matcher = expect.matcher.resolve(&self.env, unix_now());
+        let same = match &expect.matcher {
+            crate::spec::Expected::SameAsReference(same) => Some(same),
+            _ => None,
+        };
         let Case { conns, session, .. } = self;
         let conn = find(conns, expect.on.as_deref())?;
-        let consumed = match conn {
+        let read = match conn {
             Conn::Udp(peer) => peer
                 .expect(&matcher, within, &mut || session.program.exited().is_some())
-                .map_err(one)?,
+                .map_err(one),
             Conn::Tcp(peer) => {
                 let wanted = [(Expectation::Data(matcher.clone().into_owned()), within)];
                 match expect.slow_read {
                     Some(slow) => peer.expect_slowly(&wanted, slow),
                     None => peer.expect(&wanted),
-                }?
-                .1
+                }
+                .map(|(_, taken)| taken)
             }
             Conn::Closed => return Err(one(closed())),
         };
+        let consumed = match read {
+            Ok(consumed) => consumed,
+            Err(mismatches) => {
+                // What arrived instead belongs in a transcript too.
+                if let Some(actual) = mismatches.iter().find_map(|m| m.actual.as_ref()) {
+                    self.tape.received(actual);
+                }
+                return Err(match same {
+                    Some(_) => self.tape.unanswered(mismatches),
+                    None => mismatches,
+                });
+            }
+        };
+        self.tape.received(&consumed);
+        if let Some(same) = same {
+            self.tape.reply(same, &consumed).map_err(one)?;
+        }
         let captured =
             crate::verdict::seq::captures(&matcher, &consumed, expect.capture.as_deref());
         self.env.extend(captured);

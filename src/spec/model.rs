@@ -153,6 +153,19 @@ pub struct Scenario {
     pub with: BTreeMap<String, Spanned<Fixed>>,
     #[schemars(with = "Vec<Step>")]
     pub steps: Vec<Spanned<Step>>,
+    /// Command templates: each case is a session of commands played in order, after `steps`.
+    #[serde(default)]
+    #[schemars(with = "Vec<crate::spec::session::Command>")]
+    pub commands: Vec<Spanned<crate::spec::session::Command>>,
+    /// How many commands one session plays.
+    #[serde(default)]
+    #[schemars(with = "Option<crate::spec::session::SessionSettings>")]
+    pub session: Option<Spanned<crate::spec::session::SessionSettings>>,
+    /// A fixed session: the scenario plays these commands, with these values, once (this is
+    /// how a saved session replays).
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<crate::spec::session::PlayCall>>")]
+    pub play: Option<Vec<Spanned<crate::spec::session::PlayCall>>>,
 }
 
 impl Scenario {

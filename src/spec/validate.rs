@@ -60,12 +60,13 @@ pub fn check(spec: &Spec) -> Result<(), SpecError> {
         }
         check_generated(&scenario.value)
             .and_then(|()| check_steps(&scenario.value))
+            .and_then(|()| super::session_check::check(&scenario.value))
             .map_err(|(loc, msg)| at(&loc, format!("in scenario `{}`: {msg}", name.value)))?;
     }
     Ok(())
 }
 
-type Problem = (Location, String);
+pub(super) type Problem = (Location, String);
 
 /// Most cases one scenario may ask for by default.
 const MAX_CASES: u32 = 10_000_000;
@@ -80,19 +81,19 @@ fn check_generated(scenario: &Scenario) -> Result<(), Problem> {
                 format!("`cases` must be between 1 and {MAX_CASES}"),
             ));
         }
-        if !scenario.is_generated() {
+        if !scenario.runs_many() {
             return Err((
                 cases.referenced,
-                "`cases` only applies to a scenario with `generate`".into(),
+                "`cases` only applies to a scenario with `generate` or `commands`".into(),
             ));
         }
     }
     if let Some(budget) = &scenario.budget
-        && !scenario.is_generated()
+        && !scenario.runs_many()
     {
         return Err((
             budget.referenced,
-            "`budget` only applies to a scenario with `generate`".into(),
+            "`budget` only applies to a scenario with `generate` or `commands`".into(),
         ));
     }
     if let Some(window) = &scenario.window {
@@ -211,7 +212,7 @@ pub fn first_input_step(scenario: &Scenario) -> Option<usize> {
         .map(|i| i + 1)
 }
 
-fn step_vars<'a>(step: &'a Step, out: &mut Vec<&'a str>) {
+pub(super) fn step_vars<'a>(step: &'a Step, out: &mut Vec<&'a str>) {
     match step {
         Step::Send(send) => send.data.vars(out),
         Step::SendAll(all) => all.payloads.iter().for_each(|p| p.vars(out)),
@@ -225,7 +226,7 @@ fn step_vars<'a>(step: &'a Step, out: &mut Vec<&'a str>) {
 }
 
 /// The names a step captures from what it receives.
-fn step_captures(step: &Step, out: &mut Vec<String>) {
+pub(super) fn step_captures(step: &Step, out: &mut Vec<String>) {
     match step {
         Step::Expect(expect) => {
             expect.matcher.captures(out);
@@ -237,7 +238,7 @@ fn step_captures(step: &Step, out: &mut Vec<String>) {
 }
 
 /// Walks the steps in order, tracking which connections exist.
-fn check_steps(scenario: &Scenario) -> Result<(), Problem> {
+pub(super) fn check_steps(scenario: &Scenario) -> Result<(), Problem> {
     let mut open: Vec<String> = Vec::new();
     let mut named: HashSet<String> = HashSet::new();
     // A UDP client scenario starts with conform's socket already bound for the client.
@@ -329,7 +330,7 @@ fn check_one_of(
     Ok(())
 }
 
-fn check_step(
+pub(super) fn check_step(
     scenario: &Scenario,
     step: &Step,
     open: &mut Vec<String>,

@@ -156,6 +156,7 @@ pub fn sample_run() -> Vec<Event> {
             replay: "conform run specs/udp.yaml --server './srv {port}' --only 'server reverses any datagram' --seed 12345678901234567890".into(),
             replay_short: None,
             saved: Some("specs/regressions/udp-reverses.yaml".into()),
+            session: None,
         }),
         wire: None,
     };

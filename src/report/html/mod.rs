@@ -7,6 +7,7 @@
 //! the page). Passing and skipped scenarios are one table row each.
 
 mod matrix;
+mod session;
 
 use std::io::{self, Write};
 use std::time::Duration;
@@ -284,17 +285,33 @@ fn case_section(html: &mut String, index: usize, s: &Finished) {
             Shrinking::Budget { .. } | Shrinking::TimeCap { .. } | Shrinking::Stopped => {
                 ("Smallest failing input found", &g.minimal)
             }
-            Shrinking::BeforeInput { .. } | Shrinking::NotReproduced | Shrinking::Fixed => {
-                ("Failing input", &g.original)
-            }
+            Shrinking::BeforeInput { .. }
+            | Shrinking::NotReproduced
+            | Shrinking::Fixed
+            | Shrinking::ReferenceFailed => ("Failing input", &g.original),
         };
-        html.push_str(&format!("<h3>{title}</h3>\n<pre>"));
-        let values: Vec<String> = shown.iter().map(|(n, v)| format!("{n} = {v}")).collect();
-        html.push_str(&esc(&values.join("\n")));
-        html.push_str(&format!(
-            "</pre>\n<p class=\"meta\">{}</p>\n",
-            esc(&g.shrinking.message())
-        ));
+        match &g.session {
+            Some(transcript) => {
+                let title = title
+                    .replace("counterexample", "session")
+                    .replace("input", "session");
+                html.push_str(&format!("<h3>{title}</h3>\n"));
+                session::table(html, transcript);
+                html.push_str(&format!(
+                    "<p class=\"meta\">{}</p>\n",
+                    esc(&g.shrinking.message())
+                ));
+            }
+            None => {
+                html.push_str(&format!("<h3>{title}</h3>\n<pre>"));
+                let values: Vec<String> = shown.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+                html.push_str(&esc(&values.join("\n")));
+                html.push_str(&format!(
+                    "</pre>\n<p class=\"meta\">{}</p>\n",
+                    esc(&g.shrinking.message())
+                ));
+            }
+        }
         html.push_str("<h3>Replay it</h3>\n<pre class=\"replay\">");
         html.push_str(&esc(&g.replay));
         html.push_str("</pre>\n");

@@ -32,6 +32,9 @@ pub enum Matcher {
     Number(NumberRange),
     /// Parts matched one after another.
     Seq(Vec<Part>),
+    /// One reply, however it is framed, whatever its content (`same_as_reference` reads with
+    /// it and compares afterwards).
+    Frame(crate::spec::frame::Frame),
 }
 
 /// `expect`: a matcher, a deadline and a connection.
@@ -68,6 +71,8 @@ pub enum Expected {
     /// One line matching a regex built for each case: literal text is regex syntax, and
     /// computed values are matched as they are (`line_regex: {concat: ["id=", {var: n}]}`).
     LineRegex(Data),
+    /// Whatever the reference program answered to the same bytes.
+    SameAsReference(crate::spec::frame::SameAs),
 }
 
 impl Expected {
@@ -94,6 +99,9 @@ impl Expected {
                     MatchRegex::line(r"[^\s\S]").expect("a regex that matches nothing")
                 }),
             )),
+            Expected::SameAsReference(same) => {
+                Cow::Owned(Matcher::Frame(same.frame().into_owned()))
+            }
         }
     }
 
@@ -105,7 +113,7 @@ impl Expected {
             Expected::Number(number) => number.vars(out),
             Expected::Seq(parts) => parts.iter().for_each(|p| p.vars(out)),
             Expected::Line(data) | Expected::LineRegex(data) => data.vars(out),
-            Expected::Fixed(_) => {}
+            Expected::Fixed(_) | Expected::SameAsReference(_) => {}
         }
     }
 
@@ -137,6 +145,8 @@ with_data_fields! {
         seq: Option<Vec<SeqPart>>,
         /// Keep everything this step received under this name.
         capture: Option<String>,
+        /// The reply must equal the reference program's (`--reference`).
+        same_as_reference: Option<crate::spec::frame::SameAs>,
         /// One line, without its `\n`: text, or computed bytes such as `{decimal: n}`.
         line: Option<TextOrData>,
         /// One line matching a regex: text, or built from parts (`{concat: [...]}`) in which
@@ -156,6 +166,14 @@ impl RawExpect {
     pub(super) fn text(text: String) -> RawExpect {
         RawExpect {
             text: Some(text),
+            ..RawExpect::default()
+        }
+    }
+
+    /// The form of a bare `expect: same_as_reference`.
+    pub(super) fn same_as_reference() -> RawExpect {
+        RawExpect {
+            same_as_reference: Some(crate::spec::frame::SameAs::bare()),
             ..RawExpect::default()
         }
     }
@@ -182,6 +200,9 @@ impl TryFrom<RawExpect> for Expect {
                 return Err("`seq` needs at least one part".into());
             }
             matchers.push(Expected::Seq(parts));
+        }
+        if let Some(same) = raw.same_as_reference {
+            matchers.push(Expected::SameAsReference(same));
         }
         if let Some(TextOrData(line)) = raw.line {
             match line {
@@ -218,7 +239,8 @@ impl TryFrom<RawExpect> for Expect {
             0 => {
                 return Err(
                     "`expect` needs one of `text`, `escaped`, `hex`, `bytes`, `line`, \
-                     `line_regex`, `regex`, `length`, `number` or `seq` (or a plain string)"
+                     `line_regex`, `regex`, `length`, `number`, `seq` or `same_as_reference` \
+                     (or a plain string)"
                         .into(),
                 );
             }

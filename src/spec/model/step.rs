@@ -410,6 +410,9 @@ fn text_send(text: String) -> RawSend {
 }
 
 fn text_expect(text: String) -> RawExpect {
+    if text == "same_as_reference" {
+        return RawExpect::same_as_reference();
+    }
     RawExpect::text(text)
 }
 

@@ -1,0 +1,47 @@
+//! The session of a failed session scenario, for reporters: the commands of the minimal
+//! session with their values, what conform sent for each, and what the program (and the
+//! reference program, when there is one) answered.
+
+/// Bytes kept for a report, and how many there were.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Kept {
+    /// The first bytes (a few KiB at most).
+    pub bytes: Vec<u8>,
+    /// How many there were in all.
+    pub len: usize,
+}
+
+impl Kept {
+    pub fn is_cut(&self) -> bool {
+        self.bytes.len() < self.len
+    }
+}
+
+/// One command of the minimal session.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommandReport {
+    pub name: String,
+    /// `(name, description)` of each value it played with.
+    pub values: Vec<(String, String)>,
+    /// What conform sent while playing it.
+    pub sent: Kept,
+    /// What the program under test answered; `None` when it did not play the session (the
+    /// reference failed it first).
+    pub answered: Option<Kept>,
+    /// What the reference program answered, when there is one.
+    pub reference: Option<Kept>,
+}
+
+/// The minimal session of a failure, as a transcript.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionReport {
+    /// The names of the commands of the first failing session, in order.
+    pub original: Vec<String>,
+    /// The commands of the minimal session, in order.
+    pub commands: Vec<CommandReport>,
+    /// The command (1-based) whose step failed; `None` when one of the scenario's own steps
+    /// failed.
+    pub failed_at: Option<usize>,
+    /// The reference program's command line, when one was compared with.
+    pub reference: Option<String>,
+}

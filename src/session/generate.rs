@@ -1,0 +1,174 @@
+//! Generating sessions: how many commands, which ones (by weight), and their values, some
+//! drawn from the bundles earlier commands of the same session filled, as Hypothesis's
+//! stateful tests do, so that a `GET` mostly asks for a key a `SET` stored.
+//!
+//! In: a session scenario, a [`Rng`] and the values `--with` pins. Out: a [`SessionCase`].
+//! The same seed gives the same sessions on every machine.
+
+use std::collections::BTreeMap;
+
+use super::{Call, SessionCase};
+use crate::generate::{self, Rng};
+use crate::spec::{Env, Scenario, Value};
+
+/// A value with a bundle is drawn from it this many times in four, when the bundle holds a
+/// value its generator could have made.
+const REUSE: u64 = 3;
+
+/// One generated session.
+pub fn session(
+    rng: &mut Rng,
+    scenario: &Scenario,
+    pinned: &BTreeMap<String, Value>,
+) -> SessionCase {
+    let prelude = generate::case(rng, scenario, pinned);
+    let (min, max) = scenario.session_bounds();
+    let count = length(rng, min as usize, max as usize);
+    let weights: Vec<u64> = scenario
+        .commands
+        .iter()
+        .map(|c| u64::from(c.value.weight()))
+        .collect();
+    let total: u64 = weights.iter().sum();
+    let mut bundles: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
+    let mut calls = Vec::with_capacity(count);
+    for _ in 0..count {
+        let mut pick = rng.below(total.max(1));
+        let index = weights
+            .iter()
+            .position(|w| {
+                let here = pick < *w;
+                pick = pick.saturating_sub(*w);
+                here
+            })
+            .unwrap_or(0);
+        let command = &scenario.commands[index].value;
+        let mut env = Env::new();
+        for (name, generator) in &command.generate {
+            let from_bundle = command
+                .bundles
+                .get(name)
+                .and_then(|b| bundles.get(b.value.as_str()))
+                .and_then(|held| {
+                    let fits: Vec<&Value> =
+                        held.iter().filter(|v| generator.value.admits(v)).collect();
+                    if fits.is_empty() || !rng.chance(REUSE, 4) {
+                        return None;
+                    }
+                    Some(fits[rng.below(fits.len() as u64) as usize].clone())
+                });
+            let value = from_bundle.unwrap_or_else(|| generate::value(rng, &generator.value));
+            env.insert(name.clone(), value);
+        }
+        for (name, bundle) in &command.bundles {
+            if let Some(value) = env.get(name) {
+                let held = bundles.entry(bundle.value.as_str()).or_default();
+                if !held.contains(value) {
+                    held.push(value.clone());
+                }
+            }
+        }
+        calls.push(Call {
+            command: index,
+            env,
+        });
+    }
+    SessionCase { prelude, calls }
+}
+
+/// How many commands: one session in six the fewest, one in six the most, else uniform.
+fn length(rng: &mut Rng, min: usize, max: usize) -> usize {
+    match rng.below(6) {
+        0 => min,
+        1 => max,
+        _ => rng.between(min, max),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC: &str = "scenarios:
+  - name: kv
+    role: server
+    transport: tcp
+    session: {max_commands: 8}
+    steps:
+      - connect
+    commands:
+      - name: SET
+        weight: 3
+        generate:
+          key: {text: {chars: 'a-z', min_length: 1, max_length: 6}}
+          value: {bytes: {max_length: 4}}
+        bundles: {key: keys}
+        steps:
+          - send: {concat: [\"SET \", {var: key}, \"\\n\"]}
+      - name: GET
+        generate:
+          key: {text: {chars: 'a-z', min_length: 1, max_length: 6}}
+        bundles: {key: keys}
+        steps:
+          - send: {concat: [\"GET \", {var: key}, \"\\n\"]}
+";
+
+    fn scenario() -> crate::spec::Spec {
+        crate::spec::load_str("kv.yaml", SPEC).unwrap()
+    }
+
+    fn sessions(seed: u64, n: usize) -> Vec<SessionCase> {
+        let spec = scenario();
+        let s = &spec.file.scenarios[0].value;
+        let mut rng = Rng::new(seed);
+        (0..n)
+            .map(|_| session(&mut rng, s, &BTreeMap::new()))
+            .collect()
+    }
+
+    #[test]
+    fn sessions_have_between_one_and_max_commands_and_reach_both_ends() {
+        let all = sessions(1, 200);
+        assert!(all.iter().all(|s| (1..=8).contains(&s.calls.len())));
+        assert!(all.iter().any(|s| s.calls.len() == 1));
+        assert!(all.iter().any(|s| s.calls.len() == 8));
+    }
+
+    #[test]
+    fn weights_make_heavier_commands_more_frequent() {
+        let calls: Vec<usize> = sessions(2, 200)
+            .iter()
+            .flat_map(|s| s.calls.iter().map(|c| c.command))
+            .collect();
+        let sets = calls.iter().filter(|c| **c == 0).count();
+        let gets = calls.len() - sets;
+        assert!(sets > 2 * gets, "{sets} SET, {gets} GET");
+    }
+
+    #[test]
+    fn most_gets_ask_for_a_key_an_earlier_command_stored() {
+        let mut asked = 0;
+        let mut known = 0;
+        for s in sessions(3, 200) {
+            let mut seen: Vec<&Value> = Vec::new();
+            for call in &s.calls {
+                let key = &call.env["key"];
+                if call.command == 1 && !seen.is_empty() {
+                    asked += 1;
+                    known += usize::from(seen.contains(&key));
+                }
+                seen.push(key);
+            }
+        }
+        assert!(
+            known * 3 > asked * 2,
+            "{known} of {asked} GETs hit a stored key"
+        );
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_sessions() {
+        assert_eq!(sessions(9, 20), sessions(9, 20));
+        assert_ne!(sessions(9, 20), sessions(10, 20));
+    }
+}
