@@ -420,11 +420,12 @@ Examples:
   conform matrix tcp --each 'submissions/*' --server '{dir}/srv {port}' \\
       --partition hash:3/20 --report json=events-3.jsonl
   # One job then merges them into one page and one JUnit file:
-  conform report events-*.jsonl --report html=class.html --report junit=class.xml
+  conform report events-*.jsonl --report html=class.html \\
+      --report junit=class.xml
 
 Exit codes:
-  0  every merged scenario passed (warnings allowed)
-  1  a scenario failed in one of the runs
+  0  no merged scenario failed (warnings allowed, as the runs allowed them)
+  1  a conformance failure in one of the runs
   2  the command line is wrong, or a FILE is not a conform event file (its
      line and why are printed)
   3  a FILE cannot be read, or a report cannot be written

@@ -172,7 +172,7 @@ impl Collect {
             let unfinished = if open.is_empty() {
                 String::new()
             } else {
-                format!("; {} that started did not finish", open.len())
+                format!("; {} scenario(s) that started did not finish", open.len())
             };
             self.warnings.push(format!(
                 "{}: the run did not finish (no `run_finished`): the {} scenario(s) it \
