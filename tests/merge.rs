@@ -568,3 +568,34 @@ fn report_help_shows_the_ci_example_and_the_exit_codes_in_80_columns() {
     );
     assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
 }
+
+#[test]
+fn many_scenarios_found_twice_are_counted_after_ten_and_a_file_given_twice_is_read_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let lines = sample_lines();
+    let copies: Vec<PathBuf> = ["a", "b", "c"]
+        .iter()
+        .map(|name| write_lines(dir.path(), &format!("{name}.jsonl"), &lines))
+        .collect();
+    let output = report(
+        &[&copies[0], &copies[1], &copies[2], &copies[0]],
+        &["--format", "tap"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let said = stderr(&output);
+    let warnings: Vec<&str> = said.lines().collect();
+    // Seven scenarios twice in b.jsonl and in c.jsonl: ten named, four counted.
+    assert_eq!(warnings.len(), 1 + 10 + 2, "{said}");
+    assert_eq!(
+        warnings[0],
+        format!(
+            "conform: warning: {} is given twice: it is read once",
+            copies[0].display()
+        )
+    );
+    assert_eq!(
+        warnings[11],
+        "conform: warning: and 4 more scenario(s) found in two files, each reported once"
+    );
+    assert!(stdout(&output).starts_with("TAP version 13\n1..7\n"));
+}

@@ -12,8 +12,17 @@ use crate::report::{self, Fanout, Reporter};
 pub(crate) fn report_command(args: &ReportArgs) -> i32 {
     let mut streams = Vec::new();
     let mut failed = None;
+    let mut given = std::collections::HashSet::new();
     // Every file is read, so one command says everything that is wrong with its inputs.
     for path in &args.files {
+        // A glob and a name may both give one file: its scenarios are not twice the work.
+        if !given.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())) {
+            eprintln!(
+                "conform: warning: {} is given twice: it is read once",
+                path.display()
+            );
+            continue;
+        }
         match read::read_file(path) {
             Ok(stream) => streams.push(stream),
             Err(e) => {

@@ -17,7 +17,7 @@
 //! (skipped, or the program never became ready) have no place in their file to go by: they
 //! keep their place after what precedes them in their own file.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::Hash;
 use std::time::Duration;
 
@@ -66,15 +66,27 @@ struct Collect {
     longest: Option<Duration>,
     seen: usize,
     warnings: Vec<String>,
+    /// Scenarios found a second time.
+    twice: usize,
     /// Whether a scenario of `conform run` (no implementation) was found twice.
     unnamed_twice: bool,
 }
+
+/// Scenarios found twice that get a warning each; the rest are counted in one line (the same
+/// file given twice would otherwise print a line per scenario).
+const TWICE_SHOWN: usize = 10;
 
 /// Merges the streams into one run.
 pub fn merge(streams: &[Stream]) -> Merged {
     let mut collect = Collect::default();
     for index in 0..streams.len() {
         collect.stream(streams, index);
+    }
+    if collect.twice > TWICE_SHOWN {
+        let more = collect.twice - TWICE_SHOWN;
+        collect.warnings.push(format!(
+            "and {more} more scenario(s) found in two files, each reported once"
+        ));
     }
     if collect.unnamed_twice {
         collect.warnings.push(
@@ -143,9 +155,12 @@ impl Collect {
                         self.line(id, step.line);
                     }
                     if let Some(first) = self.first.get(&key(id)) {
-                        let twice =
-                            twice(streams, first, id, (index, located.line), verdict.word());
-                        self.warnings.push(twice);
+                        self.twice += 1;
+                        if self.twice <= TWICE_SHOWN {
+                            let at = (index, located.line);
+                            self.warnings
+                                .push(twice(streams, first, id, at, verdict.word()));
+                        }
                         self.unnamed_twice |= id.implementation.is_none();
                         continue;
                     }
@@ -218,21 +233,20 @@ impl Collect {
                 s.seen,
             )
         };
-        let mut chains: Vec<std::collections::VecDeque<Scenario>> =
-            std::mem::take(&mut self.chains)
-                .into_iter()
-                .map(Into::into)
-                .collect();
+        let mut chains: Vec<VecDeque<_>> = std::mem::take(&mut self.chains)
+            .into_iter()
+            .map(|chain| chain.into_iter().map(|s| (rank(&s), s)).collect())
+            .collect();
         let mut order = Vec::new();
         // Each step takes the head that comes first of all chains' heads.
         while let Some(next) = chains
             .iter()
             .enumerate()
-            .filter_map(|(i, chain)| chain.front().map(|head| (rank(head), i)))
+            .filter_map(|(i, chain)| chain.front().map(|(rank, _)| (rank, i)))
             .min()
             .map(|(_, i)| i)
         {
-            order.extend(chains[next].pop_front());
+            order.extend(chains[next].pop_front().map(|(_, s)| s));
         }
         order
     }
@@ -270,13 +284,12 @@ fn consensus<T: Clone + Eq + Hash>(sequences: &[Vec<T>]) -> HashMap<T, usize> {
     let sequences: Vec<Vec<T>> = sequences
         .iter()
         .map(|sequence| {
-            let mut unique: Vec<T> = Vec::new();
-            for item in sequence {
-                if !unique.contains(item) {
-                    unique.push(item.clone());
-                }
-            }
-            unique
+            let mut met = HashSet::new();
+            sequence
+                .iter()
+                .filter(|item| met.insert(*item))
+                .cloned()
+                .collect()
         })
         .collect();
     let mut seen: HashMap<T, usize> = HashMap::new();
@@ -328,6 +341,129 @@ fn consensus<T: Clone + Eq + Hash>(sequences: &[Vec<T>]) -> HashMap<T, usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::{StepRef, TargetKind, Verdict};
+    use crate::report::read::Located;
+    use crate::spec::{Level, Lifecycle, Role, Transport};
+
+    /// A scenario of `implementation` whose first step is written at `line`, as a run reports
+    /// it: its step, then its verdict.
+    fn scenario(implementation: &str, name: &str, line: u64) -> Vec<Event> {
+        let id = ScenarioId {
+            file: "specs/tcp.yaml".into(),
+            name: name.into(),
+            role: Role::Server,
+            transport: Transport::Tcp,
+            level: Level::Must,
+            tags: Vec::new(),
+            implementation: Some(implementation.into()),
+        };
+        vec![
+            Event::StepObserved {
+                id: id.clone(),
+                step: StepRef {
+                    index: 1,
+                    keyword: "connect",
+                    line,
+                    column: 9,
+                },
+                passed: true,
+                duration: Duration::ZERO,
+            },
+            Event::ScenarioFinished {
+                id,
+                target: TargetKind::Reference,
+                lifecycle: Lifecycle::Case,
+                verdict: Verdict::Pass,
+                duration: Duration::ZERO,
+                cases: 1,
+                seed: None,
+                cut_short: None,
+                window: None,
+            },
+        ]
+    }
+
+    /// A finished run of `scenarios`, `(implementation, name, line)` each, in that order.
+    fn stream(path: &str, scenarios: &[(&str, &str, u64)]) -> Stream {
+        let mut events = vec![Event::RunStarted {
+            scenarios: scenarios.len(),
+            jobs: 1,
+        }];
+        for (implementation, name, line) in scenarios {
+            events.extend(scenario(implementation, name, *line));
+        }
+        events.push(Event::RunFinished {
+            summary: Summary::default(),
+            duration: Duration::ZERO,
+        });
+        Stream {
+            path: path.into(),
+            events: events
+                .into_iter()
+                .enumerate()
+                .map(|(i, event)| Located { line: i + 1, event })
+                .collect(),
+        }
+    }
+
+    fn names(merged: &Merged) -> Vec<String> {
+        merged
+            .events
+            .iter()
+            .filter_map(|event| match event {
+                Event::ScenarioFinished { id, .. } => Some(format!(
+                    "{}/{}",
+                    id.implementation.as_deref().unwrap_or("-"),
+                    id.name
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn shares_interleave_by_implementation_family_and_line() {
+        // One big run: every IPv4 scenario of `a`, its IPv6 ones, then `b`'s.
+        let share = |path, scenarios: &[(&'static str, u64)]| {
+            let mut all = Vec::new();
+            for implementation in ["a", "b"] {
+                for family in [" [ipv4]", " [ipv6]"] {
+                    for (name, line) in scenarios {
+                        all.push((implementation, format!("{name}{family}"), *line));
+                    }
+                }
+            }
+            let borrowed: Vec<(&str, &str, u64)> =
+                all.iter().map(|(i, n, l)| (*i, n.as_str(), *l)).collect();
+            stream(path, &borrowed)
+        };
+        let merged = merge(&[
+            share("1.jsonl", &[("one", 10), ("three", 30)]),
+            share("2.jsonl", &[("two", 20)]),
+        ]);
+        let expected: Vec<String> = ["a", "b"]
+            .iter()
+            .flat_map(|i| {
+                ["ipv4", "ipv6"]
+                    .into_iter()
+                    .flat_map(move |f| ["one", "two", "three"].map(|n| format!("{i}/{n} [{f}]")))
+            })
+            .collect();
+        assert_eq!(names(&merged), expected);
+        assert!(merged.warnings.is_empty(), "{:?}", merged.warnings);
+        let Some(Event::RunStarted { scenarios, jobs }) = merged.events.first() else {
+            panic!("no run_started first");
+        };
+        assert_eq!((*scenarios, *jobs), (12, 2));
+    }
+
+    #[test]
+    fn one_stream_keeps_its_own_order_whatever_the_lines() {
+        // As `--jobs 2` may finish them: later lines first.
+        let scenarios = [("b", "late", 90), ("a", "early", 10), ("b", "early", 10)];
+        let merged = merge(&[stream("1.jsonl", &scenarios)]);
+        assert_eq!(names(&merged), ["b/late", "a/early", "b/early"]);
+    }
 
     fn ranks(sequences: &[&[&str]]) -> Vec<String> {
         let owned: Vec<Vec<String>> = sequences
