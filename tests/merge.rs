@@ -474,10 +474,17 @@ fn inputs_that_are_not_event_files_are_refused_with_their_line_and_why() {
     let mut bad_hex = lines.clone();
     bad_hex[5]["failure"]["mismatches"][0]["actual_hex"] = "4g".into();
     let bad_hex = write_lines(dir.path(), "hex.jsonl", &bad_hex);
+    let mut no_bytes = lines.clone();
+    no_bytes[5]["failure"]["wire"]["entries"][1]
+        .as_object_mut()
+        .expect("a data entry")
+        .remove("hex");
+    let no_bytes = write_lines(dir.path(), "wire.jsonl", &no_bytes);
     let empty = dir.path().join("empty.jsonl");
     std::fs::write(&empty, "").expect("write");
 
-    let output = report(&[&not_json, &old, &missing, &bad_hex, &empty], &[]);
+    let files = [&not_json, &old, &missing, &bad_hex, &no_bytes, &empty];
+    let output = report(&files.map(PathBuf::as_path), &[]);
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(stdout(&output), "", "nothing is reported");
     let expected = [
@@ -494,6 +501,10 @@ fn inputs_that_are_not_event_files_are_refused_with_their_line_and_why() {
         format!(
             "{}:6: `failure.mismatches[0].actual_hex`: `4g` is not hex (pairs of 0-9 a-f)",
             bad_hex.display()
+        ),
+        format!(
+            "{}:6: missing field `failure.wire.entries[1].hex` (a `data` entry has it)",
+            no_bytes.display()
         ),
         format!(
             "{}: empty: not a conform event file (no `run_started`; a run writes its first \

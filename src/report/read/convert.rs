@@ -221,93 +221,43 @@ fn wire(w: shapes::Wire) -> Result<WireLog, Invalid> {
 }
 
 fn wire_entry(e: shapes::WireEntry, path: &str) -> Result<WireEntry, Invalid> {
-    let field = |name: &str| format!("{path}.{name}");
-    let need = |present: bool, name: &str| {
-        if present {
-            Ok(())
-        } else {
-            Err(Invalid::Missing(format!(
-                "{} (a `{}` entry has it)",
-                field(name),
-                e.kind
-            )))
-        }
-    };
-    let addr = |text: &Option<String>, name: &str| -> Result<SocketAddr, Invalid> {
-        need(text.is_some(), name)?;
-        let text = text.as_deref().unwrap_or_default();
-        text.parse().map_err(|_| Invalid::Field {
-            field: field(name),
-            why: format!("`{text}` is not an address:port"),
-        })
-    };
-    let ends = || -> Result<Ends, Invalid> {
-        Ok(Ends {
-            local: addr(&e.local, "local")?,
-            peer: addr(&e.peer, "peer")?,
-        })
-    };
-    let direction = || -> Result<Direction, Invalid> {
-        match e.direction.as_deref() {
-            Some("sent") => Ok(Direction::Sent),
-            Some("received") => Ok(Direction::Received),
-            Some(other) => Err(Invalid::Field {
-                field: field("direction"),
-                why: format!("`{other}` is not `sent` or `received`"),
-            }),
-            None => need(false, "direction").map(|()| Direction::Sent),
-        }
-    };
+    let at = |name: &str| format!("{path}.{name}");
+    let entry = Entry { e: &e, path };
     let what = match e.kind.as_str() {
-        "connect" => Wire::Connect { ends: ends()? },
-        "accept" => Wire::Accept { ends: ends()? },
-        "connect_failed" => {
-            need(e.reason.is_some(), "reason")?;
-            Wire::ConnectFailed {
-                peer: addr(&e.peer, "peer")?,
-                reason: e.reason.clone().unwrap_or_default(),
-            }
-        }
-        "data" => {
-            need(e.transport.is_some(), "transport")?;
-            need(e.length.is_some(), "length")?;
-            need(e.hex.is_some(), "hex")?;
-            Wire::Data {
-                transport: e.transport.unwrap_or(crate::spec::Transport::Tcp),
-                direction: direction()?,
-                ends: ends()?,
-                bytes: hex(e.hex.as_deref().unwrap_or_default(), &field("hex"))?,
-                length: e.length.unwrap_or_default(),
-            }
-        }
+        "connect" => Wire::Connect {
+            ends: entry.ends()?,
+        },
+        "accept" => Wire::Accept {
+            ends: entry.ends()?,
+        },
+        "connect_failed" => Wire::ConnectFailed {
+            peer: entry.addr(&e.peer, "peer")?,
+            reason: entry.need(e.reason.clone(), "reason")?,
+        },
+        "data" => Wire::Data {
+            transport: entry.need(e.transport, "transport")?,
+            direction: entry.direction()?,
+            ends: entry.ends()?,
+            bytes: hex(&entry.need(e.hex.clone(), "hex")?, &at("hex"))?,
+            length: entry.need(e.length, "length")?,
+        },
         "fin" => Wire::Fin {
-            direction: direction()?,
-            ends: ends()?,
+            direction: entry.direction()?,
+            ends: entry.ends()?,
         },
         "reset" => Wire::Reset {
-            direction: direction()?,
-            ends: ends()?,
+            direction: entry.direction()?,
+            ends: entry.ends()?,
         },
-        "silence" => {
-            need(e.waited_ms.is_some(), "waited_ms")?;
-            Wire::Silence {
-                waited: millis(e.waited_ms.unwrap_or_default(), &field("waited_ms"))?,
-            }
-        }
-        "exit" => match e.ending {
-            Some(ending_json) => Wire::ProgramExit {
-                ending: ending(ending_json, &field("ending"))?,
-            },
-            None => {
-                return Err(Invalid::Missing(format!(
-                    "{} (an `exit` entry has it)",
-                    field("ending")
-                )));
-            }
+        "silence" => Wire::Silence {
+            waited: millis(entry.need(e.waited_ms, "waited_ms")?, &at("waited_ms"))?,
+        },
+        "exit" => Wire::ProgramExit {
+            ending: ending(entry.need(e.ending.clone(), "ending")?, &at("ending"))?,
         },
         other => {
             return Err(Invalid::Field {
-                field: field("kind"),
+                field: at("kind"),
                 why: format!(
                     "`{other}` is not a kind of wire log entry this conform knows (connect, \
                      accept, connect_failed, data, fin, reset, silence, exit)"
@@ -316,15 +266,59 @@ fn wire_entry(e: shapes::WireEntry, path: &str) -> Result<WireEntry, Invalid> {
         }
     };
     Ok(WireEntry {
-        at: millis(e.at_ms, &field("at_ms"))?,
+        at: millis(e.at_ms, &at("at_ms"))?,
         what,
     })
 }
 
+/// One wire log entry being read: the fields its kind needs, each named by its path when it
+/// is missing or wrong.
+struct Entry<'e> {
+    e: &'e shapes::WireEntry,
+    path: &'e str,
+}
+
+impl Entry<'_> {
+    fn need<T>(&self, value: Option<T>, name: &str) -> Result<T, Invalid> {
+        value.ok_or_else(|| Invalid::Missing {
+            field: format!("{}.{name}", self.path),
+            why: format!(" (a `{}` entry has it)", self.e.kind),
+        })
+    }
+
+    fn addr(&self, text: &Option<String>, name: &str) -> Result<SocketAddr, Invalid> {
+        let text = self.need(text.as_deref(), name)?;
+        text.parse().map_err(|_| Invalid::Field {
+            field: format!("{}.{name}", self.path),
+            why: format!("`{text}` is not an address:port"),
+        })
+    }
+
+    fn ends(&self) -> Result<Ends, Invalid> {
+        Ok(Ends {
+            local: self.addr(&self.e.local, "local")?,
+            peer: self.addr(&self.e.peer, "peer")?,
+        })
+    }
+
+    fn direction(&self) -> Result<Direction, Invalid> {
+        match self.need(self.e.direction.as_deref(), "direction")? {
+            "sent" => Ok(Direction::Sent),
+            "received" => Ok(Direction::Received),
+            other => Err(Invalid::Field {
+                field: format!("{}.direction", self.path),
+                why: format!("`{other}` is not `sent` or `received`"),
+            }),
+        }
+    }
+}
+
 /// How a program ended, from its `kind` and the fields that kind has.
 fn ending(e: shapes::Ending, path: &str) -> Result<ProgramEnding, Invalid> {
-    let missing =
-        |name: &str| Invalid::Missing(format!("{path}.{name} (a `{}` ending has it)", e.kind));
+    let missing = |name: &str| Invalid::Missing {
+        field: format!("{path}.{name}"),
+        why: format!(" (a `{}` ending has it)", e.kind),
+    };
     let code = || e.code.ok_or_else(|| missing("code"));
     let signal = || e.signal.ok_or_else(|| missing("signal"));
     let grace = || match e.grace_ms {

@@ -75,8 +75,9 @@ pub enum Invalid {
     },
     #[error("no `event` field: a conform event names its kind")]
     NoEvent,
-    #[error("missing field `{0}`")]
-    Missing(String),
+    /// `why` says which fields need it, when only some kinds of object do.
+    #[error("missing field `{field}`{why}")]
+    Missing { field: String, why: String },
     #[error("`{field}`: {why}")]
     Field { field: String, why: String },
     #[error("a line longer than {} MiB: not a conform event", LINE_LIMIT >> 20)]
@@ -211,7 +212,10 @@ fn shape<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Invalid> {
             .strip_prefix("missing field `")
             .and_then(|rest| rest.strip_suffix('`'))
         {
-            Some(name) => Invalid::Missing(at(name)),
+            Some(name) => Invalid::Missing {
+                field: at(name),
+                why: String::new(),
+            },
             None => Invalid::Field {
                 field: path,
                 why: message,

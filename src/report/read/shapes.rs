@@ -121,7 +121,7 @@ pub(super) struct Program {
 
 /// `message` is not read: it is the sentence of `kind` and its fields, which the reporters
 /// write again from them.
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone)]
 pub(super) struct Ending {
     pub(super) kind: String,
     pub(super) code: Option<i32>,
