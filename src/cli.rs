@@ -9,6 +9,7 @@ mod args;
 mod hints;
 mod init;
 mod matrix;
+mod merge;
 mod reference;
 mod reports;
 mod run;
@@ -43,6 +44,9 @@ enum Command {
     /// Run the same specs against many implementations and report one table.
     #[command(after_help = args::RUN_EXIT_CODES)]
     Matrix(matrix::MatrixArgs),
+    /// Merge the event files of several runs (CI jobs) into one report.
+    #[command(after_help = args::REPORT_AFTER)]
+    Report(args::ReportArgs),
     /// Validate spec files without touching the network.
     #[command(after_help = args::CHECK_EXIT_CODES)]
     Check {
@@ -86,6 +90,7 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Run(args) => run::run_command(args, &argv),
         Command::Matrix(args) => matrix::matrix_command(args, &argv),
+        Command::Report(args) => merge::report_command(&args),
         Command::Check { specs, verbose } => specs::check_command(
             &specs,
             &Loading {

@@ -511,3 +511,26 @@ fn the_html_report_shows_the_minimal_session_as_a_table() {
     assert!(failed.contains("\"-ERR Protocol er\""), "{failed}");
     assert!(table.contains("key=\"a\" value=\"\\r\\n\""), "{table}");
 }
+
+#[test]
+fn a_merged_report_shows_the_minimal_session_as_the_run_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = write_spec(dir.path(), "fixed.yaml", FIXED);
+    let events = dir.path().join("events.jsonl");
+    let output = conform()
+        .arg("run")
+        .arg(&spec)
+        .args(["--seed", "3", "--server", &clone(Some("bulk-splits-crlf"))])
+        .arg("--report")
+        .arg(format!("json={}", events.display()))
+        .output()
+        .unwrap();
+    let run = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{run}");
+    let merged = conform().arg("report").arg(&events).output().unwrap();
+    let report = stdout(&merged);
+    assert_eq!(merged.status.code(), Some(1), "{report}");
+    // The transcript of the minimal session comes back from the event stream.
+    let transcript = |text: &str| lines_from(text, "minimal session (after", 7);
+    assert_eq!(transcript(&report), transcript(&run), "{report}");
+}

@@ -421,3 +421,45 @@ pub(crate) struct InitArgs {
     #[arg(long, value_enum, default_value_t = TransportArg::Tcp)]
     pub(crate) transport: TransportArg,
 }
+
+/// Below `report --help`.
+pub(crate) const REPORT_AFTER: &str = "\
+Examples:
+  # Each CI job runs one share and writes its events:
+  conform matrix tcp --each 'submissions/*' --server '{dir}/srv {port}' \\
+      --partition hash:3/20 --report json=events-3.jsonl
+  # One job then merges them into one page and one JUnit file:
+  conform report events-*.jsonl --report html=class.html \\
+      --report junit=class.xml
+
+Exit codes:
+  0  no merged scenario failed (warnings allowed, as the runs allowed them)
+  1  a conformance failure in one of the runs
+  2  the command line is wrong, or a FILE is not a conform event file (its
+     line and why are printed)
+  3  a FILE cannot be read, or a report cannot be written
+141  stdout was closed before the report was written (`| head`)";
+
+#[derive(clap::Args, Debug)]
+pub(crate) struct ReportArgs {
+    /// Event files written by `--format json` or `--report json=PATH` (JSON Lines).
+    #[arg(required = true, value_name = "FILE")]
+    pub(crate) files: Vec<PathBuf>,
+    /// The report on stdout.
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = FormatArg::Human)]
+    pub(crate) format: FormatArg,
+    /// Also write a report file, e.g. junit=report.xml (json=PATH: the merged events).
+    #[arg(long, value_name = "FORMAT=PATH")]
+    pub(crate) report: Vec<String>,
+    /// Colour the human report.
+    ///
+    /// auto: when stdout is a terminal and NO_COLOR is not set.
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t = ColorArg::Auto)]
+    pub(crate) color: ColorArg,
+    /// List skipped scenarios one by one, and the scenarios as they started.
+    #[arg(short, long)]
+    pub(crate) verbose: bool,
+    /// Show the wire log of failing cases in the human report.
+    #[arg(long)]
+    pub(crate) trace: bool,
+}

@@ -64,7 +64,7 @@ fn implementations(args: &MatrixArgs) -> Result<Vec<Implementation>, String> {
 }
 
 /// The width the table may use: COLUMNS, else the terminal's, else a default.
-fn width() -> usize {
+pub(crate) fn width() -> usize {
     if let Some(columns) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
         return columns;
     }

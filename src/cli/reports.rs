@@ -7,8 +7,13 @@ use crate::report::{self, Fanout, Format, Reporter};
 
 /// Whether the report on stdout is coloured: `--color`, else a terminal without `NO_COLOR`.
 pub(crate) fn use_color(args: &SharedArgs) -> bool {
+    color(args.color)
+}
+
+/// Whether `--color WHEN` colours the report on stdout.
+pub(crate) fn color(when: ColorArg) -> bool {
     use std::io::IsTerminal;
-    match args.color {
+    match when {
         ColorArg::Always => true,
         ColorArg::Never => false,
         ColorArg::Auto => {
@@ -53,29 +58,7 @@ pub(crate) fn reporters(
     }
     all.push(stdout);
     for spec in &args.report {
-        let (format, path) = spec.split_once('=').ok_or_else(|| {
-            (
-                format!("--report {spec}: write FORMAT=PATH, e.g. junit=report.xml"),
-                exit::USAGE,
-            )
-        })?;
-        let format: Format = format
-            .parse()
-            .map_err(|e| (format!("--report {spec}: {e}"), exit::USAGE))?;
-        let file = std::fs::File::create(path).map_err(|e| {
-            (
-                format!("--report {spec}: cannot write {path}: {e}"),
-                exit::SETUP,
-            )
-        })?;
-        all.push(report::reporter(
-            format,
-            Box::new(std::io::BufWriter::new(file)),
-            report::HumanStyle {
-                trace: args.trace,
-                ..report::HumanStyle::default()
-            },
-        ));
+        all.push(report_file(spec, args.trace)?);
     }
     if let Some(dir) = &args.pcap {
         std::fs::create_dir_all(dir).map_err(|e| {
@@ -87,6 +70,34 @@ pub(crate) fn reporters(
         all.push(Box::new(report::pcap::Pcap::new(dir)));
     }
     Ok(Fanout(all))
+}
+
+/// The reporter of one `--report FORMAT=PATH`, its file created; `trace` puts the wire log
+/// in a human report file.
+pub(crate) fn report_file(spec: &str, trace: bool) -> Result<Box<dyn Reporter>, (String, i32)> {
+    let (format, path) = spec.split_once('=').ok_or_else(|| {
+        (
+            format!("--report {spec}: write FORMAT=PATH, e.g. junit=report.xml"),
+            exit::USAGE,
+        )
+    })?;
+    let format: Format = format
+        .parse()
+        .map_err(|e| (format!("--report {spec}: {e}"), exit::USAGE))?;
+    let file = std::fs::File::create(path).map_err(|e| {
+        (
+            format!("--report {spec}: cannot write {path}: {e}"),
+            exit::SETUP,
+        )
+    })?;
+    Ok(report::reporter(
+        format,
+        Box::new(std::io::BufWriter::new(file)),
+        report::HumanStyle {
+            trace,
+            ..report::HumanStyle::default()
+        },
+    ))
 }
 
 /// Whether the run draws a progress line: both stdout and stderr are a terminal.

@@ -9,6 +9,7 @@ pub mod matrix;
 pub mod packets;
 pub mod pcap;
 pub mod progress;
+pub mod read;
 pub mod session;
 pub mod tap;
 pub mod wirelog;

@@ -27,6 +27,9 @@ use crate::verdict::Mismatch;
 /// Attempts when the chosen port turns out to be taken by someone else.
 const PORT_ATTEMPTS: usize = 3;
 
+// A `Started` is made once per case and taken apart at once: boxing its larger variant would
+// only add an allocation to every restart.
+#[allow(clippy::large_enum_variant)]
 pub enum Started {
     Ready {
         program: Program,

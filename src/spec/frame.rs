@@ -45,10 +45,7 @@ impl Frame {
                 crate::spec::payload::escape(delim)
             ),
             Frame::Length(n) => format!("a reply of {n} byte(s)"),
-            Frame::Regex(r) => format!(
-                "a reply matching /{}/",
-                strip_anchors(r.as_str())
-            ),
+            Frame::Regex(r) => format!("a reply matching /{}/", strip_anchors(r.as_str())),
         }
     }
 }
@@ -282,6 +279,15 @@ impl JsonSchema for SameAs {
     }
 }
 
+/// A compiled pattern as written: without the anchors conform wraps it in.
+fn strip_anchors(pattern: &str) -> &str {
+    let inner = pattern.strip_prefix("^(?:").unwrap_or(pattern);
+    inner
+        .strip_suffix(")$")
+        .or_else(|| inner.strip_suffix(')'))
+        .unwrap_or(inner)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,13 +325,4 @@ mod tests {
         let err = parse("{frame: {until: \"\\n\", length: 3}}").unwrap_err();
         assert!(err.contains("exactly one of"), "{err}");
     }
-}
-
-/// A compiled pattern as written: without the anchors conform wraps it in.
-fn strip_anchors(pattern: &str) -> &str {
-    let inner = pattern.strip_prefix("^(?:").unwrap_or(pattern);
-    inner
-        .strip_suffix(")$")
-        .or_else(|| inner.strip_suffix(')'))
-        .unwrap_or(inner)
 }
