@@ -12,7 +12,7 @@ use super::SetupError;
 use super::exec::{Ctx, Executor};
 use super::script::{Played, Replies, Script, Segment};
 use crate::event::ProgramReport;
-use crate::session::SessionCase;
+use crate::input::session::SessionCase;
 use crate::spec::Scenario;
 
 /// What one case came to.

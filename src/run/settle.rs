@@ -12,8 +12,8 @@ use std::time::Duration;
 use super::feed::Feed;
 use super::options::RunOptions;
 use crate::event::{Failure, Generated, Shrinking};
-use crate::generate;
-use crate::shrink::{self, End, Limits, Probe};
+use crate::input::generate;
+use crate::input::shrink::{self, End, Limits, Probe};
 use crate::spec::validate::first_input_step;
 use crate::spec::{Env, Generator, Scenario, Value};
 

@@ -6,7 +6,7 @@
 
 use super::script::{Exchange, Played};
 use crate::event::{CommandReport, Kept, SessionReport};
-use crate::session::{SessionCase, encode};
+use crate::input::session::{SessionCase, encode};
 use crate::spec::Scenario;
 
 /// The report of `case`, played as `candidate` (if the program under test played it) and

@@ -3,7 +3,7 @@
 //! session that replays exactly (`play:`, as `--save-failures` writes it).
 //!
 //! In: YAML through serde. Out: [`Command`], [`SessionSettings`] and [`PlayCall`]; the checks
-//! that need the whole scenario are in `session_check.rs`.
+//! that need the whole scenario are in `validate/session.rs`.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 
-use super::model::{Expected, Fixed, Generator, Scenario, Step};
+use super::{Expected, Fixed, Generator, Scenario, Step};
 
 /// Commands a session plays at most when `session:` does not say.
 pub const DEFAULT_MAX_COMMANDS: u32 = 10;

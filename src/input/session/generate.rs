@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use super::{Call, SessionCase};
-use crate::generate::{self, Rng};
+use crate::input::generate::{self, Rng};
 use crate::spec::{Env, Scenario, Value};
 
 /// A value with a bundle is drawn from it this many times in four, when the bundle holds a
