@@ -20,7 +20,8 @@
 //!
 //! Each measurement alternates baseline and conform runs (A B A B A B) and reports medians,
 //! because absolute times drift on a shared machine. Every loop is bounded in count.
-//! Set `CONFORM_BENCH_QUICK=1` for a short run.
+//! Set `CONFORM_BENCH_QUICK=1` for a short run, `CONFORM_BENCH_ONLY=one,window,cpu,tcp,restart,memory`
+//! (any of them) to run only those parts.
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, UdpSocket};
@@ -528,11 +529,26 @@ fn main() {
     } else {
         (3, 50_000, 300, 1_000_000)
     };
-    one_in_flight(&spec, rounds, cases);
-    windowed(&spec, rounds, cases * 4);
-    slow_server_cpu(&spec, if quick { 300 } else { 2_000 });
-    tcp_per_case(rounds, cases / 5, &dir);
-    restart(&spec, rounds, restarts);
-    memory(&spec, 1_000, big);
+    // `CONFORM_BENCH_ONLY=tcp,restart` runs only those parts (names as below).
+    let only = std::env::var("CONFORM_BENCH_ONLY").unwrap_or_default();
+    let wanted = |part: &str| only.is_empty() || only.split(',').any(|p| p.trim() == part);
+    if wanted("one") {
+        one_in_flight(&spec, rounds, cases);
+    }
+    if wanted("window") {
+        windowed(&spec, rounds, cases * 4);
+    }
+    if wanted("cpu") {
+        slow_server_cpu(&spec, if quick { 300 } else { 2_000 });
+    }
+    if wanted("tcp") {
+        tcp_per_case(rounds, cases / 5, &dir);
+    }
+    if wanted("restart") {
+        restart(&spec, rounds, restarts);
+    }
+    if wanted("memory") {
+        memory(&spec, 1_000, big);
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
