@@ -29,6 +29,9 @@ pub struct TcpPeer {
     ends: Ends,
     /// conform has closed its sending side (a FIN is on its way, or an RST).
     write_closed: bool,
+    /// The read timeout last set on the socket: set only when it changes, since a read
+    /// usually waits one whole slice and a system call per read is a share of a case.
+    read_timeout: Option<Duration>,
 }
 
 impl TcpPeer {
@@ -62,6 +65,7 @@ impl TcpPeer {
             wire,
             ends,
             write_closed: false,
+            read_timeout: None,
         }
     }
 
@@ -239,7 +243,10 @@ impl TcpPeer {
             std::thread::sleep(timeout);
             return;
         }
-        let _ = self.stream.set_read_timeout(Some(timeout));
+        if self.read_timeout != Some(timeout) {
+            let _ = self.stream.set_read_timeout(Some(timeout));
+            self.read_timeout = Some(timeout);
+        }
         let mut room = (MAX_BUFFER - self.buf.len()).min(chunk.len());
         if let Some(slow) = self.slow {
             room = room.min(slow.chunk);
