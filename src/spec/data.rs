@@ -37,6 +37,8 @@ pub enum Data {
     HexText(NumExpr),
     /// A number in binary, of a fixed width and byte order.
     Binary(NumExpr, Width),
+    /// The value of an expression (`{expr: "decimal(start + 1)"}`).
+    Expr(crate::expr::Expr),
 }
 
 /// One generated value.
@@ -55,6 +57,9 @@ pub enum Value {
         value: u64,
         width: Width,
     },
+    /// The state of a session's model before a command (`state` in its expressions). It is
+    /// computed from the commands before, never generated: it has no bytes of its own.
+    Model(crate::expr::Val),
 }
 
 /// The generated values of one case, by name.
@@ -66,13 +71,16 @@ impl Value {
             Value::Bytes(b) => Cow::Borrowed(b),
             Value::Split { data, .. } => Cow::Borrowed(data),
             Value::Number { value, width } => Cow::Owned(width.encode(*value)),
+            Value::Model(_) => Cow::Borrowed(&[]),
         }
     }
 
     /// The writes that deliver this value, each with the pause before it.
     pub fn pieces(&self) -> Vec<(Cow<'_, [u8]>, Duration)> {
         match self {
-            Value::Bytes(_) | Value::Number { .. } => vec![(self.bytes(), Duration::ZERO)],
+            Value::Bytes(_) | Value::Number { .. } | Value::Model(_) => {
+                vec![(self.bytes(), Duration::ZERO)]
+            }
             Value::Split { data, cuts, pauses } => {
                 let mut out = Vec::with_capacity(cuts.len() + 1);
                 let mut start = 0;
@@ -107,6 +115,7 @@ impl Value {
         match self {
             Value::Bytes(b) => format!("hex:{}", hex(b)),
             Value::Number { value, .. } => format!("number:{value}"),
+            Value::Model(state) => state.describe(),
             Value::Split { cuts, pauses, .. } => {
                 let cuts: Vec<String> = cuts.iter().map(|c| c.to_string()).collect();
                 let pauses: Vec<String> = pauses
@@ -132,6 +141,7 @@ impl Value {
             Value::Number { value, width } => {
                 format!("{value} ({width}: {})", hex(&width.encode(*value)))
             }
+            Value::Model(state) => state.describe(),
             Value::Split { data, .. } => {
                 let pieces: Vec<String> = self
                     .pieces()
@@ -254,6 +264,10 @@ impl Data {
             Data::Decimal(n) => n.eval(env).to_string().into_bytes(),
             Data::HexText(n) => format!("{:x}", n.eval(env)).into_bytes(),
             Data::Binary(n, width) => width.encode(n.eval(env)),
+            // A failed evaluation is shown where its bytes belong, so the report says why.
+            Data::Expr(expr) => expr
+                .bytes(env)
+                .unwrap_or_else(|e| format!("<expression failed: {e}>").into_bytes()),
         }
     }
 
@@ -265,6 +279,7 @@ impl Data {
             Data::Reverse(inner) | Data::LispVector(inner) => inner.vars(out),
             Data::Concat(parts) => parts.iter().for_each(|p| p.vars(out)),
             Data::Decimal(n) | Data::HexText(n) | Data::Binary(n, _) => n.vars(out),
+            Data::Expr(expr) => out.extend(expr.vars().iter().map(String::as_str)),
         }
     }
 
@@ -292,6 +307,9 @@ pub struct DataFields {
     pub decimal: Option<NumExpr>,
     pub hex_text: Option<NumExpr>,
     pub binary: Option<RawBinary>,
+    /// An expression whose value gives the bytes: a string, a blob or a number.
+    #[schemars(with = "Option<String>")]
+    pub expr: Option<serde_saphyr::Spanned<String>>,
 }
 
 impl DataFields {
@@ -331,16 +349,35 @@ impl DataFields {
         if let Some(b) = self.binary {
             found.push(Data::Binary(b.of, Width::new(b.size, b.order)?));
         }
+        if let Some(e) = self.expr {
+            found.push(Data::Expr(compile_spanned(&e)?));
+        }
         match found.len() {
             0 => Ok(None),
             1 => Ok(found.pop()),
             _ => Err(
                 "give the bytes only one way: `text`, `escaped`, `hex`, `bytes`, `var`, \
-                      `reverse`, `concat`, `lisp_vector`, `decimal`, `hex_text` or `binary`"
+                      `reverse`, `concat`, `lisp_vector`, `decimal`, `hex_text`, `binary` or `expr`"
                     .into(),
             ),
         }
     }
+}
+
+/// Compiles an expression written in the spec; an error names its line and column in the
+/// file (the position inside the expression added to where its text starts).
+pub fn compile_spanned(
+    source: &serde_saphyr::Spanned<String>,
+) -> Result<crate::expr::Expr, String> {
+    let (line, column) = (source.referenced.line(), source.referenced.column());
+    crate::expr::Expr::compile(&source.value, line, column).map_err(|e| match e.at {
+        Some((1, col)) => format!("expression error at column {}: {e}", column + col as u64),
+        Some((l, col)) => format!(
+            "expression error at line {}, column {col}: {e}",
+            line + l as u64 - 1
+        ),
+        None => format!("expression error: {e}"),
+    })
 }
 
 /// What to say when YAML turned a bare name into a boolean.
