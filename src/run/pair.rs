@@ -12,8 +12,10 @@ use super::SetupError;
 use super::exec::{Ctx, Executor};
 use super::script::{Played, Replies, Script, Segment};
 use crate::event::ProgramReport;
+use crate::expr::{STATE, Val};
 use crate::session::SessionCase;
-use crate::spec::Scenario;
+use crate::session::model::Model;
+use crate::spec::{Scenario, Value};
 
 /// What one case came to.
 #[derive(Debug, Clone)]
@@ -118,6 +120,7 @@ impl<'a> Pair<'a> {
 
 /// The steps of one case: the scenario's, then each command's, with their values.
 fn script<'s>(scenario: &'s Scenario, case: &SessionCase, replies: Replies) -> Script<'s> {
+    let states = model_states(scenario, case);
     Script {
         prelude: Segment {
             steps: &scenario.steps,
@@ -126,12 +129,38 @@ fn script<'s>(scenario: &'s Scenario, case: &SessionCase, replies: Replies) -> S
         commands: case
             .calls
             .iter()
-            .map(|call| Segment {
-                steps: &scenario.commands[call.command].value.steps,
-                env: call.env.clone(),
+            .enumerate()
+            .map(|(i, call)| {
+                let mut env = call.env.clone();
+                if let Some(state) = states.get(i) {
+                    env.insert(STATE.to_string(), Value::Model(state.clone()));
+                }
+                Segment {
+                    steps: &scenario.commands[call.command].value.steps,
+                    env,
+                }
             })
             .collect(),
         replies,
         transcript: scenario.is_session(),
     }
+}
+
+/// The model's state before each command, as far as the model can follow the case (a fixed
+/// session may break a precondition: its commands are still played, in the last state).
+fn model_states(scenario: &Scenario, case: &SessionCase) -> Vec<Val> {
+    let Some(model) = Model::of(scenario) else {
+        return Vec::new();
+    };
+    let Ok(mut state) = model.initial() else {
+        return Vec::new();
+    };
+    let mut out = Vec::with_capacity(case.calls.len());
+    for call in &case.calls {
+        let next = model
+            .next(&case.prelude, call, &state)
+            .unwrap_or_else(|_| state.clone());
+        out.push(std::mem::replace(&mut state, next));
+    }
+    out
 }

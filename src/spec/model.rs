@@ -169,6 +169,10 @@ pub struct Scenario {
     #[serde(default)]
     #[schemars(with = "Option<Vec<crate::spec::session::PlayCall>>")]
     pub play: Option<Vec<Spanned<crate::spec::session::PlayCall>>>,
+    /// A model of the server's state that commands update and compute replies from.
+    #[serde(default)]
+    #[schemars(with = "Option<crate::spec::session::ModelSettings>")]
+    pub model: Option<Spanned<crate::spec::session::ModelSettings>>,
 }
 
 impl Scenario {
