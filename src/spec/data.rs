@@ -364,19 +364,23 @@ impl DataFields {
     }
 }
 
-/// Compiles an expression written in the spec; an error names its line and column in the
-/// file (the position inside the expression added to where its text starts).
+/// Marks, in a load error's message, where an expression's error is: the scalar's line and
+/// column, then the line and column inside the expression. The loader turns it into the
+/// error's own position (`spec::load`), which needs the file's text to place it.
+pub const EXPR_MARK: (&str, &str) = ("[[expression at ", "]] ");
+
+/// Compiles an expression written in the spec; an error carries its position (see
+/// [`EXPR_MARK`]).
 pub fn compile_spanned(
     source: &serde_saphyr::Spanned<String>,
 ) -> Result<crate::expr::Expr, String> {
     let (line, column) = (source.referenced.line(), source.referenced.column());
-    crate::expr::Expr::compile(&source.value, line, column).map_err(|e| match e.at {
-        Some((1, col)) => format!("expression error at column {}: {e}", column + col as u64),
-        Some((l, col)) => format!(
-            "expression error at line {}, column {col}: {e}",
-            line + l as u64 - 1
-        ),
-        None => format!("expression error: {e}"),
+    crate::expr::Expr::compile(&source.value, line, column).map_err(|e| {
+        let (l, p) = e.at.unwrap_or((1, 1));
+        format!(
+            "{}{line}:{column}:{l}:{p}{}expression error: {e}",
+            EXPR_MARK.0, EXPR_MARK.1
+        )
     })
 }
 

@@ -266,7 +266,7 @@ fn check_rules(scenario: &Scenario, command: &Spanned<Command>) -> Result<(), Pr
             return Err((
                 command.referenced,
                 format!(
-                    "`{part}` at line {}, column {} reads `{var}`, which is not a generated value{}                      (known here: {})",
+                    "`{part}` at line {}, column {} reads `{var}`, which is not a generated value{} (known here: {})",
                     code.0.line,
                     code.0.column,
                     if scenario.model.is_none() {
