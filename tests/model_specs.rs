@@ -135,3 +135,50 @@ fn eval_is_not_part_of_the_language() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("expression error"), "{err}");
 }
+
+/// A UDP reversal whose reply is computed by an expression from the generated request.
+const REVERSAL: &str = "version: 1
+scenarios:
+  - name: reversal computed by an expression
+    role: server
+    transport: udp
+    cases: 20
+    generate:
+      p: {bytes: {min_length: 8, max_length: 8}}
+    steps:
+      - connect
+      - send: {var: p}
+      - expect: {expr: 'let b = as_blob(p); b.reverse(); b'}
+";
+
+fn run_reversal(server: Option<&str>) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rev.yaml");
+    std::fs::write(&path, REVERSAL).unwrap();
+    let mut command = conform();
+    command.args(["run", path.to_str().unwrap(), "--seed", "3"]);
+    if let Some(server) = server {
+        command.args(["--server", server]);
+    }
+    let output = command.output().unwrap();
+    (output.status.code(), common::stdout(&output))
+}
+
+#[test]
+fn computed_bytes_pass_the_reference_and_catch_an_echo() {
+    let (code, report) = run_reversal(None);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(report.contains("20 cases, seed 3)"), "{report}");
+    let echo = format!(
+        "python3 {}",
+        common::root()
+            .join("fixtures/python/udp_server_echo.py")
+            .display()
+    ) + " {port}";
+    let (code, report) = run_reversal(Some(&echo));
+    assert_eq!(code, Some(1), "{report}");
+    assert!(
+        report.contains(r#"expected: "\x01\x00\x00\x00\x00\x00\x00\x00""#),
+        "{report}"
+    );
+}

@@ -76,7 +76,7 @@ fn join(a: &Dynamic, b: &Dynamic) -> Fallible<Dynamic> {
 pub(super) fn register(engine: &mut Engine) {
     engine
         .register_fn("size", |v: Dynamic| bytes_of(&v).map(|b| b.len() as i64))
-        .register_fn("bytes", |v: Dynamic| bytes_of(&v))
+        .register_fn("as_blob", |v: Dynamic| bytes_of(&v))
         .register_fn("concat", |a: Dynamic, b: Dynamic| join(&a, &b))
         .register_fn("same_bytes", |a: Dynamic, b: Dynamic| {
             Ok::<_, Box<EvalAltResult>>(bytes_of(&a)? == bytes_of(&b)?)

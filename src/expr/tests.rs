@@ -99,3 +99,16 @@ fn a_condition_that_is_no_boolean_is_an_error() {
         "`1` gave an integer, but a condition is true or false"
     );
 }
+
+#[test]
+fn helpers_take_text_and_blobs_alike() {
+    for p in [&b"a\x00b"[..], b"a\xffb"] {
+        let e = env(&[("p", bytes(p))]);
+        let reversed = Expr::compile("let b = as_blob(p); b.reverse(); b", 1, 1).unwrap();
+        let mut want = p.to_vec();
+        want.reverse();
+        assert_eq!(reversed.bytes(&e).unwrap(), want);
+        let size = Expr::compile("size(p) + size(concat(p, p))", 1, 1).unwrap();
+        assert_eq!(size.eval(&e).unwrap(), Val::Int(9));
+    }
+}
