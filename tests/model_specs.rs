@@ -182,3 +182,40 @@ fn computed_bytes_pass_the_reference_and_catch_an_echo() {
         "{report}"
     );
 }
+
+#[test]
+fn an_update_that_fails_to_evaluate_is_reported_as_a_fault_of_the_spec() {
+    assert!(
+        common::which("redis-server"),
+        "redis-server is not installed"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("err.yaml");
+    let text = "version: 1
+scenarios:
+  - name: s
+    role: server
+    transport: tcp
+    model: {initial: '#{}'}
+    steps:
+      - connect
+    commands:
+      - name: PING
+        steps:
+          - send: \"*1\\r\\n$4\\r\\nPING\\r\\n\"
+          - expect: {expr: 'resp_simple(\"PONG\")'}
+        update: 'state.missing_fn()'
+";
+    std::fs::write(&path, text).unwrap();
+    let output = conform()
+        .args(["run", path.to_str().unwrap(), "--seed", "1", "--server"])
+        .arg("redis-server --port {port} --bind 127.0.0.1 --save '' --appendonly no")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "conform: error: scenario `s`: the model failed: command 1 (`PING`): `update` failed: \
+         Function not found: missing_fn (map) (line 1, position 7)\n"
+    );
+}

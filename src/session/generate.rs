@@ -47,12 +47,14 @@ pub fn session(
             let Some(model) = &model else {
                 return Some((call, Val::Unit));
             };
+            // A rule that fails to evaluate is a fault of the spec: the command is kept, so
+            // that playing the session reports it.
             match model.allows(&prelude, &call, &state) {
-                Ok(true) => model
-                    .next(&prelude, &call, &state)
-                    .ok()
-                    .map(|next| (call, next)),
-                _ => None,
+                Ok(false) => None,
+                Ok(true) | Err(_) => {
+                    let next = model.next(&prelude, &call, &state);
+                    Some((call, next.unwrap_or_else(|_| state.clone())))
+                }
             }
         });
         let Some((call, next)) = drawn else { break };
