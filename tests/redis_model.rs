@@ -1,7 +1,8 @@
 //! `specs/examples/redis-model.yaml`, a model of Redis's state instead of a reference:
 //! redis-server meets the model over many sessions and seeds, and every defect planted in
 //! the clone (`fixtures/python/mini_redis.py --defect NAME`) is found by the model alone and
-//! shrunk to the same minimal session the reference finds.
+//! shrunk to the same minimal session the reference finds, each command shown with the
+//! model's state before it.
 
 mod common;
 
@@ -68,25 +69,29 @@ fn redis_server_meets_the_model_over_many_sessions(#[case] seed: &str) {
 #[case::overwrite_keeps_tail(
     "overwrite-keeps-tail",
     "INCR(key=hex:61) SET(key=hex:61 value=hex:) GET(key=hex:61)",
-    Some(r#"expected: "$0\r\n\r\n""#)
+    &[r#"expected: "$0\r\n\r\n""#]
 )]
 #[case::del_keeps(
     "del-keeps",
     "INCR(key=hex:61) DEL(key=hex:61) GET(key=hex:61)",
-    Some(r#"expected: "$-1\r\n""#)
+    &[
+        r#"expected: "$-1\r\n""#,
+        r#"2. DEL key="a" state=#{"a": "1"}"#,
+        r#"3. GET key="a" state=#{}   <- fails here"#
+    ]
 )]
-#[case::pipeline_drops("pipeline-drops", "SET_GET_IN_ONE_WRITE(key=hex:61 value=hex:)", None)]
+#[case::pipeline_drops("pipeline-drops", "SET_GET_IN_ONE_WRITE(key=hex:61 value=hex:)", &[])]
 #[case::incr_wraps_32(
     "incr-wraps-32",
     "SET_NUMBER(key=hex:61 value=hex:32313437343833363530) INCR(key=hex:61)",
-    Some(r#"expected: ":2147483651\r\n""#)
+    &[r#"expected: ":2147483651\r\n""#]
 )]
-#[case::append_missing_fails("append-missing-fails", "APPEND(key=hex:61 value=hex:)", None)]
-#[case::bulk_splits_crlf("bulk-splits-crlf", "APPEND(key=hex:61 value=hex:0d0a)", None)]
+#[case::append_missing_fails("append-missing-fails", "APPEND(key=hex:61 value=hex:)", &[])]
+#[case::bulk_splits_crlf("bulk-splits-crlf", "APPEND(key=hex:61 value=hex:0d0a)", &[])]
 fn each_planted_defect_is_found_by_the_model_and_shrunk(
     #[case] defect: &str,
     #[case] minimal: &str,
-    #[case] expected: Option<&str>,
+    #[case] shown: &[&str],
 ) {
     let (code, report) = run(&clone(defect), "1", &[]);
     assert_eq!(code, Some(1), "{report}");
@@ -95,7 +100,7 @@ fn each_planted_defect_is_found_by_the_model_and_shrunk(
         "{report}"
     );
     assert_eq!(minimal_session(&report), minimal, "{report}");
-    if let Some(expected) = expected {
-        assert!(report.contains(expected), "{report}");
+    for line in shown {
+        assert!(report.contains(line), "{line}\n{report}");
     }
 }

@@ -105,6 +105,16 @@ impl Val {
         }
     }
 
+    /// [`Val::describe`] cut to a few dozen characters, for a transcript line.
+    pub fn summary(&self) -> String {
+        const SHOWN: usize = 60;
+        let full = self.describe();
+        match full.char_indices().nth(SHOWN) {
+            Some((at, _)) => format!("{}… ({} characters)", &full[..at], full.chars().count()),
+            None => full,
+        }
+    }
+
     /// A short rendering, for reports: Rhai's own notation, bytes escaped.
     pub fn describe(&self) -> String {
         match self {

@@ -6,6 +6,7 @@
 
 use super::script::{Exchange, Played};
 use crate::event::{CommandReport, Kept, SessionReport};
+use crate::expr::STATE;
 use crate::session::{SessionCase, encode};
 use crate::spec::Scenario;
 
@@ -34,6 +35,11 @@ pub fn report(
             )
         })
     };
+    // The model's state before each command, shown among its values: what the expected
+    // replies were computed from.
+    let states = crate::session::model::Model::of(scenario)
+        .and_then(|m| m.states(case).ok())
+        .unwrap_or_default();
     let commands = case
         .calls
         .iter()
@@ -54,6 +60,7 @@ pub fn report(
                     .env
                     .iter()
                     .map(|(n, v)| (n.clone(), encode::compact(v)))
+                    .chain(states.get(i).map(|s| (STATE.to_string(), s.summary())))
                     .collect(),
                 sent,
                 answered: mine.map(|(_, received)| received),
