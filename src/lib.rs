@@ -39,7 +39,6 @@ pub mod cli;
 pub mod drive;
 pub mod event;
 pub mod exit;
-pub mod expr;
 pub mod generate;
 pub mod matrix;
 pub mod plan;

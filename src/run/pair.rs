@@ -12,9 +12,9 @@ use super::SetupError;
 use super::exec::{Ctx, Executor};
 use super::script::{Played, Replies, Script, Segment};
 use crate::event::ProgramReport;
-use crate::expr::{STATE, Val};
 use crate::session::SessionCase;
 use crate::session::model::{Model, ModelError};
+use crate::spec::expr::{STATE, Val};
 use crate::spec::{Scenario, Value};
 
 /// What one case came to.

@@ -6,9 +6,9 @@
 
 use super::script::{Exchange, Played};
 use crate::event::{CommandReport, Kept, SessionReport};
-use crate::expr::STATE;
 use crate::session::{SessionCase, encode};
 use crate::spec::Scenario;
+use crate::spec::expr::STATE;
 
 /// The report of `case`, played as `candidate` (if the program under test played it) and
 /// `reference`; `original` is the first failing session.

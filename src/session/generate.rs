@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use super::model::{ATTEMPTS, Model};
 use super::{Call, SessionCase};
-use crate::expr::Val;
 use crate::generate::{self, Rng};
+use crate::spec::expr::Val;
 use crate::spec::{Env, Scenario, Value};
 
 /// A value with a bundle is drawn from it this many times in four, when the bundle holds a

@@ -8,7 +8,7 @@
 //! states everywhere.
 
 use super::{Call, SessionCase};
-use crate::expr::{Expr, ExprError, STATE, Val};
+use crate::spec::expr::{Expr, ExprError, STATE, Val};
 use crate::spec::{Env, Scenario, Value};
 
 /// Commands tried, at one point of a session, before it ends because none is allowed.

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::duration::Dur;
+use super::expr::Val;
 use super::payload::{decode_escaped, decode_hex, escape};
 use number::{NumExpr, RawBinary, Width};
 
@@ -38,7 +39,7 @@ pub enum Data {
     /// A number in binary, of a fixed width and byte order.
     Binary(NumExpr, Width),
     /// The value of an expression (`{expr: "decimal(start + 1)"}`).
-    Expr(crate::expr::Expr),
+    Expr(crate::spec::expr::Expr),
 }
 
 /// One generated value.
@@ -59,7 +60,7 @@ pub enum Value {
     },
     /// The state of a session's model before a command (`state` in its expressions). It is
     /// computed from the commands before, never generated: it has no bytes of its own.
-    Model(crate::expr::Val),
+    Model(crate::spec::expr::Val),
 }
 
 /// The generated values of one case, by name.
@@ -156,6 +157,21 @@ impl Value {
                 )
             }
         }
+    }
+}
+
+/// A generated value as an expression sees it: text when it is UTF-8, else a blob; a number
+/// as an integer (as its decimal text beyond 64-bit signed); the model's state as it is.
+impl crate::spec::expr::Vars for Env {
+    fn val(&self, name: &str) -> Option<Val> {
+        Some(match self.get(name)? {
+            Value::Number { value, .. } => match i64::try_from(*value) {
+                Ok(n) => Val::Int(n),
+                Err(_) => Val::Text(value.to_string()),
+            },
+            Value::Model(state) => state.clone(),
+            other => Val::from_bytes(&other.bytes()),
+        })
     }
 }
 
@@ -373,9 +389,9 @@ pub const EXPR_MARK: (&str, &str) = ("[[expression at ", "]] ");
 /// [`EXPR_MARK`]).
 pub fn compile_spanned(
     source: &serde_saphyr::Spanned<String>,
-) -> Result<crate::expr::Expr, String> {
+) -> Result<crate::spec::expr::Expr, String> {
     let (line, column) = (source.referenced.line(), source.referenced.column());
-    crate::expr::Expr::compile(&source.value, line, column).map_err(|e| {
+    crate::spec::expr::Expr::compile(&source.value, line, column).map_err(|e| {
         let (l, p) = e.at.unwrap_or((1, 1));
         format!(
             "{}{line}:{column}:{l}:{p}{}expression error: {e}",

@@ -62,7 +62,7 @@ pub struct ModelSettings {
 
 /// An expression of the spec, compiled when it loads.
 #[derive(Debug, Clone)]
-pub struct Code(pub crate::expr::Expr);
+pub struct Code(pub crate::spec::expr::Expr);
 
 impl<'de> Deserialize<'de> for Code {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

@@ -211,7 +211,7 @@ fn check_command(scenario: &Scenario, command: &Spanned<Command>) -> Result<(), 
     let (mut open, mut named) = connections_after_steps(scenario);
     let mut known: Vec<String> = scenario.generate.keys().cloned().collect();
     if scenario.model.is_some() {
-        known.push(crate::expr::STATE.to_string());
+        known.push(crate::spec::expr::STATE.to_string());
     }
     known.extend(captured_by_steps(scenario));
     known.extend(c.generate.keys().cloned());
@@ -258,7 +258,7 @@ fn check_rules(scenario: &Scenario, command: &Spanned<Command>) -> Result<(), Pr
     let mut known: Vec<&str> = scenario.generate.keys().map(String::as_str).collect();
     known.extend(c.generate.keys().map(String::as_str));
     if scenario.model.is_some() {
-        known.push(crate::expr::STATE);
+        known.push(crate::spec::expr::STATE);
     }
     for (part, code) in [("when", &c.when), ("update", &c.update)] {
         let Some(code) = code else { continue };

@@ -1,4 +1,5 @@
 use super::*;
+use crate::spec::{Env, Value};
 
 fn env(pairs: &[(&str, Value)]) -> Env {
     pairs

@@ -16,8 +16,6 @@ use rhai::{AST, Dynamic, Engine, ParseErrorType, Scope};
 
 pub use val::Val;
 
-use crate::spec::{Env, Value};
-
 /// Operations one evaluation may take: enough for any model a spec keeps, few enough that a
 /// runaway loop ends at once.
 const MAX_OPERATIONS: u64 = 100_000;
@@ -59,6 +57,12 @@ impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.source)
     }
+}
+
+/// The values an expression may read, by name (a case's generated values, as `spec::data`
+/// provides them).
+pub trait Vars {
+    fn val(&self, name: &str) -> Option<Val>;
 }
 
 /// An expression that failed to compile or to evaluate.
@@ -124,11 +128,11 @@ impl Expr {
     }
 
     /// Evaluates the expression with the case's values in scope.
-    pub fn eval(&self, env: &Env) -> Result<Val, ExprError> {
+    pub fn eval(&self, env: &impl Vars) -> Result<Val, ExprError> {
         let mut scope = Scope::new();
         for name in &self.free {
-            if let Some(value) = env.get(name) {
-                scope.push_dynamic(name.as_str(), to_dynamic(value));
+            if let Some(value) = env.val(name) {
+                scope.push_dynamic(name.as_str(), value.to_dynamic());
             }
         }
         engine()
@@ -145,7 +149,7 @@ impl Expr {
 
     /// The bytes the expression's value stands for: a string's UTF-8, a blob's bytes, a
     /// number's decimal text.
-    pub fn bytes(&self, env: &Env) -> Result<Vec<u8>, ExprError> {
+    pub fn bytes(&self, env: &impl Vars) -> Result<Vec<u8>, ExprError> {
         let value = self.eval(env)?;
         value.to_bytes().ok_or_else(|| ExprError {
             message: format!(
@@ -158,7 +162,7 @@ impl Expr {
     }
 
     /// Whether the expression holds; anything but a boolean is an error.
-    pub fn holds(&self, env: &Env) -> Result<bool, ExprError> {
+    pub fn holds(&self, env: &impl Vars) -> Result<bool, ExprError> {
         match self.eval(env)? {
             Val::Bool(b) => Ok(b),
             other => Err(ExprError {
@@ -202,19 +206,6 @@ fn free_variables(source: &str) -> Result<Vec<String>, ExprError> {
         message: format!("an expression reads at most {MAX_FREE} variables"),
         at: None,
     })
-}
-
-/// A generated value as the expression sees it: text when it is UTF-8, else a blob; a number
-/// as an integer; the model's state as it is.
-fn to_dynamic(value: &Value) -> Dynamic {
-    match value {
-        Value::Number { value, .. } => match i64::try_from(*value) {
-            Ok(n) => Dynamic::from_int(n),
-            Err(_) => Val::Bytes(value.to_string().into_bytes()).to_dynamic(),
-        },
-        Value::Model(state) => state.to_dynamic(),
-        other => Val::from_bytes(&other.bytes()).to_dynamic(),
-    }
 }
 
 #[cfg(test)]
