@@ -17,7 +17,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use conform::drive::ready::{self, Ready, Watch};
-use conform::drive::sockets::{self, Proto, Source, Wanted};
+use conform::os::sockets::{self, Proto, Source, Wanted};
 
 /// The kernel's number for TIME_WAIT.
 const TCP_TIME_WAIT: u8 = 6;

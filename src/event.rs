@@ -220,6 +220,20 @@ pub struct Generated {
     pub session: Option<Box<SessionReport>>,
 }
 
+/// The kinds of simplification a search tried at its fixed point, which is what a locally
+/// minimal result can claim: none of them, applied once anywhere, still fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Passes {
+    /// Bytes or text: deleting, zeroing, lowering, moving later.
+    pub bytes: bool,
+    /// A regex's text: also a shorter alternative, fewer repetitions.
+    pub regex: bool,
+    /// Numbers: clearing high bits, bisection toward the minimum.
+    pub numbers: bool,
+    /// Splits: removing or moving cuts, shortening pauses.
+    pub splits: bool,
+}
+
 /// How the search for the simplest failing input ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shrinking {
@@ -227,7 +241,7 @@ pub enum Shrinking {
     Minimal,
     /// No single simplification of the kinds in `passes` still fails, but not every simpler
     /// input was run: `minimal` is locally minimal.
-    Local { passes: crate::shrink::Passes },
+    Local { passes: Passes },
     /// The simplest input fails the same way: the failure does not depend on the input.
     AnyInput,
     /// The failing step comes before any generated value is used (its 1-based position).
@@ -316,7 +330,7 @@ impl Shrinking {
 
 /// What a locally minimal input is worth: the single simplifications that were run on it
 /// and all passed, kind by kind.
-fn local_message(passes: crate::shrink::Passes) -> String {
+fn local_message(passes: Passes) -> String {
     let mut tried = Vec::new();
     if passes.bytes {
         tried.push(
@@ -448,4 +462,9 @@ pub enum Tick {
     },
     /// A shrinking probe ended: how many have run, and the size of the input it tried.
     Probe { done: u64, size: usize },
+}
+
+/// A consumer of run events: the runner hands every event to one, and every report is one.
+pub trait Reporter: Send {
+    fn report(&mut self, event: &Event) -> std::io::Result<()>;
 }

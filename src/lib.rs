@@ -1,26 +1,29 @@
 //! conform: checks TCP/UDP socket programs against YAML scenario files.
 //!
-//! Data flows one way:
+//! Data flows one way, top to bottom; a module uses only those below it (and the leaves
+//! `quote`, `exit`):
 //!
 //! ```text
-//! specs/*.yaml
-//!   spec       text -> validated model with source positions   (no sockets, no processes)
-//!   plan       model + targets + filters -> what runs against what (partitions too)
-//!   matrix     `conform matrix` arguments -> implementations (names, `--each` directories)
-//!   generate   a scenario's generated values for one case, from a seed
-//!   shrink     a failing input -> the simplest one that still fails (values only, no I/O)
-//!   session    sessions of commands: generated with bundles, shrunk whole, written as text
-//!   run        one scenario -> start the target, play the steps (or many generated
-//!              cases, shrinking a failure), stop it
-//!   drive      all I/O: processes, output capture, readiness, ports, tcp, udp
-//!   verdict    expectation + bytes received -> pass, pending or mismatch (pure)
-//!   event      the only thing the runner hands to reporters
-//!   report     human, junit, tap, json, html, pcap: each a consumer of events
-//!   reference  the guide's four programs in Rust
-//!   baseline   a run's verdicts saved, and compared with the next run (CI gates)
+//! specs/*.yaml, the command line
+//!   cli        arguments -> validated options, then the chosen command    (nothing below sees clap)
 //!   api        the library entry point: spec + target -> typed verdicts
-//!   cleanup    nothing outlives conform: process groups killed on exit, Ctrl-C, panic
-//!   proctable  the kernel's process table: parents, groups, descendants, socket inodes
+//!   matrix     `conform matrix` arguments -> implementations (names, `--each` directories)
+//!   baseline   a run's verdicts saved, and compared with the next run (CI gates)
+//!   report     events -> human, junit, tap, json, html, pcap, progress; `read` takes JSON back
+//!   run        planned scenarios -> events. One executor (`run/exec.rs`) plays every case:
+//!              start or reuse the target, play the steps, stop it, say how it ended. Feeders
+//!              decide which values it plays: one fixed case, generated cases (`fuzz`), a
+//!              window of requests in flight (`window`), sessions with a reference (`converse`)
+//!   plan       specs + targets + filters -> what runs against what (partitions too)
+//!   input      generated values from a seed, shrinking a failure, sessions, regression specs
+//!   drive      all I/O with the program under test: processes, output capture, readiness,
+//!              ports, tcp, udp, the window's socket, the wire log
+//!   reference  the guide's four programs in Rust (in-process targets, and `conform reference`)
+//!   os         the kernel's process and socket tables; cleanup on exit, Ctrl-C and panic
+//!   event      the only thing the runner hands to reporters (data), and the `Reporter`
+//!              trait they implement
+//!   verdict    expectation + bytes received -> pass, pending or mismatch (pure)
+//!   spec       text -> validated model with source positions   (no sockets, no processes)
 //! ```
 //!
 //! Glossary: a **spec** is one YAML file; it holds **scenarios**, each a list of **steps**
@@ -34,20 +37,17 @@
 
 pub mod api;
 pub mod baseline;
-pub mod cleanup;
 pub mod cli;
 pub mod drive;
 pub mod event;
 pub mod exit;
-pub mod generate;
+pub mod input;
 pub mod matrix;
+pub mod os;
 pub mod plan;
-pub mod proctable;
 pub mod quote;
 pub mod reference;
 pub mod report;
 pub mod run;
-pub mod session;
-pub mod shrink;
 pub mod spec;
 pub mod verdict;

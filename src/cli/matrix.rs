@@ -115,7 +115,7 @@ pub(crate) fn matrix_command(args: MatrixArgs, argv: &[String]) -> i32 {
     ) else {
         return exit::USAGE;
     };
-    crate::cleanup::install();
+    crate::os::cleanup::install();
     super::announce(&args.shared);
     let filters = match super::filters(&args.shared) {
         Ok(filters) => filters,

@@ -79,7 +79,7 @@ pub(crate) fn partition(args: &SharedArgs) -> Result<Option<plan::Partition>, St
 /// Shared by `run` and `matrix`.
 pub(crate) fn announce(args: &SharedArgs) {
     if args.verbose {
-        eprintln!("conform: {}", crate::drive::sockets::source_note());
+        eprintln!("conform: {}", crate::os::sockets::source_note());
         eprintln!(
             "conform: waiting for replies: {}",
             crate::drive::poll::choice_for(args.poll.mode()).why
@@ -154,7 +154,7 @@ pub(crate) fn run_command(args: RunArgs, argv: &[String]) -> i32 {
     ) else {
         return exit::USAGE;
     };
-    crate::cleanup::install();
+    crate::os::cleanup::install();
     announce(&args.shared);
     let filters = match filters(&args.shared) {
         Ok(filters) => filters,

@@ -6,7 +6,6 @@ pub mod port;
 pub mod process;
 pub mod program;
 pub mod ready;
-pub mod sockets;
 pub mod tcp;
 pub mod template;
 pub mod udp;

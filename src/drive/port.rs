@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::sockets::{self, Proto};
+use crate::os::sockets::{self, Proto};
 
 const ATTEMPTS: usize = 200;
 

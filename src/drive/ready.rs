@@ -2,7 +2,7 @@
 //! program's pid, a deadline) comes in; a [`Ready`] goes out: listening, exited first,
 //! listening on another port, or not listening by the deadline.
 //!
-//! Readiness is read from the kernel's socket table ([`super::sockets`]), never probed: the
+//! Readiness is read from the kernel's socket table ([`crate::os::sockets`]), never probed: the
 //! guide's servers serve exactly one client, so a probe connection would eat it.
 
 use std::fmt;
@@ -11,9 +11,9 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::process::Exit;
-pub use super::sockets::Proto;
-use super::sockets::{self, Source};
-use crate::proctable;
+use crate::os::proctable;
+pub use crate::os::sockets::Proto;
+use crate::os::sockets::{self, Source};
 
 /// How often the program's own sockets are looked at while it is not ready yet. Cheaper than a
 /// readiness check per look would allow, and frequent enough to say "it listens elsewhere"

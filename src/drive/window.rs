@@ -87,7 +87,7 @@ impl Window {
                 std::hint::spin_loop();
                 continue;
             }
-            if elapsed >= within || crate::cleanup::is_interrupted() {
+            if elapsed >= within || crate::os::cleanup::is_interrupted() {
                 return None;
             }
             blocked = true;

@@ -444,13 +444,7 @@ fn line_elided(line: &str) -> String {
     )
 }
 
-pub fn fmt_duration(d: Duration) -> String {
-    if d < Duration::from_secs(1) {
-        format!("{} ms", d.as_millis())
-    } else {
-        format!("{:.2} s", d.as_secs_f64())
-    }
-}
+pub use super::fmt_duration;
 
 #[cfg(test)]
 mod tests {

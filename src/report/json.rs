@@ -6,6 +6,8 @@
 //! written down in one place and changes only on purpose (a new schema version), not because
 //! a type in `event` was renamed.
 
+mod wire;
+
 use std::io::{self, Write};
 use std::time::Duration;
 
@@ -15,10 +17,11 @@ use super::Reporter;
 use crate::drive::template;
 use crate::event::{
     Event, Exit, Failure, Generated, ProgramEnding, ScenarioId, StepRef, Summary, TargetKind,
-    Verdict, Wire, WireLog, signal_name,
+    Verdict, signal_name,
 };
 use crate::spec::payload::escape;
 use crate::verdict::Mismatch;
+use wire::WireJson;
 
 /// Bump the number when a field changes meaning or disappears; adding a field keeps it.
 pub const SCHEMA: &str = "conform-events/2";
@@ -408,122 +411,6 @@ impl<'a> From<&'a Mismatch> for MismatchJson<'a> {
             hint: m.hint.as_deref(),
         }
     }
-}
-
-/// The case's wire log: entries in order, with what was cut to bound memory.
-#[derive(Serialize)]
-struct WireJson {
-    entries: Vec<WireEntryJson>,
-    bytes_cut: u64,
-    entries_dropped: u64,
-}
-
-/// One entry; the fields that do not apply to its `kind` are left out.
-#[derive(Serialize)]
-struct WireEntryJson {
-    at_ms: f64,
-    kind: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    transport: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    direction: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    local: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    peer: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    length: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    hex: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    text: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    waited_ms: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ending: Option<EndingJson>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<String>,
-}
-
-impl From<&WireLog> for WireJson {
-    fn from(log: &WireLog) -> Self {
-        WireJson {
-            entries: log.entries.iter().map(|e| entry(e.at, &e.what)).collect(),
-            bytes_cut: log.bytes_cut,
-            entries_dropped: log.entries_dropped,
-        }
-    }
-}
-
-fn entry(at: Duration, what: &Wire) -> WireEntryJson {
-    let mut json = WireEntryJson {
-        at_ms: millis(at),
-        kind: "",
-        transport: None,
-        direction: None,
-        local: None,
-        peer: None,
-        length: None,
-        hex: None,
-        text: None,
-        waited_ms: None,
-        ending: None,
-        reason: None,
-    };
-    let mut ends = |e: &crate::event::Ends| {
-        json.local = Some(e.local.to_string());
-        json.peer = Some(e.peer.to_string());
-    };
-    let kind = match what {
-        Wire::Connect { ends: e } => {
-            ends(e);
-            "connect"
-        }
-        Wire::Accept { ends: e } => {
-            ends(e);
-            "accept"
-        }
-        Wire::ConnectFailed { peer, reason } => {
-            json.peer = Some(peer.to_string());
-            json.reason = Some(reason.clone());
-            "connect_failed"
-        }
-        Wire::Data {
-            transport,
-            direction,
-            ends: e,
-            bytes,
-            length,
-        } => {
-            ends(e);
-            json.transport = Some(transport.to_string());
-            json.direction = Some(direction.word());
-            json.length = Some(*length);
-            json.hex = Some(hex(bytes));
-            json.text = Some(escape(bytes));
-            "data"
-        }
-        Wire::Fin { direction, ends: e } => {
-            ends(e);
-            json.direction = Some(direction.word());
-            "fin"
-        }
-        Wire::Reset { direction, ends: e } => {
-            ends(e);
-            json.direction = Some(direction.word());
-            "reset"
-        }
-        Wire::Silence { waited } => {
-            json.waited_ms = Some(millis(*waited));
-            "silence"
-        }
-        Wire::ProgramExit { ending } => {
-            json.ending = Some(ending.into());
-            "exit"
-        }
-    };
-    json.kind = kind;
-    json
 }
 
 #[derive(Serialize)]

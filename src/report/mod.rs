@@ -16,10 +16,7 @@ pub mod wirelog;
 
 use crate::event::Event;
 
-/// A consumer of run events.
-pub trait Reporter: Send {
-    fn report(&mut self, event: &Event) -> std::io::Result<()>;
-}
+pub use crate::event::Reporter;
 
 /// The output formats, by their command-line names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,5 +83,14 @@ impl Reporter for Fanout {
             reporter.report(event)?;
         }
         Ok(())
+    }
+}
+
+/// A duration as reports print it: milliseconds under a second, else seconds.
+pub fn fmt_duration(d: std::time::Duration) -> String {
+    if d < std::time::Duration::from_secs(1) {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{:.2} s", d.as_secs_f64())
     }
 }

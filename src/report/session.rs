@@ -20,7 +20,7 @@ pub fn header_lines(g: &Generated, session: &SessionReport) -> Vec<String> {
         n => format!(
             "after {} passing cases in {}",
             n - 1,
-            super::human::fmt_duration(g.elapsed)
+            super::fmt_duration(g.elapsed)
         ),
     };
     lines.push(format!(

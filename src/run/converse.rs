@@ -17,13 +17,14 @@ use super::feed::{Fuzzed, budget};
 use super::options::{DEFAULT_CASES, RunOptions};
 use super::pair::{Outcome, Pair};
 use super::script::Played;
-use super::{fuzz, regress, transcript};
+use super::{fuzz, transcript};
 use crate::event::{CutShort, Failure, Generated, Shrinking, Tick};
-use crate::generate::{self, Rng};
+use crate::input::generate::{self, Rng};
+use crate::input::regress;
+use crate::input::session::shrink::{Shrunk, Space};
+use crate::input::session::{self, Call, SessionCase, encode};
+use crate::input::shrink::{End, Limits, Probe};
 use crate::plan::Target;
-use crate::session::shrink::{Shrunk, Space};
-use crate::session::{self, Call, SessionCase, encode};
-use crate::shrink::{End, Limits, Probe};
 use crate::spec::validate::first_input_step;
 use crate::spec::{Env, Generator, Scenario, Value};
 
@@ -114,7 +115,7 @@ fn hunt(
     let mut rng = Rng::new(seed);
     let started = Instant::now();
     let mut ran = 0u64;
-    while ran < planned && !crate::cleanup::is_interrupted() {
+    while ran < planned && !crate::os::cleanup::is_interrupted() {
         if ran > 0 && started.elapsed() >= budget {
             let cut_short = Some(CutShort { planned, budget });
             return Ok(Hunted {
@@ -320,7 +321,7 @@ fn search(
         } else {
             scenario.session_bounds().0 as usize
         },
-        model: crate::session::model::Model::of(scenario),
+        model: crate::input::session::model::Model::of(scenario),
     };
     let limits = Limits {
         probes: ctx.opts.shrink_probes,
@@ -329,9 +330,13 @@ fn search(
     };
     let mut setup = None;
     let mut probes = 0;
-    let shrunk =
-        crate::session::shrink::shrink(&space, original.clone(), first, limits, &mut |case| {
-            if crate::cleanup::is_interrupted() {
+    let shrunk = crate::input::session::shrink::shrink(
+        &space,
+        original.clone(),
+        first,
+        limits,
+        &mut |case| {
+            if crate::os::cleanup::is_interrupted() {
                 return Probe::Stop;
             }
             probes += 1;
@@ -354,7 +359,8 @@ fn search(
                 }
                 Ok(_) => Probe::Pass,
             }
-        });
+        },
+    );
     match setup {
         Some(e) => Err(e),
         None => Ok(shrunk),

@@ -14,12 +14,13 @@ use super::exec::{Ctx, Executor};
 use super::feed::{Feed, Fuzzed, budget};
 use super::options::{DEFAULT_CASES, RunOptions};
 use super::settle::{Found, settle};
-use super::{regress, window};
+use super::window;
 use crate::drive::template::{join, quote};
 use crate::event::{CutShort, Tick};
-use crate::generate::{self, Rng};
+use crate::input::generate::{self, Rng};
+use crate::input::regress;
+use crate::input::shrink;
 use crate::plan::Target;
-use crate::shrink;
 use crate::spec::data::decode_value;
 use crate::spec::{Generator, Lifecycle, Role, Scenario, Value};
 
@@ -164,7 +165,7 @@ fn sequential(
     let mut ran = 0u64;
     let mut cut_short = None;
     let mut found = None;
-    while ran < planned && !crate::cleanup::is_interrupted() {
+    while ran < planned && !crate::os::cleanup::is_interrupted() {
         if ran > 0 && started.elapsed() >= budget {
             cut_short = Some(CutShort { planned, budget });
             break;
@@ -201,7 +202,7 @@ fn sequential(
     let mut probes = 0;
     let mut setup = None;
     let settled = settle(ctx.scenario, feed.pinned, ctx.opts, found, &mut |env| {
-        if crate::cleanup::is_interrupted() {
+        if crate::os::cleanup::is_interrupted() {
             return Err(());
         }
         executor.forget_spares();

@@ -13,7 +13,6 @@ pub mod fuzz;
 mod inject;
 pub mod options;
 mod pair;
-mod regress;
 mod script;
 mod session;
 mod settle;
@@ -29,9 +28,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::drive::process::SpawnError;
+use crate::event::Reporter;
 use crate::event::{Event, ScenarioId, Summary, TargetKind, Tick, Verdict};
 use crate::plan::{Planned, Target};
-use crate::report::Reporter;
 use crate::spec::{Level, Scenario, Spec, Value};
 use exec::{Ctx, Executor};
 use options::RunOptions;
@@ -173,7 +172,7 @@ pub fn run_batches(
         }
         drop(tx);
         for message in rx {
-            if crate::cleanup::is_interrupted() {
+            if crate::os::cleanup::is_interrupted() {
                 // What programs do now is conform's own SIGTERM at work: judge nothing.
                 abort.store(true, Ordering::SeqCst);
                 continue;
@@ -194,8 +193,8 @@ pub fn run_batches(
             }
         }
     });
-    if crate::cleanup::is_interrupted() {
-        crate::cleanup::wait_for_interrupt_exit();
+    if crate::os::cleanup::is_interrupted() {
+        crate::os::cleanup::wait_for_interrupt_exit();
     }
     if let Some(e) = first_error {
         return Err(e);
@@ -281,7 +280,7 @@ fn check_session(work: &[(&Planned<'_>, &RunOptions)]) -> Result<(), SetupError>
         )));
     }
     for scenario in sessions {
-        crate::session::encode::decode(scenario, text)
+        crate::input::session::encode::decode(scenario, text)
             .map_err(|e| SetupError::Usage(format!("--session: {e}")))?;
     }
     Ok(())

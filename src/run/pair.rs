@@ -12,8 +12,8 @@ use super::SetupError;
 use super::exec::{Ctx, Executor};
 use super::script::{Played, Replies, Script, Segment};
 use crate::event::ProgramReport;
-use crate::session::SessionCase;
-use crate::session::model::{Model, ModelError};
+use crate::input::session::SessionCase;
+use crate::input::session::model::{Model, ModelError};
 use crate::spec::expr::{STATE, Val};
 use crate::spec::{Scenario, Value};
 

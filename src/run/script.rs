@@ -148,7 +148,7 @@ impl Tape {
     /// A `same_as_reference` step read `reply`.
     pub(super) fn reply(
         &mut self,
-        same: &crate::spec::frame::SameAs,
+        same: &crate::spec::model::frame::SameAs,
         reply: &[u8],
     ) -> Result<(), Mismatch> {
         if let Replies::Record(outgoing) = &self.replies {

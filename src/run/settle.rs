@@ -12,8 +12,8 @@ use std::time::Duration;
 use super::feed::Feed;
 use super::options::RunOptions;
 use crate::event::{Failure, Generated, Shrinking};
-use crate::generate;
-use crate::shrink::{self, End, Limits, Probe};
+use crate::input::generate;
+use crate::input::shrink::{self, End, Limits, Probe};
 use crate::spec::validate::first_input_step;
 use crate::spec::{Env, Generator, Scenario, Value};
 
@@ -184,7 +184,8 @@ fn value_file(dir: &Path, seed: u64, name: &str, encoded: &str) -> Option<PathBu
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect();
-    let path = dir.join(format!("replay-{seed}-{safe}.txt"));
+    // The process id keeps runs at the same time (CI jobs, test binaries) from sharing a file.
+    let path = dir.join(format!("replay-{}-{seed}-{safe}.txt", std::process::id()));
     std::fs::write(&path, format!("{encoded}\n")).ok()?;
     Some(path)
 }

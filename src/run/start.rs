@@ -17,8 +17,9 @@ use super::options::RunOptions;
 use crate::drive::process::{self, Spawn};
 use crate::drive::program::{InProcess, Program};
 use crate::drive::ready::{self, Proto, Ready, Watch};
-use crate::drive::{port, sockets, template};
+use crate::drive::{port, template};
 use crate::event::Failure;
+use crate::os::sockets;
 use crate::plan::Target;
 use crate::reference::{self, Serve};
 use crate::spec::{Role, Scenario, Transport};
@@ -241,7 +242,7 @@ fn not_listening(
 ) -> Mismatch {
     let port = addr.port();
     let mut pids = vec![pid];
-    pids.extend(crate::proctable::descendants(pid));
+    pids.extend(crate::os::proctable::descendants(pid));
     let listening: Vec<SocketAddr> = sockets::sockets_of(sockets::source(), &pids, Some(proto))
         .into_iter()
         .map(|(_, a)| a)

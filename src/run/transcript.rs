@@ -6,7 +6,7 @@
 
 use super::script::{Exchange, Played};
 use crate::event::{CommandReport, Kept, SessionReport};
-use crate::session::{SessionCase, encode};
+use crate::input::session::{SessionCase, encode};
 use crate::spec::Scenario;
 use crate::spec::expr::STATE;
 
@@ -37,7 +37,7 @@ pub fn report(
     };
     // The model's state before each command, shown among its values: what the expected
     // replies were computed from.
-    let states = crate::session::model::Model::of(scenario)
+    let states = crate::input::session::model::Model::of(scenario)
         .and_then(|m| m.states(case).ok())
         .unwrap_or_default();
     let commands = case

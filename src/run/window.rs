@@ -18,7 +18,7 @@ use super::feed::{Feed, Fuzzed};
 use super::settle::{Found, settle};
 use crate::drive::window::Window;
 use crate::event::{CutShort, Failure};
-use crate::generate::{self, Rng};
+use crate::input::generate::{self, Rng};
 use crate::spec::window::WindowPlan;
 use crate::spec::{Env, Lifecycle};
 use crate::verdict::Mismatch;
@@ -117,7 +117,7 @@ pub(super) fn windowed(
             window: Some(window),
         });
     };
-    if crate::cleanup::is_interrupted() {
+    if crate::os::cleanup::is_interrupted() {
         executor.close(false);
         return Ok(Fuzzed {
             cases: flight.sent,
@@ -185,7 +185,7 @@ fn replay_alone(
         };
         let mut setup = None;
         let settled = settle(ctx.scenario, feed.pinned, ctx.opts, found, &mut |env| {
-            if crate::cleanup::is_interrupted() {
+            if crate::os::cleanup::is_interrupted() {
                 return Err(());
             }
             executor.forget_spares();
@@ -238,7 +238,7 @@ pub(super) fn keep_in_flight(
     while flight.sent < planned || in_flight > 0 {
         while in_flight < window && flight.sent < planned {
             if flight.sent % LOOK_EVERY == LOOK_EVERY - 1 {
-                if crate::cleanup::is_interrupted() {
+                if crate::os::cleanup::is_interrupted() {
                     flight.suspect = Some(Mismatch::new("interrupted"));
                     return flight;
                 }

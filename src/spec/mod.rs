@@ -6,12 +6,9 @@ pub mod data;
 pub mod duration;
 pub mod error;
 pub mod expr;
-pub mod frame;
 mod load;
 pub mod model;
 pub mod payload;
-pub mod session;
-mod session_check;
 pub mod validate;
 pub mod window;
 

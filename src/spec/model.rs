@@ -67,12 +67,14 @@ macro_rules! data_fields {
 
 mod common;
 mod expect;
+pub mod frame;
 mod generator;
 pub mod number;
 mod output;
 mod regex;
 pub mod schema;
 pub mod seq;
+pub mod session;
 mod step;
 
 pub use expect::*;
@@ -158,21 +160,21 @@ pub struct Scenario {
     pub steps: Vec<Spanned<Step>>,
     /// Command templates: each case is a session of commands played in order, after `steps`.
     #[serde(default)]
-    #[schemars(with = "Vec<crate::spec::session::Command>")]
-    pub commands: Vec<Spanned<crate::spec::session::Command>>,
+    #[schemars(with = "Vec<crate::spec::model::session::Command>")]
+    pub commands: Vec<Spanned<crate::spec::model::session::Command>>,
     /// How many commands one session plays.
     #[serde(default)]
-    #[schemars(with = "Option<crate::spec::session::SessionSettings>")]
-    pub session: Option<Spanned<crate::spec::session::SessionSettings>>,
+    #[schemars(with = "Option<crate::spec::model::session::SessionSettings>")]
+    pub session: Option<Spanned<crate::spec::model::session::SessionSettings>>,
     /// A fixed session: the scenario plays these commands, with these values, once (this is
     /// how a saved session replays).
     #[serde(default)]
-    #[schemars(with = "Option<Vec<crate::spec::session::PlayCall>>")]
-    pub play: Option<Vec<Spanned<crate::spec::session::PlayCall>>>,
+    #[schemars(with = "Option<Vec<crate::spec::model::session::PlayCall>>")]
+    pub play: Option<Vec<Spanned<crate::spec::model::session::PlayCall>>>,
     /// A model of the server's state that commands update and compute replies from.
     #[serde(default)]
-    #[schemars(with = "Option<crate::spec::session::ModelSettings>")]
-    pub model: Option<Spanned<crate::spec::session::ModelSettings>>,
+    #[schemars(with = "Option<crate::spec::model::session::ModelSettings>")]
+    pub model: Option<Spanned<crate::spec::model::session::ModelSettings>>,
 }
 
 impl Scenario {

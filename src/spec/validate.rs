@@ -3,6 +3,8 @@
 //!
 //! In: a parsed [`Spec`]. Out: `Ok` or the first problem, located at the offending node.
 
+mod session;
+
 use std::collections::HashSet;
 
 use serde_saphyr::Location;
@@ -60,7 +62,7 @@ pub fn check(spec: &Spec) -> Result<(), SpecError> {
         }
         check_generated(&scenario.value)
             .and_then(|()| check_steps(&scenario.value))
-            .and_then(|()| super::session_check::check(&scenario.value))
+            .and_then(|()| session::check(&scenario.value))
             .map_err(|(loc, msg)| at(&loc, format!("in scenario `{}`: {msg}", name.value)))?;
     }
     Ok(())

@@ -4,7 +4,7 @@
 //! In: a [`Frame`] and the bytes received so far. Out: [`Framed`]: the reply's length once it
 //! is complete, `Incomplete` while more bytes may finish it, or why the bytes cannot be one.
 
-use crate::spec::frame::Frame;
+use crate::spec::model::frame::Frame;
 use crate::spec::payload::escape;
 
 /// Nesting a RESP reply may have: far beyond any real reply, low enough that a hostile

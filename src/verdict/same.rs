@@ -10,7 +10,7 @@ use regex::bytes::Regex;
 
 use super::frame::resp_elements;
 use super::{Mismatch, first_difference, show_byte};
-use crate::spec::frame::{Frame, SameAs};
+use crate::spec::model::frame::{Frame, SameAs};
 
 /// Judges `candidate` against the reference's `reference` reply.
 pub fn compare(same: &SameAs, reference: &[u8], candidate: &[u8]) -> Result<(), Mismatch> {

@@ -183,6 +183,36 @@ impl<'a> Search<'a> {
         }
     }
 
+    /// Literal bytes at `pos`: how many they take, or where they differ (`Some`), or that
+    /// more bytes must come first (`None`).
+    fn literal_part(
+        &self,
+        n: usize,
+        expected: &[u8],
+        pos: usize,
+    ) -> Result<usize, Option<SeqOutcome>> {
+        let buf = self.buf;
+        let rest = &buf[pos..];
+        let seen = &rest[..rest.len().min(expected.len())];
+        if let Some(at) = seen.iter().zip(expected).position(|(a, b)| a != b) {
+            let mut want = buf[..pos].to_vec();
+            want.extend_from_slice(expected);
+            return Err(Some(SeqOutcome::Fail(
+                Mismatch::new(format!(
+                    "part {n} of the sequence differs at byte {}: expected {}, got {}",
+                    pos + at,
+                    show_byte(expected[at]),
+                    show_byte(seen[at])
+                ))
+                .bytes(&want, &buf[..buf.len().min(want.len().max(pos + at + 16))]),
+            )));
+        }
+        if seen.len() < expected.len() {
+            return Err(None);
+        }
+        Ok(expected.len())
+    }
+
     /// A part whose length the bytes or the captures fix: how many bytes it takes, or how
     /// the sequence ends here.
     fn fixed_part(
@@ -207,26 +237,9 @@ impl<'a> Search<'a> {
             )
         };
         match part {
-            Part::Bytes(expected) => {
-                let seen = &rest[..rest.len().min(expected.len())];
-                if let Some(at) = seen.iter().zip(expected).position(|(a, b)| a != b) {
-                    let mut want = buf[..pos].to_vec();
-                    want.extend_from_slice(expected);
-                    return Err(SeqOutcome::Fail(
-                        Mismatch::new(format!(
-                            "part {n} of the sequence differs at byte {}: expected {}, got {}",
-                            pos + at,
-                            show_byte(expected[at]),
-                            show_byte(seen[at])
-                        ))
-                        .bytes(&want, &buf[..buf.len().min(want.len().max(pos + at + 16))]),
-                    ));
-                }
-                if seen.len() < expected.len() {
-                    return Err(short(expected.len()));
-                }
-                Ok(expected.len())
-            }
+            Part::Bytes(expected) => self
+                .literal_part(n, expected, pos)
+                .map_err(|e| e.unwrap_or_else(|| short(expected.len()))),
             Part::Length { n: len, capture } => {
                 if rest.len() < *len {
                     return Err(short(*len));

@@ -236,7 +236,9 @@ fn read_all(mut source: impl Read + Send + 'static) -> mpsc::Receiver<String> {
 
 /// Socket inodes among `/proc/PID/fd`, as conform itself reads them.
 fn socket_inodes(pid: u32) -> HashSet<u64> {
-    conform::proctable::socket_inodes(pid).into_iter().collect()
+    conform::os::proctable::socket_inodes(pid)
+        .into_iter()
+        .collect()
 }
 
 /// Whether `pid` holds a connected TCP socket or any UDP socket (IPv4: everything here

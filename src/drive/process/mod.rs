@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use super::capture::Pipe;
 pub use super::capture::{Captured, TAIL_BYTES};
-use crate::cleanup;
+use crate::os::cleanup;
 use ending::exit_of;
 pub use ending::{Ending, Exit, ProgramEnding, Stopped};
 pub use error::SpawnError;

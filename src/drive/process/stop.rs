@@ -10,8 +10,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::{Child, Ending, Exit, Stopped, TAG_VAR, exit_of, raw_pid, send, send_group};
-use crate::cleanup;
-use crate::proctable::{self, ProcStat, children_of};
+use crate::os::cleanup;
+use crate::os::proctable::{self, ProcStat, children_of};
 
 /// Upper bound on the final sweep; it only takes this long if a process refuses to die.
 const SWEEP_LIMIT: Duration = Duration::from_secs(5);

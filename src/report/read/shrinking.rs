@@ -10,8 +10,8 @@
 
 use std::time::Duration;
 
+use crate::event::Passes;
 use crate::event::Shrinking;
-use crate::shrink::Passes;
 
 pub(super) fn parse(word: &str, message: &str, probes: u64) -> Option<Shrinking> {
     Some(match word {
@@ -30,7 +30,8 @@ pub(super) fn parse(word: &str, message: &str, probes: u64) -> Option<Shrinking>
                 .unwrap_or(u32::MAX),
         },
         "time_cap" => Shrinking::TimeCap {
-            limit: time_cap(message).unwrap_or(crate::run::options::DEFAULT_SHRINK_TIME),
+            // A message that names no limit is from another wording: the limit is unknown.
+            limit: time_cap(message).unwrap_or(Duration::ZERO),
         },
         "stopped" => Shrinking::Stopped,
         "fixed" => Shrinking::Fixed,

@@ -34,7 +34,7 @@ pub enum Matcher {
     Seq(Vec<Part>),
     /// One reply, however it is framed, whatever its content (`same_as_reference` reads with
     /// it and compares afterwards).
-    Frame(crate::spec::frame::Frame),
+    Frame(crate::spec::model::frame::Frame),
 }
 
 /// `expect`: a matcher, a deadline and a connection.
@@ -72,7 +72,7 @@ pub enum Expected {
     /// computed values are matched as they are (`line_regex: {concat: ["id=", {var: n}]}`).
     LineRegex(Data),
     /// Whatever the reference program answered to the same bytes.
-    SameAsReference(crate::spec::frame::SameAs),
+    SameAsReference(crate::spec::model::frame::SameAs),
 }
 
 impl Expected {
@@ -146,7 +146,7 @@ with_data_fields! {
         /// Keep everything this step received under this name.
         capture: Option<String>,
         /// The reply must equal the reference program's (`--reference`).
-        same_as_reference: Option<crate::spec::frame::SameAs>,
+        same_as_reference: Option<crate::spec::model::frame::SameAs>,
         /// One line, without its `\n`: text, or computed bytes such as `{decimal: n}`.
         line: Option<TextOrData>,
         /// One line matching a regex: text, or built from parts (`{concat: [...]}`) in which
@@ -173,7 +173,7 @@ impl RawExpect {
     /// The form of a bare `expect: same_as_reference`.
     pub(super) fn same_as_reference() -> RawExpect {
         RawExpect {
-            same_as_reference: Some(crate::spec::frame::SameAs::bare()),
+            same_as_reference: Some(crate::spec::model::frame::SameAs::bare()),
             ..RawExpect::default()
         }
     }

@@ -139,9 +139,9 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::generate::Rng;
-    use crate::session::shrink::{Space, shrink};
-    use crate::shrink::{Limits, Probe};
+    use crate::input::generate::Rng;
+    use crate::input::session::shrink::{Space, shrink};
+    use crate::input::shrink::{Limits, Probe};
 
     /// GET and DEL only of a key the model holds; SET stores it.
     const SPEC: &str = "scenarios:
@@ -185,8 +185,11 @@ mod tests {
         let model = Model::of(scenario).unwrap();
         let mut gets = 0;
         for seed in 0..40 {
-            let case =
-                crate::session::generate::session(&mut Rng::new(seed), scenario, &BTreeMap::new());
+            let case = crate::input::session::generate::session(
+                &mut Rng::new(seed),
+                scenario,
+                &BTreeMap::new(),
+            );
             assert_eq!(model.states(&case).map(|_| ()), Ok(()), "{case:?}");
             gets += case.calls.iter().filter(|c| c.command == 0).count();
         }

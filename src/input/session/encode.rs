@@ -6,7 +6,7 @@
 //! message saying what is wrong. Values are written as `--with` writes them.
 
 use super::{Call, SessionCase};
-use crate::generate;
+use crate::input::generate;
 use crate::spec::data::decode_value;
 use crate::spec::payload::escape;
 use crate::spec::{Env, Generator, Scenario, Value};

@@ -8,11 +8,11 @@ use std::collections::{BTreeSet, HashSet};
 
 use serde_saphyr::Spanned;
 
-use super::data::split_value;
-use super::frame::Frame;
-use super::model::{Fixed, Generator, Role, Scenario, Step, Transport};
-use super::session::{Command, same_as_reference};
-use super::validate::{Problem, check_step, step_captures, step_vars};
+use super::{Problem, check_step, step_captures, step_vars};
+use crate::spec::data::split_value;
+use crate::spec::model::frame::Frame;
+use crate::spec::model::session::{Command, same_as_reference};
+use crate::spec::model::{Fixed, Generator, Role, Scenario, Step, Transport};
 
 /// Most commands one session may play.
 const MAX_COMMANDS: u32 = 1000;
@@ -66,7 +66,7 @@ pub(super) fn check(scenario: &Scenario) -> Result<(), Problem> {
             session
                 .value
                 .max_commands
-                .unwrap_or(super::session::DEFAULT_MAX_COMMANDS),
+                .unwrap_or(crate::spec::model::session::DEFAULT_MAX_COMMANDS),
         );
         if min == 0 || max == 0 || max > MAX_COMMANDS || min > max {
             return Err((

@@ -3,7 +3,7 @@
 //! session that replays exactly (`play:`, as `--save-failures` writes it).
 //!
 //! In: YAML through serde. Out: [`Command`], [`SessionSettings`] and [`PlayCall`]; the checks
-//! that need the whole scenario are in `session_check.rs`.
+//! that need the whole scenario are in `validate/session.rs`.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 
-use super::model::{Expected, Fixed, Generator, Scenario, Step};
+use super::{Expected, Fixed, Generator, Scenario, Step};
 
 /// Commands a session plays at most when `session:` does not say.
 pub const DEFAULT_MAX_COMMANDS: u32 = 10;
@@ -67,7 +67,7 @@ pub struct Code(pub crate::spec::expr::Expr);
 impl<'de> Deserialize<'de> for Code {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let source = Spanned::<String>::deserialize(deserializer)?;
-        super::data::compile_spanned(&source)
+        crate::spec::data::compile_spanned(&source)
             .map(Code)
             .map_err(de::Error::custom)
     }

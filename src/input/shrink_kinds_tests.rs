@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::tests::{ROOMY, run, split_env, split_gen};
 use super::*;
-use crate::generate::Rng;
+use crate::input::generate::Rng;
 
 fn number_gen(min: u64, max: u64) -> BTreeMap<String, Generator> {
     let width = crate::spec::model::number::Width::new(2, None).unwrap();

@@ -34,7 +34,7 @@ pub fn key(case: &SessionCase) -> (usize, Vec<usize>, usize, Vec<u64>) {
     let mut size = 0;
     let mut values = Vec::new();
     for env in std::iter::once(&case.prelude).chain(case.calls.iter().map(|c| &c.env)) {
-        let (s, v) = crate::shrink::key(env);
+        let (s, v) = crate::input::shrink::key(env);
         size += s;
         values.extend(v);
     }

@@ -17,7 +17,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 
-use crate::proctable;
+use crate::os::proctable;
 
 /// Transport protocol of a socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

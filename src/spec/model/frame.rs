@@ -13,7 +13,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
-use super::data::TextOrData;
+use crate::spec::data::TextOrData;
 
 /// Where one reply ends.
 #[derive(Debug, Clone)]
@@ -130,10 +130,10 @@ fn frame_map(raw: RawFrameMap) -> Result<Frame, String> {
         return Ok(Frame::Until(delim.to_vec()));
     }
     if let Some(length) = raw.length {
-        if length == 0 || length > super::model::MAX_DATAGRAM {
+        if length == 0 || length > super::common::MAX_DATAGRAM {
             return Err(format!(
                 "`length` is between 1 and {} bytes",
-                super::model::MAX_DATAGRAM
+                super::common::MAX_DATAGRAM
             ));
         }
         return Ok(Frame::Length(length));

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use super::*;
-use crate::generate::{self, Rng};
+use crate::input::generate::{self, Rng};
 
 pub(super) const ROOMY: Limits = Limits {
     probes: 10_000,

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use super::model::{ATTEMPTS, Model};
 use super::{Call, SessionCase};
-use crate::generate::{self, Rng};
+use crate::input::generate::{self, Rng};
 use crate::spec::expr::Val;
 use crate::spec::{Env, Scenario, Value};
 

@@ -12,7 +12,7 @@ use std::sync::{Mutex, MutexGuard, Once};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::proctable;
+use crate::os::proctable;
 
 /// How long programs get to react to SIGTERM when conform is interrupted.
 const INTERRUPT_GRACE: Duration = Duration::from_millis(500);

@@ -39,7 +39,7 @@ mod split;
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
-use crate::generate;
+use crate::input::generate;
 use crate::spec::{Env, Generator, Value};
 
 /// What a probe found.
@@ -85,36 +85,23 @@ pub enum End {
     Stopped,
 }
 
-/// The kinds of simplification a search tried at its fixed point, which is what a locally
-/// minimal result can claim: none of them, applied once anywhere, still fails.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Passes {
-    /// Bytes or text: deleting, zeroing, lowering, moving later.
-    pub bytes: bool,
-    /// A regex's text: also a shorter alternative, fewer repetitions.
-    pub regex: bool,
-    /// Numbers: clearing high bits, bisection toward the minimum.
-    pub numbers: bool,
-    /// Splits: removing or moving cuts, shortening pauses.
-    pub splits: bool,
-}
+pub use crate::event::Passes;
 
-impl Passes {
-    fn of(generators: &BTreeMap<String, Generator>) -> Passes {
-        let mut passes = Passes::default();
-        for generator in generators.values() {
-            match generator {
-                Generator::Bytes { .. } | Generator::Text { .. } => passes.bytes = true,
-                Generator::Pattern(_) => {
-                    passes.bytes = true;
-                    passes.regex = true;
-                }
-                Generator::Number { .. } => passes.numbers = true,
-                Generator::Split { .. } => passes.splits = true,
+/// The passes a search over these generators runs.
+fn passes_of(generators: &BTreeMap<String, Generator>) -> Passes {
+    let mut passes = Passes::default();
+    for generator in generators.values() {
+        match generator {
+            Generator::Bytes { .. } | Generator::Text { .. } => passes.bytes = true,
+            Generator::Pattern(_) => {
+                passes.bytes = true;
+                passes.regex = true;
             }
+            Generator::Number { .. } => passes.numbers = true,
+            Generator::Split { .. } => passes.splits = true,
         }
-        passes
     }
+    passes
 }
 
 /// The result of a search.
@@ -187,7 +174,7 @@ pub fn shrink<F>(
         match s.prove() {
             proof::Proof::Proven => return s.finish(End::Minimal),
             proof::Proof::Unproven => {
-                let mut passes = Passes::of(generators);
+                let mut passes = passes_of(generators);
                 // The regex pass can claim nothing for a text it could not parse.
                 passes.regex &= !s.unparsed;
                 return s.finish(End::Local { passes });

@@ -145,7 +145,7 @@ pub fn regression_text(
     Some(text)
 }
 
-pub(super) fn yaml_value(value: &Value) -> String {
+pub(crate) fn yaml_value(value: &Value) -> String {
     match value {
         Value::Bytes(b) => format!("{{hex: \"{}\"}}", hex(b)),
         Value::Number { value, .. } => format!("{{number: {value}}}"),

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use regex_syntax::hir::{Class, Hir, HirKind};
 
 use super::Search;
-use crate::generate::shortest;
+use crate::input::generate::shortest;
 use crate::spec::Pattern;
 
 /// Longer texts skip this pass: the parse costs up to length² steps per node.

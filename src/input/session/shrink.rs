@@ -1,6 +1,6 @@
 //! Shrinking a failing session to the simplest one that still fails: commands deleted (long
 //! runs first, then single ones), the values of the commands that remain shrunk by the same
-//! search as single cases ([`crate::shrink::shrink`]), commands replaced by simpler templates
+//! search as single cases ([`crate::input::shrink::shrink`]), commands replaced by simpler templates
 //! (earlier in `commands`), and the scenario's own values shrunk; rounds repeat until one
 //! changes nothing.
 //!
@@ -14,8 +14,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
 use super::{SessionCase, key};
-use crate::generate;
-use crate::shrink::{End, Limits, Probe};
+use crate::input::generate;
+use crate::input::shrink::{End, Limits, Probe};
 use crate::spec::{Env, Generator, Value};
 
 /// The name a value shared by several commands goes by while it is shrunk.
@@ -273,7 +273,8 @@ impl<F: Clone> Search<'_, F> {
             place(&mut case, candidate.clone());
             self.run(&case)
         };
-        let shrunk = crate::shrink::shrink(generators, env.clone(), failure, limits, &mut probe);
+        let shrunk =
+            crate::input::shrink::shrink(generators, env.clone(), failure, limits, &mut probe);
         if shrunk.env != env {
             place(&mut self.best, shrunk.env);
             self.failure = shrunk.failure;
@@ -323,7 +324,7 @@ impl<F: Clone> Search<'_, F> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::Call;
+    use crate::input::session::Call;
     use crate::spec::Value;
     use std::time::Duration;
 
