@@ -149,6 +149,8 @@ pub(crate) fn yaml_value(value: &Value) -> String {
     match value {
         Value::Bytes(b) => format!("{{hex: \"{}\"}}", hex(b)),
         Value::Number { value, .. } => format!("{{number: {value}}}"),
+        // Never a command's own value: the state is computed, not fixed.
+        Value::Model(state) => format!("{{text: {:?}}}", state.describe()),
         Value::Split { cuts, pauses, .. } => {
             let cuts: Vec<String> = cuts.iter().map(|c| c.to_string()).collect();
             let pauses: Vec<String> = pauses

@@ -210,6 +210,7 @@ fn value_key(value: &Value, seq: &mut Vec<u64>) -> usize {
             seq.extend(cuts.iter().map(|&c| c as u64));
             cuts.len()
         }
+        Value::Model(_) => 0,
         // A number's width is fixed: only its value orders it.
         Value::Number { value, .. } => {
             seq.push(*value);

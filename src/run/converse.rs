@@ -321,6 +321,7 @@ fn search(
         } else {
             scenario.session_bounds().0 as usize
         },
+        model: crate::input::session::model::Model::of(scenario),
     };
     let limits = Limits {
         probes: ctx.opts.shrink_probes,

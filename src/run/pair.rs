@@ -13,7 +13,9 @@ use super::exec::{Ctx, Executor};
 use super::script::{Played, Replies, Script, Segment};
 use crate::event::ProgramReport;
 use crate::input::session::SessionCase;
-use crate::spec::Scenario;
+use crate::input::session::model::{Model, ModelError};
+use crate::spec::expr::{STATE, Val};
+use crate::spec::{Scenario, Value};
 
 /// What one case came to.
 #[derive(Debug, Clone)]
@@ -54,10 +56,12 @@ impl<'a> Pair<'a> {
     /// two programs overlap, so a case costs about what the slower one costs.
     pub fn play(&mut self, case: &SessionCase) -> Result<Outcome, SetupError> {
         let scenario = self.candidate.ctx().scenario;
+        let states = model_states(scenario, case)?;
         let Some(oracle) = self.reference.as_mut() else {
-            let played = self
-                .candidate
-                .play(script(scenario, case, Replies::Read), &mut |_, _, _| {})?;
+            let played = self.candidate.play(
+                script(scenario, case, &states, Replies::Read),
+                &mut |_, _, _| {},
+            )?;
             return Ok(match played.failure {
                 None => Outcome::Pass,
                 Some(_) => Outcome::Fail {
@@ -68,15 +72,16 @@ impl<'a> Pair<'a> {
         };
         let (replies, incoming) = mpsc::channel();
         let candidate = &mut self.candidate;
+        let states = &states;
         let (reference, candidate) = std::thread::scope(|scope| {
             let reference = scope.spawn(move || {
                 oracle.play(
-                    script(scenario, case, Replies::Record(replies)),
+                    script(scenario, case, states, Replies::Record(replies)),
                     &mut |_, _, _| {},
                 )
             });
             let candidate = candidate.play(
-                script(scenario, case, Replies::Compare(incoming)),
+                script(scenario, case, states, Replies::Compare(incoming)),
                 &mut |_, _, _| {},
             );
             let reference = reference
@@ -117,7 +122,12 @@ impl<'a> Pair<'a> {
 }
 
 /// The steps of one case: the scenario's, then each command's, with their values.
-fn script<'s>(scenario: &'s Scenario, case: &SessionCase, replies: Replies) -> Script<'s> {
+fn script<'s>(
+    scenario: &'s Scenario,
+    case: &SessionCase,
+    states: &[Val],
+    replies: Replies,
+) -> Script<'s> {
     Script {
         prelude: Segment {
             steps: &scenario.steps,
@@ -126,12 +136,53 @@ fn script<'s>(scenario: &'s Scenario, case: &SessionCase, replies: Replies) -> S
         commands: case
             .calls
             .iter()
-            .map(|call| Segment {
-                steps: &scenario.commands[call.command].value.steps,
-                env: call.env.clone(),
+            .enumerate()
+            .map(|(i, call)| {
+                let mut env = call.env.clone();
+                if let Some(state) = states.get(i) {
+                    env.insert(STATE.to_string(), Value::Model(state.clone()));
+                }
+                Segment {
+                    steps: &scenario.commands[call.command].value.steps,
+                    env,
+                }
             })
             .collect(),
         replies,
         transcript: scenario.is_session(),
     }
+}
+
+/// The model's state before each command. A fixed session may break a precondition: its
+/// commands are still played, each in the state the updates before it left. A rule that
+/// fails to evaluate is a fault of the spec, reported as such.
+fn model_states(scenario: &Scenario, case: &SessionCase) -> Result<Vec<Val>, SetupError> {
+    let Some(model) = Model::of(scenario) else {
+        return Ok(Vec::new());
+    };
+    let failed = |e: ModelError| {
+        SetupError::Usage(format!(
+            "scenario `{}`: the model failed: {e}",
+            scenario.name.value
+        ))
+    };
+    match model.states(case) {
+        Ok(states) => return Ok(states),
+        Err(ModelError::Refused { .. }) => {}
+        Err(e) => return Err(failed(e)),
+    }
+    let mut state = model.initial().map_err(failed)?;
+    let mut out = Vec::with_capacity(case.calls.len());
+    for call in &case.calls {
+        let next = model.next(&case.prelude, call, &state).map_err(|error| {
+            failed(ModelError::Failed {
+                index: out.len() + 1,
+                name: scenario.commands[call.command].value.name.value.clone(),
+                part: "update",
+                error,
+            })
+        })?;
+        out.push(std::mem::replace(&mut state, next));
+    }
+    Ok(out)
 }

@@ -8,6 +8,7 @@ use super::script::{Exchange, Played};
 use crate::event::{CommandReport, Kept, SessionReport};
 use crate::input::session::{SessionCase, encode};
 use crate::spec::Scenario;
+use crate::spec::expr::STATE;
 
 /// The report of `case`, played as `candidate` (if the program under test played it) and
 /// `reference`; `original` is the first failing session.
@@ -34,6 +35,11 @@ pub fn report(
             )
         })
     };
+    // The model's state before each command, shown among its values: what the expected
+    // replies were computed from.
+    let states = crate::input::session::model::Model::of(scenario)
+        .and_then(|m| m.states(case).ok())
+        .unwrap_or_default();
     let commands = case
         .calls
         .iter()
@@ -54,6 +60,7 @@ pub fn report(
                     .env
                     .iter()
                     .map(|(n, v)| (n.clone(), encode::compact(v)))
+                    .chain(states.get(i).map(|s| (STATE.to_string(), s.summary())))
                     .collect(),
                 sent,
                 answered: mine.map(|(_, received)| received),

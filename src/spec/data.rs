@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::duration::Dur;
+use super::expr::Val;
 use super::payload::{decode_escaped, decode_hex, escape};
 use number::{NumExpr, RawBinary, Width};
 
@@ -37,6 +38,8 @@ pub enum Data {
     HexText(NumExpr),
     /// A number in binary, of a fixed width and byte order.
     Binary(NumExpr, Width),
+    /// The value of an expression (`{expr: "decimal(start + 1)"}`).
+    Expr(crate::spec::expr::Expr),
 }
 
 /// One generated value.
@@ -55,6 +58,9 @@ pub enum Value {
         value: u64,
         width: Width,
     },
+    /// The state of a session's model before a command (`state` in its expressions). It is
+    /// computed from the commands before, never generated: it has no bytes of its own.
+    Model(crate::spec::expr::Val),
 }
 
 /// The generated values of one case, by name.
@@ -66,13 +72,16 @@ impl Value {
             Value::Bytes(b) => Cow::Borrowed(b),
             Value::Split { data, .. } => Cow::Borrowed(data),
             Value::Number { value, width } => Cow::Owned(width.encode(*value)),
+            Value::Model(_) => Cow::Borrowed(&[]),
         }
     }
 
     /// The writes that deliver this value, each with the pause before it.
     pub fn pieces(&self) -> Vec<(Cow<'_, [u8]>, Duration)> {
         match self {
-            Value::Bytes(_) | Value::Number { .. } => vec![(self.bytes(), Duration::ZERO)],
+            Value::Bytes(_) | Value::Number { .. } | Value::Model(_) => {
+                vec![(self.bytes(), Duration::ZERO)]
+            }
             Value::Split { data, cuts, pauses } => {
                 let mut out = Vec::with_capacity(cuts.len() + 1);
                 let mut start = 0;
@@ -107,6 +116,7 @@ impl Value {
         match self {
             Value::Bytes(b) => format!("hex:{}", hex(b)),
             Value::Number { value, .. } => format!("number:{value}"),
+            Value::Model(state) => state.describe(),
             Value::Split { cuts, pauses, .. } => {
                 let cuts: Vec<String> = cuts.iter().map(|c| c.to_string()).collect();
                 let pauses: Vec<String> = pauses
@@ -132,6 +142,7 @@ impl Value {
             Value::Number { value, width } => {
                 format!("{value} ({width}: {})", hex(&width.encode(*value)))
             }
+            Value::Model(state) => state.describe(),
             Value::Split { data, .. } => {
                 let pieces: Vec<String> = self
                     .pieces()
@@ -146,6 +157,21 @@ impl Value {
                 )
             }
         }
+    }
+}
+
+/// A generated value as an expression sees it: text when it is UTF-8, else a blob; a number
+/// as an integer (as its decimal text beyond 64-bit signed); the model's state as it is.
+impl crate::spec::expr::Vars for Env {
+    fn val(&self, name: &str) -> Option<Val> {
+        Some(match self.get(name)? {
+            Value::Number { value, .. } => match i64::try_from(*value) {
+                Ok(n) => Val::Int(n),
+                Err(_) => Val::Text(value.to_string()),
+            },
+            Value::Model(state) => state.clone(),
+            other => Val::from_bytes(&other.bytes()),
+        })
     }
 }
 
@@ -254,6 +280,10 @@ impl Data {
             Data::Decimal(n) => n.eval(env).to_string().into_bytes(),
             Data::HexText(n) => format!("{:x}", n.eval(env)).into_bytes(),
             Data::Binary(n, width) => width.encode(n.eval(env)),
+            // A failed evaluation is shown where its bytes belong, so the report says why.
+            Data::Expr(expr) => expr
+                .bytes(env)
+                .unwrap_or_else(|e| format!("<expression failed: {e}>").into_bytes()),
         }
     }
 
@@ -265,6 +295,7 @@ impl Data {
             Data::Reverse(inner) | Data::LispVector(inner) => inner.vars(out),
             Data::Concat(parts) => parts.iter().for_each(|p| p.vars(out)),
             Data::Decimal(n) | Data::HexText(n) | Data::Binary(n, _) => n.vars(out),
+            Data::Expr(expr) => out.extend(expr.vars().iter().map(String::as_str)),
         }
     }
 
@@ -292,6 +323,9 @@ pub struct DataFields {
     pub decimal: Option<NumExpr>,
     pub hex_text: Option<NumExpr>,
     pub binary: Option<RawBinary>,
+    /// An expression whose value gives the bytes: a string, a blob or a number.
+    #[schemars(with = "Option<String>")]
+    pub expr: Option<serde_saphyr::Spanned<String>>,
 }
 
 impl DataFields {
@@ -331,16 +365,39 @@ impl DataFields {
         if let Some(b) = self.binary {
             found.push(Data::Binary(b.of, Width::new(b.size, b.order)?));
         }
+        if let Some(e) = self.expr {
+            found.push(Data::Expr(compile_spanned(&e)?));
+        }
         match found.len() {
             0 => Ok(None),
             1 => Ok(found.pop()),
             _ => Err(
                 "give the bytes only one way: `text`, `escaped`, `hex`, `bytes`, `var`, \
-                      `reverse`, `concat`, `lisp_vector`, `decimal`, `hex_text` or `binary`"
+                      `reverse`, `concat`, `lisp_vector`, `decimal`, `hex_text`, `binary` or `expr`"
                     .into(),
             ),
         }
     }
+}
+
+/// Marks, in a load error's message, where an expression's error is: the scalar's line and
+/// column, then the line and column inside the expression. The loader turns it into the
+/// error's own position (`spec::load`), which needs the file's text to place it.
+pub const EXPR_MARK: (&str, &str) = ("[[expression at ", "]] ");
+
+/// Compiles an expression written in the spec; an error carries its position (see
+/// [`EXPR_MARK`]).
+pub fn compile_spanned(
+    source: &serde_saphyr::Spanned<String>,
+) -> Result<crate::spec::expr::Expr, String> {
+    let (line, column) = (source.referenced.line(), source.referenced.column());
+    crate::spec::expr::Expr::compile(&source.value, line, column).map_err(|e| {
+        let (l, p) = e.at.unwrap_or((1, 1));
+        format!(
+            "{}{line}:{column}:{l}:{p}{}expression error: {e}",
+            EXPR_MARK.0, EXPR_MARK.1
+        )
+    })
 }
 
 /// What to say when YAML turned a bare name into a boolean.

@@ -113,13 +113,44 @@ fn as_text<'a>(name: &str, bytes: &'a [u8]) -> Result<&'a str, SpecError> {
 fn yaml_error(name: &str, text: &str, error: &serde_saphyr::Error) -> SpecError {
     let error = error.without_snippet();
     let (line, column) = error.location().map_or((0, 0), |l| (l.line(), l.column()));
-    let message = clean_message(&error.to_string());
+    let (line, column, message) = expression_at(text, line, column, error.to_string());
+    let message = clean_message(&message);
     let message = in_plain_words(
         &message,
         token_at(text, line, column),
         shapes::key_at(text, line, column),
     );
     SpecError::new(name, line, column, suggest(&message)).with_source(text)
+}
+
+/// Where an expression's error is in the file, when the message marks one: the expression's
+/// own line and column, counted from where its text starts (after an opening quote, or on
+/// the lines of a block scalar).
+fn expression_at(text: &str, line: u64, column: u64, message: String) -> (u64, u64, String) {
+    let (open, close) = super::data::EXPR_MARK;
+    let Some((before, rest)) = message.split_once(open) else {
+        return (line, column, message);
+    };
+    let Some((at, after)) = rest.split_once(close) else {
+        return (line, column, message);
+    };
+    let numbers: Vec<u64> = at.split(':').filter_map(|n| n.parse().ok()).collect();
+    let [l, c, inner_line, inner_col] = numbers[..] else {
+        return (line, column, message);
+    };
+    let quoted = text
+        .lines()
+        .nth(l.saturating_sub(1) as usize)
+        .and_then(|s| s.chars().nth(c.saturating_sub(1) as usize))
+        .is_some_and(|ch| ch == '\'' || ch == '"');
+    // A block scalar's position is its first line of text, whose indentation the lines
+    // after it share.
+    let (line, column) = if quoted && inner_line == 1 {
+        (l, c + inner_col)
+    } else {
+        (l + inner_line - 1, c + inner_col - 1)
+    };
+    (line, column, format!("{before}{after}"))
 }
 
 /// The YAML token that starts at `line`:`column` (1-based), for "found `...`": a scalar up

@@ -5,6 +5,7 @@
 pub mod data;
 pub mod duration;
 pub mod error;
+pub mod expr;
 mod load;
 pub mod model;
 pub mod payload;

@@ -38,6 +38,8 @@ macro_rules! with_data_fields {
             decimal: Option<crate::spec::model::number::NumExpr>,
             hex_text: Option<crate::spec::model::number::NumExpr>,
             binary: Option<crate::spec::model::number::RawBinary>,
+            #[schemars(with = "Option<String>")]
+            expr: Option<serde_saphyr::Spanned<String>>,
             $($(#[$fmeta])* $field: $ty),*
         }
     };
@@ -58,6 +60,7 @@ macro_rules! data_fields {
             decimal: $raw.decimal,
             hex_text: $raw.hex_text,
             binary: $raw.binary,
+            expr: $raw.expr,
         }
     };
 }
@@ -168,6 +171,10 @@ pub struct Scenario {
     #[serde(default)]
     #[schemars(with = "Option<Vec<crate::spec::model::session::PlayCall>>")]
     pub play: Option<Vec<Spanned<crate::spec::model::session::PlayCall>>>,
+    /// A model of the server's state that commands update and compute replies from.
+    #[serde(default)]
+    #[schemars(with = "Option<crate::spec::model::session::ModelSettings>")]
+    pub model: Option<Spanned<crate::spec::model::session::ModelSettings>>,
 }
 
 impl Scenario {

@@ -148,7 +148,7 @@ pub fn compact(value: &Value) -> String {
         }
         Value::Bytes(b) => format!("\"{}\"", escape(b)),
         Value::Number { value, .. } => value.to_string(),
-        Value::Split { .. } => value.describe(),
+        Value::Split { .. } | Value::Model(_) => value.describe(),
     }
 }
 

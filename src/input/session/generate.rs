@@ -7,8 +7,10 @@
 
 use std::collections::BTreeMap;
 
+use super::model::{ATTEMPTS, Model};
 use super::{Call, SessionCase};
 use crate::input::generate::{self, Rng};
+use crate::spec::expr::Val;
 use crate::spec::{Env, Scenario, Value};
 
 /// A value with a bundle is drawn from it this many times in four, when the bundle holds a
@@ -30,50 +32,85 @@ pub fn session(
         .map(|c| u64::from(c.value.weight()))
         .collect();
     let total: u64 = weights.iter().sum();
+    let model = Model::of(scenario);
+    let mut state = model
+        .as_ref()
+        .and_then(|m| m.initial().ok())
+        .unwrap_or(Val::Unit);
     let mut bundles: BTreeMap<&str, Vec<Value>> = BTreeMap::new();
     let mut calls = Vec::with_capacity(count);
     for _ in 0..count {
-        let mut pick = rng.below(total.max(1));
-        let index = weights
-            .iter()
-            .position(|w| {
-                let here = pick < *w;
-                pick = pick.saturating_sub(*w);
-                here
-            })
-            .unwrap_or(0);
-        let command = &scenario.commands[index].value;
-        let mut env = Env::new();
-        for (name, generator) in &command.generate {
-            let from_bundle = command
-                .bundles
-                .get(name)
-                .and_then(|b| bundles.get(b.value.as_str()))
-                .and_then(|held| {
-                    let fits: Vec<&Value> =
-                        held.iter().filter(|v| generator.value.admits(v)).collect();
-                    if fits.is_empty() || !rng.chance(REUSE, 4) {
-                        return None;
-                    }
-                    Some(fits[rng.below(fits.len() as u64) as usize].clone())
-                });
-            let value = from_bundle.unwrap_or_else(|| generate::value(rng, &generator.value));
-            env.insert(name.clone(), value);
-        }
+        // Without a model the first draw is taken; with one, a draw whose precondition
+        // holds, and the session ends where none of a few does.
+        let drawn = (0..ATTEMPTS).find_map(|_| {
+            let call = draw(rng, scenario, &weights, total, &bundles);
+            let Some(model) = &model else {
+                return Some((call, Val::Unit));
+            };
+            // A rule that fails to evaluate is a fault of the spec: the command is kept, so
+            // that playing the session reports it.
+            match model.allows(&prelude, &call, &state) {
+                Ok(false) => None,
+                Ok(true) | Err(_) => {
+                    let next = model.next(&prelude, &call, &state);
+                    Some((call, next.unwrap_or_else(|_| state.clone())))
+                }
+            }
+        });
+        let Some((call, next)) = drawn else { break };
+        state = next;
+        let command = &scenario.commands[call.command].value;
         for (name, bundle) in &command.bundles {
-            if let Some(value) = env.get(name) {
+            if let Some(value) = call.env.get(name) {
                 let held = bundles.entry(bundle.value.as_str()).or_default();
                 if !held.contains(value) {
                     held.push(value.clone());
                 }
             }
         }
-        calls.push(Call {
-            command: index,
-            env,
-        });
+        calls.push(call);
     }
     SessionCase { prelude, calls }
+}
+
+/// One command, chosen by weight, with its values.
+fn draw(
+    rng: &mut Rng,
+    scenario: &Scenario,
+    weights: &[u64],
+    total: u64,
+    bundles: &BTreeMap<&str, Vec<Value>>,
+) -> Call {
+    let mut pick = rng.below(total.max(1));
+    let index = weights
+        .iter()
+        .position(|w| {
+            let here = pick < *w;
+            pick = pick.saturating_sub(*w);
+            here
+        })
+        .unwrap_or(0);
+    let command = &scenario.commands[index].value;
+    let mut env = Env::new();
+    for (name, generator) in &command.generate {
+        let from_bundle = command
+            .bundles
+            .get(name)
+            .and_then(|b| bundles.get(b.value.as_str()))
+            .and_then(|held| {
+                let fits: Vec<&Value> = held.iter().filter(|v| generator.value.admits(v)).collect();
+                if fits.is_empty() || !rng.chance(REUSE, 4) {
+                    return None;
+                }
+                Some(fits[rng.below(fits.len() as u64) as usize].clone())
+            });
+        let value = from_bundle.unwrap_or_else(|| generate::value(rng, &generator.value));
+        env.insert(name.clone(), value);
+    }
+    Call {
+        command: index,
+        env,
+    }
 }
 
 /// How many commands: one session in six the fewest, one in six the most, else uniform.

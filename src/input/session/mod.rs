@@ -8,6 +8,7 @@
 
 pub mod encode;
 pub mod generate;
+pub mod model;
 pub mod shrink;
 
 use crate::spec::Env;

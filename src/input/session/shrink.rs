@@ -30,6 +30,9 @@ pub struct Space {
     pub commands: Vec<BTreeMap<String, Generator>>,
     /// The fewest commands a session has.
     pub min_commands: usize,
+    /// The model whose preconditions every candidate must meet: one that does not is
+    /// dropped, never played.
+    pub model: Option<super::model::Model>,
 }
 
 /// The result of a search.
@@ -126,6 +129,10 @@ impl<F: Clone> Search<'_, F> {
     fn run(&mut self, case: &SessionCase) -> Probe<F> {
         if let Some(known) = self.seen.get(case) {
             return known.clone().map_or(Probe::Pass, Probe::Fail);
+        }
+        if self.space.model.as_ref().is_some_and(|m| !m.admits(case)) {
+            self.seen.insert(case.clone(), None);
+            return Probe::Pass;
         }
         if !self.within_limits() {
             return Probe::Stop;
@@ -338,6 +345,7 @@ mod tests {
             prelude: BTreeMap::new(),
             commands: vec![BTreeMap::new(), set, get],
             min_commands: 1,
+            model: None,
         }
     }
 

@@ -43,6 +43,47 @@ pub struct Command {
     pub bundles: BTreeMap<String, Spanned<String>>,
     #[schemars(with = "Vec<Step>")]
     pub steps: Vec<Spanned<Step>>,
+    /// A precondition over `state` and the command's values: the command is played only
+    /// when it holds.
+    #[serde(default)]
+    pub when: Option<Code>,
+    /// The model's state after the command, computed from `state` and the command's values.
+    #[serde(default)]
+    pub update: Option<Code>,
+}
+
+/// `model:`: the model's initial state.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSettings {
+    /// An expression giving the state before the first command, e.g. `#{}` (an empty map).
+    pub initial: Code,
+}
+
+/// An expression of the spec, compiled when it loads.
+#[derive(Debug, Clone)]
+pub struct Code(pub crate::spec::expr::Expr);
+
+impl<'de> Deserialize<'de> for Code {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let source = Spanned::<String>::deserialize(deserializer)?;
+        crate::spec::data::compile_spanned(&source)
+            .map(Code)
+            .map_err(de::Error::custom)
+    }
+}
+
+impl JsonSchema for Code {
+    fn schema_name() -> Cow<'static, str> {
+        "Expression".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "An expression of the embedded language (Rhai).",
+            "type": "string",
+        })
+    }
 }
 
 impl Command {

@@ -26,6 +26,12 @@ pub(super) fn check(scenario: &Scenario) -> Result<(), Problem> {
         check_same_as(scenario, step)?;
     }
     if !scenario.is_session() {
+        if let Some(model) = &scenario.model {
+            return Err((
+                model.referenced,
+                "`model` only applies to a scenario with `commands`".into(),
+            ));
+        }
         if let Some(session) = &scenario.session {
             return Err((
                 session.referenced,
@@ -201,8 +207,12 @@ fn check_command(scenario: &Scenario, command: &Spanned<Command>) -> Result<(), 
             return Err((bundle.referenced, "a bundle needs a name".into()));
         }
     }
+    check_rules(scenario, command)?;
     let (mut open, mut named) = connections_after_steps(scenario);
     let mut known: Vec<String> = scenario.generate.keys().cloned().collect();
+    if scenario.model.is_some() {
+        known.push(crate::spec::expr::STATE.to_string());
+    }
     known.extend(captured_by_steps(scenario));
     known.extend(c.generate.keys().cloned());
     for step in &c.steps {
@@ -230,6 +240,48 @@ fn check_command(scenario: &Scenario, command: &Spanned<Command>) -> Result<(), 
             ));
         }
         known.extend(mine);
+    }
+    Ok(())
+}
+
+/// `when` and `update` read only the model's state and generated values; an update needs a
+/// model.
+fn check_rules(scenario: &Scenario, command: &Spanned<Command>) -> Result<(), Problem> {
+    let c = &command.value;
+    if c.update.is_some() && scenario.model.is_none() {
+        return Err((
+            command.referenced,
+            "`update` changes the model's state: give the scenario a `model: {initial: ...}`"
+                .into(),
+        ));
+    }
+    let mut known: Vec<&str> = scenario.generate.keys().map(String::as_str).collect();
+    known.extend(c.generate.keys().map(String::as_str));
+    if scenario.model.is_some() {
+        known.push(crate::spec::expr::STATE);
+    }
+    for (part, code) in [("when", &c.when), ("update", &c.update)] {
+        let Some(code) = code else { continue };
+        if let Some(var) = code.0.vars().iter().find(|v| !known.contains(&v.as_str())) {
+            return Err((
+                command.referenced,
+                format!(
+                    "`{part}` at line {}, column {} reads `{var}`, which is not a generated value{} (known here: {})",
+                    code.0.line,
+                    code.0.column,
+                    if scenario.model.is_none() {
+                        " (and there is no `model`, so no `state`)"
+                    } else {
+                        ""
+                    },
+                    if known.is_empty() {
+                        "nothing".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            ));
+        }
     }
     Ok(())
 }

@@ -1,0 +1,106 @@
+//! `specs/examples/redis-model.yaml`, a model of Redis's state instead of a reference:
+//! redis-server meets the model over many sessions and seeds, and every defect planted in
+//! the clone (`fixtures/python/mini_redis.py --defect NAME`) is found by the model alone and
+//! shrunk to the same minimal session the reference finds, each command shown with the
+//! model's state before it.
+
+mod common;
+
+use common::{conform, stdout, which};
+use rstest::rstest;
+
+const SPEC: &str = "specs/examples/redis-model.yaml";
+
+const REDIS: &str = "redis-server --port {port} --bind 127.0.0.1 --save '' --appendonly no";
+
+fn python() -> &'static str {
+    static PYTHON: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PYTHON.get_or_init(|| {
+        let out = std::process::Command::new("python3")
+            .args(["-c", "import sys; print(sys.executable)"])
+            .output()
+            .expect("python3 runs");
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    })
+}
+
+fn clone(defect: &str) -> String {
+    format!(
+        "{} fixtures/python/mini_redis.py {{port}} --defect {defect}",
+        python()
+    )
+}
+
+/// Runs the example against `server`, with no reference.
+fn run(server: &str, seed: &str, extra: &[&str]) -> (Option<i32>, String) {
+    let output = conform()
+        .args(["run", SPEC, "--seed", seed, "--server", server])
+        .args(extra)
+        .output()
+        .unwrap();
+    (output.status.code(), stdout(&output))
+}
+
+fn minimal_session(report: &str) -> String {
+    let replay = report
+        .lines()
+        .find(|l| l.contains("replay: "))
+        .unwrap_or_else(|| panic!("no replay line:\n{report}"));
+    let words = conform::drive::template::split(replay.trim_start()).unwrap();
+    let at = words.iter().position(|w| w == "--session").unwrap();
+    words[at + 1].clone()
+}
+
+#[rstest]
+#[case("1")]
+#[case("2")]
+#[case("3")]
+fn redis_server_meets_the_model_over_many_sessions(#[case] seed: &str) {
+    assert!(which("redis-server"), "redis-server is not installed");
+    let (code, report) = run(REDIS, seed, &["--cases", "100"]);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(
+        report.contains(&format!("100 cases, seed {seed})")),
+        "{report}"
+    );
+}
+
+#[rstest]
+#[case::overwrite_keeps_tail(
+    "overwrite-keeps-tail",
+    "INCR(key=hex:61) SET(key=hex:61 value=hex:) GET(key=hex:61)",
+    &[r#"expected: "$0\r\n\r\n""#]
+)]
+#[case::del_keeps(
+    "del-keeps",
+    "INCR(key=hex:61) DEL(key=hex:61) GET(key=hex:61)",
+    &[
+        r#"expected: "$-1\r\n""#,
+        r#"2. DEL key="a" state=#{"a": "1"}"#,
+        r#"3. GET key="a" state=#{}   <- fails here"#
+    ]
+)]
+#[case::pipeline_drops("pipeline-drops", "SET_GET_IN_ONE_WRITE(key=hex:61 value=hex:)", &[])]
+#[case::incr_wraps_32(
+    "incr-wraps-32",
+    "SET_NUMBER(key=hex:61 value=hex:32313437343833363530) INCR(key=hex:61)",
+    &[r#"expected: ":2147483651\r\n""#]
+)]
+#[case::append_missing_fails("append-missing-fails", "APPEND(key=hex:61 value=hex:)", &[])]
+#[case::bulk_splits_crlf("bulk-splits-crlf", "APPEND(key=hex:61 value=hex:0d0a)", &[])]
+fn each_planted_defect_is_found_by_the_model_and_shrunk(
+    #[case] defect: &str,
+    #[case] minimal: &str,
+    #[case] shown: &[&str],
+) {
+    let (code, report) = run(&clone(defect), "1", &[]);
+    assert_eq!(code, Some(1), "{report}");
+    assert!(
+        report.contains("minimal: no shorter or simpler input fails"),
+        "{report}"
+    );
+    assert_eq!(minimal_session(&report), minimal, "{report}");
+    for line in shown {
+        assert!(report.contains(line), "{line}\n{report}");
+    }
+}
