@@ -330,8 +330,10 @@ const DEFECTS: &[Defect] = &[
         "client",
         "client prints the greeting however it is split",
         "FAIL",
+        // Whether one read catches only the first piece depends on scheduling, so under load
+        // the failing split may pass when replayed alone ("does not reproduce alone") instead
+        // of shrinking: the verdict and the replay line hold either way.
         &[
-            "minimal input",
             "replay: conform run specs/tcp.yaml --client",
             "--with greeting=split:",
         ],
