@@ -6,30 +6,11 @@
 
 mod common;
 
+use common::redis::{REDIS, clone, minimal_session};
 use common::{conform, stdout, which};
 use rstest::rstest;
 
 const SPEC: &str = "specs/examples/redis-model.yaml";
-
-const REDIS: &str = "redis-server --port {port} --bind 127.0.0.1 --save '' --appendonly no";
-
-fn python() -> &'static str {
-    static PYTHON: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    PYTHON.get_or_init(|| {
-        let out = std::process::Command::new("python3")
-            .args(["-c", "import sys; print(sys.executable)"])
-            .output()
-            .expect("python3 runs");
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    })
-}
-
-fn clone(defect: &str) -> String {
-    format!(
-        "{} fixtures/python/mini_redis.py {{port}} --defect {defect}",
-        python()
-    )
-}
 
 /// Runs the example against `server`, with no reference.
 fn run(server: &str, seed: &str, extra: &[&str]) -> (Option<i32>, String) {
@@ -39,16 +20,6 @@ fn run(server: &str, seed: &str, extra: &[&str]) -> (Option<i32>, String) {
         .output()
         .unwrap();
     (output.status.code(), stdout(&output))
-}
-
-fn minimal_session(report: &str) -> String {
-    let replay = report
-        .lines()
-        .find(|l| l.contains("replay: "))
-        .unwrap_or_else(|| panic!("no replay line:\n{report}"));
-    let words = conform::drive::template::split(replay.trim_start()).unwrap();
-    let at = words.iter().position(|w| w == "--session").unwrap();
-    words[at + 1].clone()
 }
 
 #[rstest]
@@ -93,7 +64,7 @@ fn each_planted_defect_is_found_by_the_model_and_shrunk(
     #[case] minimal: &str,
     #[case] shown: &[&str],
 ) {
-    let (code, report) = run(&clone(defect), "1", &[]);
+    let (code, report) = run(&clone(Some(defect)), "1", &[]);
     assert_eq!(code, Some(1), "{report}");
     assert!(
         report.contains("minimal: no shorter or simpler input fails"),

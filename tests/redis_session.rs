@@ -6,33 +6,11 @@
 
 mod common;
 
+use common::redis::{REDIS, clone, minimal_session};
 use common::{conform, stdout, which};
 use rstest::rstest;
 
 const SPEC: &str = "specs/examples/redis-session.yaml";
-
-/// The reference as the spec's header writes it.
-const REDIS: &str = "redis-server --port {port} --bind 127.0.0.1 --save '' --appendonly no";
-
-/// The Python interpreter itself, not a launcher script that may cost more than a session.
-fn python() -> &'static str {
-    static PYTHON: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    PYTHON.get_or_init(|| {
-        let out = std::process::Command::new("python3")
-            .args(["-c", "import sys; print(sys.executable)"])
-            .output()
-            .expect("python3 runs");
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    })
-}
-
-fn clone(defect: Option<&str>) -> String {
-    let defect = defect.map_or(String::new(), |d| format!(" --defect {d}"));
-    format!(
-        "{} fixtures/python/mini_redis.py {{port}}{defect}",
-        python()
-    )
-}
 
 fn redis_installed() {
     assert!(
@@ -59,17 +37,6 @@ fn run(server: &str, seed: &str, extra: &[&str]) -> (Option<i32>, String) {
         .output()
         .unwrap();
     (output.status.code(), stdout(&output))
-}
-
-/// The `--session` of a report's replay line: the minimal session, command by command.
-fn minimal_session(report: &str) -> String {
-    let replay = report
-        .lines()
-        .find(|l| l.contains("replay: "))
-        .unwrap_or_else(|| panic!("no replay line:\n{report}"));
-    let words = conform::drive::template::split(replay.trim_start()).unwrap();
-    let at = words.iter().position(|w| w == "--session").unwrap();
-    words[at + 1].clone()
 }
 
 #[rstest]

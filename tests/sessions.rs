@@ -7,29 +7,8 @@ mod common;
 
 use std::path::Path;
 
+use common::redis::{clone, python};
 use common::{conform, stdout};
-
-/// The Python interpreter itself: `python3` may be a launcher script (pyenv's shims) that
-/// costs more than a whole session to start, and sessions start the program every time.
-fn python() -> &'static str {
-    static PYTHON: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    PYTHON.get_or_init(|| {
-        let out = std::process::Command::new("python3")
-            .args(["-c", "import sys; print(sys.executable)"])
-            .output()
-            .expect("python3 runs");
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    })
-}
-
-/// The clone as a `--server` template, with one planted defect or none.
-fn clone(defect: Option<&str>) -> String {
-    let defect = defect.map_or(String::new(), |d| format!(" --defect {d}"));
-    format!(
-        "{} fixtures/python/mini_redis.py {{port}}{defect}",
-        python()
-    )
-}
 
 /// A session scenario of PING and SET with fixed expectations.
 const FIXED: &str = r#"version: 1
