@@ -21,25 +21,9 @@ pub fn render(expected: &[u8], actual: &[u8]) -> Vec<String> {
         Some(at) if at >= WINDOW / 2 => (at - WINDOW / 4) / ROW * ROW,
         _ => 0,
     };
-    let mut lines = Vec::new();
     let (exp_text, exp_caret) = escaped_window(expected, start, diff);
     let (act_text, act_caret) = escaped_window(actual, start, diff);
-    lines.push(format!("expected: {exp_text}"));
-    lines.push(format!("actual:   {act_text}"));
-    if let Some(col) = act_caret.or(exp_caret) {
-        lines.push(format!(
-            "          {}^ first difference, byte {}",
-            " ".repeat(col),
-            diff.unwrap_or(0)
-        ));
-    }
-    lines.push(format!(
-        "{:<8}{:<width$}  {}",
-        "offset",
-        "expected (hex)",
-        "actual (hex)",
-        width = ROW * 3
-    ));
+    let mut lines = heading(&exp_text, &act_text, act_caret.or(exp_caret), diff);
     let end = expected.len().max(actual.len()).min(start + WINDOW);
     let mut row = start;
     while row < end.max(start + 1) && row < start + WINDOW {
@@ -201,24 +185,7 @@ pub fn render_elided(expected: &[u8], actual: &[u8]) -> Vec<String> {
     let act_ranges = kept(actual.len(), diff, whole);
     let (exp_text, exp_caret) = escaped_parts(expected, &exp_ranges, diff);
     let (act_text, act_caret) = escaped_parts(actual, &act_ranges, diff);
-    let mut lines = vec![
-        format!("expected: {exp_text}"),
-        format!("actual:   {act_text}"),
-    ];
-    if let Some(col) = act_caret.or(exp_caret) {
-        lines.push(format!(
-            "          {}^ first difference, byte {}",
-            " ".repeat(col),
-            diff.unwrap_or(0)
-        ));
-    }
-    lines.push(format!(
-        "{:<8}{:<width$}  {}",
-        "offset",
-        "expected (hex)",
-        "actual (hex)",
-        width = ROW * 3
-    ));
+    let mut lines = heading(&exp_text, &act_text, act_caret.or(exp_caret), diff);
     let mut next = 0;
     for row in kept_rows(&[&exp_ranges, &act_ranges]) {
         if row > next {
@@ -276,6 +243,30 @@ fn hex_row(bytes: &[u8], row: usize) -> String {
         .map(|b| format!("{b:02x}"))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The lines above a hex dump: both values as text, the caret under the first difference, and
+/// the dump's column heads.
+fn heading(expected: &str, actual: &str, caret: Option<usize>, diff: Option<usize>) -> Vec<String> {
+    let mut lines = vec![
+        format!("expected: {expected}"),
+        format!("actual:   {actual}"),
+    ];
+    if let Some(col) = caret {
+        lines.push(format!(
+            "          {}^ first difference, byte {}",
+            " ".repeat(col),
+            diff.unwrap_or(0)
+        ));
+    }
+    lines.push(format!(
+        "{:<8}{:<width$}  {}",
+        "offset",
+        "expected (hex)",
+        "actual (hex)",
+        width = ROW * 3
+    ));
+    lines
 }
 
 #[cfg(test)]
