@@ -15,7 +15,7 @@ use crate::spec::{Level, Lifecycle, Role, Transport};
 use crate::verdict::Mismatch;
 
 mod session;
-pub use session::{CommandReport, Kept, SessionReport};
+pub use session::{CommandReport, HistoryReport, Kept, SessionReport, Stuck, TimedCommand};
 
 /// Identifies a scenario in reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -218,6 +218,9 @@ pub struct Generated {
     pub saved: Option<String>,
     /// For a session scenario: the minimal session, command by command.
     pub session: Option<Box<SessionReport>>,
+    /// For several clients at once: each client's timeline, and how far the search for an
+    /// order that explains their replies got.
+    pub history: Option<Box<HistoryReport>>,
 }
 
 /// The kinds of simplification a search tried at its fixed point, which is what a locally
@@ -260,6 +263,9 @@ pub enum Shrinking {
     /// The reference program failed the same case: the spec does not hold for it, so the
     /// case says nothing about the program under test. Nothing was shrunk.
     ReferenceFailed,
+    /// Several clients at once: no simpler input failed in any of its `replays` runs. A
+    /// race need not show on every run, so a simpler input may still fail.
+    Replayed { replays: u32 },
 }
 
 impl Shrinking {
@@ -276,6 +282,7 @@ impl Shrinking {
             Shrinking::Stopped => "stopped",
             Shrinking::Fixed => "fixed",
             Shrinking::ReferenceFailed => "reference_failed",
+            Shrinking::Replayed { .. } => "replayed",
         }
     }
 
@@ -284,6 +291,7 @@ impl Shrinking {
         match self {
             Shrinking::Minimal => Some("minimal input"),
             Shrinking::Local { .. } => Some("locally minimal input"),
+            Shrinking::Replayed { .. } => Some("smallest failing input found"),
             Shrinking::AnyInput => Some("simplest input"),
             Shrinking::Budget { .. } | Shrinking::TimeCap { .. } | Shrinking::Stopped => {
                 Some("smallest failing input found")
@@ -300,6 +308,10 @@ impl Shrinking {
         match self {
             Shrinking::Minimal => "minimal: no shorter or simpler input fails".into(),
             Shrinking::Local { passes } => local_message(*passes),
+            Shrinking::Replayed { replays } => format!(
+                "no fewer clients or commands, nor simpler values, failed in any of {replays} \
+                 runs each; a race need not show on every run, so a simpler input may still fail"
+            ),
             Shrinking::AnyInput => {
                 "fails for any input, e.g. the simplest one: it fails the same way as the first failing case".into()
             }
@@ -438,6 +450,8 @@ pub enum Event {
         cut_short: Option<CutShort>,
         /// Requests kept in flight, when a generated scenario ran through a window.
         window: Option<usize>,
+        /// Sessions played at once, when a session scenario ran several clients.
+        clients: Option<usize>,
     },
     RunFinished {
         summary: Summary,

@@ -238,6 +238,14 @@ pub(crate) struct SharedArgs {
     #[arg(long, value_name = "N", help_heading = GENERATED, hide_short_help = true,
           value_parser = clap::value_parser!(u16).range(1..=4096))]
     pub(crate) window: Option<u16>,
+    /// Sessions played at once on separate connections, for session scenarios (overrides
+    /// the spec's `clients`).
+    ///
+    /// With a model, the replies of all clients must be explained by one order of their
+    /// commands that respects when each was sent and answered (linearizability).
+    #[arg(long, value_name = "N", help_heading = GENERATED, hide_short_help = true,
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub(crate) clients: Option<u32>,
     /// Write each minimal counterexample to DIR as a regression spec.
     #[arg(long, value_name = "DIR", help_heading = GENERATED, hide_short_help = true)]
     pub(crate) save_failures: Option<PathBuf>,

@@ -130,6 +130,7 @@ pub(crate) fn shared_options(args: &SharedArgs, targets: Targets) -> Result<RunO
         shrink_probes: args.shrink_probes,
         budget: args.budget.map(Dur::get),
         window: args.window.map(usize::from),
+        clients: args.clients,
         progress: super::reports::shows_progress(),
         ip: families(args.ip)[0],
         families: families(args.ip),

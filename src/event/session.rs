@@ -45,3 +45,42 @@ pub struct SessionReport {
     /// The reference program's command line, when one was compared with.
     pub reference: Option<String>,
 }
+
+/// One command as one of several clients played it, with when it was sent and answered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TimedCommand {
+    pub name: String,
+    /// `(name, description)` of each value it played with.
+    pub values: Vec<(String, String)>,
+    pub sent: Kept,
+    pub answered: Kept,
+    /// From the start of the case to before its first byte was sent.
+    pub began: std::time::Duration,
+    /// From the start of the case to its last reply read; `None` when it got none.
+    pub ended: Option<std::time::Duration>,
+}
+
+/// The history of several clients at once that no order of their commands explains: one
+/// timeline per client, and how far the search for an order got.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistoryReport {
+    /// Each client's commands, in the order it played them.
+    pub clients: Vec<Vec<TimedCommand>>,
+    /// The longest order found whose replies the model explains, as (client, command)
+    /// pairs, both 0-based.
+    pub explained: Vec<(usize, usize)>,
+    /// The commands that could have come next, none of whose replies the model explains
+    /// there, each with the reply the model expected.
+    pub stuck: Vec<Stuck>,
+    /// Times each candidate was replayed while shrinking (a race need not show every time).
+    pub replays: u32,
+}
+
+/// A command no order could place next, and what the model expected of it there.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stuck {
+    pub client: usize,
+    pub command: usize,
+    /// The replies the model expected, one per `expect` step, where it could say.
+    pub expected: Vec<Vec<u8>>,
+}

@@ -167,6 +167,7 @@ impl<W: Write + Send> Reporter for Human<W> {
                 seed,
                 cut_short,
                 window,
+                clients,
             } => {
                 let level = if id.level == crate::spec::Level::Should {
                     " [should]"
@@ -187,7 +188,7 @@ impl<W: Write + Send> Reporter for Human<W> {
                     }
                     return self.out.flush();
                 }
-                let generated = cases_note(*cases, *seed, *cut_short, *window)
+                let generated = cases_note(*cases, *seed, *cut_short, (*window, *clients))
                     .map_or(String::new(), |note| format!(", {note}"));
                 let word = paint(verdict, self.color);
                 writeln!(
@@ -222,10 +223,14 @@ pub fn cases_note(
     cases: u64,
     seed: Option<u64>,
     cut_short: Option<crate::event::CutShort>,
-    window: Option<usize>,
+    (window, clients): (Option<usize>, Option<usize>),
 ) -> Option<String> {
     let seed = seed?;
-    let in_flight = window.map_or(String::new(), |n| format!(", {n} in flight"));
+    let in_flight = format!(
+        "{}{}",
+        window.map_or(String::new(), |n| format!(", {n} in flight")),
+        clients.map_or(String::new(), |n| format!(", {n} clients at once"))
+    );
     Some(match cut_short {
         None => format!(
             "{cases} case{}{in_flight}, seed {seed}",
@@ -266,7 +271,16 @@ fn lines_of(file: &str, failure: &Failure, elide: bool) -> Vec<String> {
         .generated
         .as_ref()
         .and_then(|g| g.session.as_deref());
+    let history = failure
+        .generated
+        .as_ref()
+        .and_then(|g| g.history.as_deref());
     if let Some(g) = &failure.generated
+        && let Some(history) = history
+    {
+        lines.extend(super::history::header_lines(g, history));
+        lines.push("with the smallest failing history found:".into());
+    } else if let Some(g) = &failure.generated
         && let Some(session) = session
     {
         lines.extend(super::session::header_lines(g, session));

@@ -67,6 +67,7 @@ impl<W: Write + Send> Reporter for Json<W> {
                 seed,
                 cut_short,
                 window,
+                clients,
             } => {
                 let (word, failure, skip_reason) = match verdict {
                     Verdict::Pass => ("pass", None, None),
@@ -91,6 +92,7 @@ impl<W: Write + Send> Reporter for Json<W> {
                         budget_ms: millis(c.budget),
                     }),
                     window: *window,
+                    clients: *clients,
                 }
             }
             Event::RunFinished { summary, duration } => Body::RunFinished {
@@ -161,6 +163,9 @@ enum Body<'a> {
         /// Requests kept in flight, when the scenario ran through a window.
         #[serde(skip_serializing_if = "Option::is_none")]
         window: Option<usize>,
+        /// Sessions played at once, when a session scenario ran several clients.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        clients: Option<usize>,
     },
     RunFinished {
         summary: SummaryJson,

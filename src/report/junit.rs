@@ -97,6 +97,7 @@ impl<W: Write + Send> Reporter for Junit<W> {
                 seed,
                 cut_short: _,
                 window: _,
+                clients: _,
             } => {
                 let case = test_case(id, target, *lifecycle, verdict, *duration, *cases, *seed);
                 let suite = self.suite(&id.suite());

@@ -1,6 +1,7 @@
 //! Reporters: each turns [`Event`]s into one output format. None of them runs anything.
 
 pub mod diff;
+pub mod history;
 pub mod html;
 pub mod human;
 pub mod json;

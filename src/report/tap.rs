@@ -91,6 +91,7 @@ impl<W: Write + Send> Reporter for Tap<W> {
                 seed: _,
                 cut_short: _,
                 window: _,
+                clients: _,
             } => self.test_point(id, target, verdict, *duration)?,
             Event::RunFinished { summary, duration } => {
                 writeln!(

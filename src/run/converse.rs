@@ -294,35 +294,7 @@ fn search(
     progress: &mut dyn FnMut(Tick),
 ) -> Result<Shrunk<Probed>, SetupError> {
     let scenario = ctx.scenario;
-    let unpinned = |generate: &BTreeMap<String, serde_saphyr::Spanned<Generator>>| {
-        generate
-            .iter()
-            .filter(|(name, _)| !pinned.contains_key(*name) && !scenario.with.contains_key(*name))
-            .map(|(name, g)| (name.clone(), g.value.clone()))
-            .collect::<BTreeMap<_, _>>()
-    };
-    let fixed = ctx.opts.session.is_some() || scenario.play.is_some();
-    let space = Space {
-        prelude: unpinned(&scenario.generate),
-        // A fixed session keeps its commands: only the scenario's own values may change.
-        commands: scenario
-            .commands
-            .iter()
-            .map(|c| {
-                if fixed {
-                    BTreeMap::new()
-                } else {
-                    unpinned(&c.value.generate)
-                }
-            })
-            .collect(),
-        min_commands: if fixed {
-            original.calls.len()
-        } else {
-            scenario.session_bounds().0 as usize
-        },
-        model: crate::input::session::model::Model::of(scenario),
-    };
+    let space = space(ctx, original, pinned);
     let limits = Limits {
         probes: ctx.opts.shrink_probes,
         time: ctx.opts.shrink_time,
@@ -367,8 +339,48 @@ fn search(
     }
 }
 
+/// What may change while a failing session shrinks: the values nobody pinned, and the
+/// commands unless the session was fixed.
+pub(super) fn space(
+    ctx: Ctx<'_>,
+    original: &SessionCase,
+    pinned: &BTreeMap<String, Value>,
+) -> Space {
+    let scenario = ctx.scenario;
+    let unpinned = |generate: &BTreeMap<String, serde_saphyr::Spanned<Generator>>| {
+        generate
+            .iter()
+            .filter(|(name, _)| !pinned.contains_key(*name) && !scenario.with.contains_key(*name))
+            .map(|(name, g)| (name.clone(), g.value.clone()))
+            .collect::<BTreeMap<_, _>>()
+    };
+    let fixed = ctx.opts.session.is_some() || scenario.play.is_some();
+    Space {
+        prelude: unpinned(&scenario.generate),
+        // A fixed session keeps its commands: only the scenario's own values may change.
+        commands: scenario
+            .commands
+            .iter()
+            .map(|c| {
+                if fixed {
+                    BTreeMap::new()
+                } else {
+                    unpinned(&c.value.generate)
+                }
+            })
+            .collect(),
+        min_commands: if fixed {
+            original.calls.len()
+        } else {
+            scenario.session_bounds().0 as usize
+        },
+        model: crate::input::session::model::Model::of(scenario),
+        barred: Vec::new(),
+    }
+}
+
 /// How the search ended, for the report.
-fn ending(end: End, opts: &RunOptions) -> Shrinking {
+pub(super) fn ending(end: End, opts: &RunOptions) -> Shrinking {
     match end {
         End::Minimal | End::Simplest => Shrinking::Minimal,
         End::Local { passes } => Shrinking::Local { passes },
@@ -430,6 +442,7 @@ fn generated(
         replay: replay(ctx, seed, minimal),
         replay_short: None,
         saved: None,
+        history: None,
         session: scenario.is_session().then(|| {
             Box::new(transcript::report(
                 scenario,

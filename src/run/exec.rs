@@ -114,40 +114,88 @@ impl<'a> Executor<'a> {
         script: Script<'_>,
         observe: &mut dyn FnMut(StepRef, bool, Duration),
     ) -> Result<Played, SetupError> {
+        let ctx = self.ctx;
+        let session = match self.ready()? {
+            Ok(session) => session,
+            Err(failure) => return Ok(not_ready(failure)),
+        };
+        let played = steps::play_script(session, ctx.scenario, ctx.within, script, observe);
+        let mut all = [played];
+        self.after(&mut all);
+        let [played] = all;
+        Ok(played)
+    }
+
+    /// Plays several clients' scripts at once against one target, each on a thread and
+    /// connections of its own, sharing one wire log; their commands start together, after
+    /// every client's own steps. Hands back each client's run, in order.
+    pub fn play_many(&mut self, scripts: Vec<Script<'_>>) -> Result<Vec<Played>, SetupError> {
+        let ctx = self.ctx;
+        let session = match self.ready()? {
+            Ok(session) => session,
+            Err(failure) => return Ok(vec![not_ready(failure)]),
+        };
+        let wire = crate::drive::wire::Recorder::when(session.record_wire);
+        let gate = std::sync::Arc::new(super::script::Gate::new(scripts.len()));
+        let mut views: Vec<Session> = scripts.iter().map(|_| session.view()).collect();
+        let mut played: Vec<Played> = std::thread::scope(|scope| {
+            let handles: Vec<_> = scripts
+                .into_iter()
+                .zip(views.iter_mut())
+                .map(|(mut script, view)| {
+                    script.together = Some((wire.clone(), gate.clone()));
+                    scope.spawn(move || {
+                        steps::play_script(
+                            view,
+                            ctx.scenario,
+                            ctx.within,
+                            script,
+                            &mut |_, _, _| {},
+                        )
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+        self.after(&mut played);
+        Ok(played)
+    }
+
+    /// The target, restarted first when the lifecycle or its death says so.
+    fn ready(&mut self) -> Result<Result<&mut Session, Failure>, SetupError> {
         if let Some(session) = self.session.as_mut()
             && (self.lifecycle == Lifecycle::Case || session.program_ended())
         {
             self.close(false);
         }
-        let (ctx, lifecycle, background) = (self.ctx, self.lifecycle, self.background);
-        let session = match self.session() {
-            Ok(Ok(session)) => session,
-            Ok(Err(failure)) => {
-                return Ok(Played {
-                    failure: Some(failure),
-                    ..Played::default()
-                });
-            }
-            Err(e) => return Err(e),
+        self.session()
+    }
+
+    /// After a case: stops the target when the lifecycle or a crash says the case was its
+    /// last, and gives the first failure how the program ended.
+    fn after(&mut self, played: &mut [Played]) {
+        let (lifecycle, background) = (self.lifecycle, self.background);
+        let Some(session) = self.session.as_mut() else {
+            return;
         };
-        let mut played = steps::play_script(session, ctx.scenario, ctx.within, script, observe);
-        let failed = played.failure.is_some();
+        let failed = played.iter().any(|p| p.failure.is_some());
         let ended = lifecycle == Lifecycle::Case || (failed && session.program_ended());
         if !ended {
-            return Ok(played);
+            return;
         }
         if !failed && background {
             self.stop_later();
-            return Ok(played);
+            return;
         }
         let elapsed = session.wire().elapsed();
         let report = self.close(failed);
-        played.failure = played.failure.map(|mut f| {
-            finish_wire(&mut f, report.as_ref(), elapsed);
+        if let Some(f) = played.iter_mut().find_map(|p| p.failure.as_mut()) {
+            finish_wire(f, report.as_ref(), elapsed);
             f.program = report;
-            f
-        });
-        Ok(played)
+        }
     }
 
     /// The running target, started if need be; the failure of one that never became ready.
@@ -206,6 +254,14 @@ impl Drop for Executor<'_> {
         for stopping in self.stopping.drain(..) {
             let _ = stopping.join();
         }
+    }
+}
+
+/// The run of a case whose program never became ready.
+fn not_ready(failure: Failure) -> Played {
+    Played {
+        failure: Some(failure),
+        ..Played::default()
     }
 }
 

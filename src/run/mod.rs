@@ -4,12 +4,14 @@
 //! In: planned scenarios and [`RunOptions`]. Out: events, and a [`Summary`]; a [`SetupError`]
 //! stops the run when conform itself cannot go on (the program does not exist, no port).
 
+mod clients;
 mod converse;
 mod exec;
 #[cfg(test)]
 mod exec_tests;
 mod feed;
 pub mod fuzz;
+mod history;
 mod inject;
 pub mod options;
 mod pair;
@@ -263,9 +265,12 @@ fn pin_values(work: &[(&Planned<'_>, &RunOptions)]) -> Result<Vec<Pinned>, Setup
     Ok(pinned)
 }
 
-/// `--session` names commands of the selected session scenarios: checked before anything
-/// starts, like `--with`.
+/// `--session` names commands of the selected session scenarios, and `--clients` fits
+/// them: checked before anything starts, like `--with`.
 fn check_session(work: &[(&Planned<'_>, &RunOptions)]) -> Result<(), SetupError> {
+    for (item, opts) in work {
+        clients_of(item.scenario, opts)?;
+    }
     let Some(text) = work.first().and_then(|(_, opts)| opts.session.as_deref()) else {
         return Ok(());
     };
@@ -313,6 +318,7 @@ fn run_one(
                 seed: None,
                 cut_short: None,
                 window: None,
+                clients: None,
             }));
             return Ok(());
         }
@@ -331,15 +337,21 @@ fn run_one(
             seed: None,
             cut_short: None,
             window: None,
+            clients: None,
         }));
         return Ok(());
     }
     let _ = tx.send(Ok(Event::ScenarioStarted { id: id.clone() }));
     let started = Instant::now();
     let ctx = Ctx::new(item.spec, item.scenario, target, opts);
-    let (failure, cases, seed, cut_short, window) = if item.scenario.is_session()
-        || item.scenario.uses_reference()
-    {
+    let clients = clients_of(item.scenario, opts)?;
+    let (failure, cases, seed, cut_short, window) = if clients > 1 {
+        let mut progress = ProgressFeed::new(opts.progress, &id, tx);
+        let fed = clients::concurrent(ctx, clients, run_seed, pinned, &mut |tick| {
+            progress.tick(tick)
+        })?;
+        (fed.failure, fed.cases, Some(run_seed), fed.cut_short, None)
+    } else if item.scenario.is_session() || item.scenario.uses_reference() {
         let mut progress = ProgressFeed::new(opts.progress, &id, tx);
         let fed = converse::conversations(ctx, run_seed, pinned, &mut |tick| progress.tick(tick))?;
         let seed = item.scenario.runs_many().then_some(run_seed);
@@ -384,8 +396,27 @@ fn run_one(
         seed,
         cut_short,
         window,
+        clients: (clients > 1).then_some(clients),
     }));
     Ok(())
+}
+
+/// How many clients a scenario plays at once: `--clients` for session scenarios, else the
+/// spec's `clients`. A number the scenario cannot take is a usage error.
+fn clients_of(scenario: &crate::spec::Scenario, opts: &RunOptions) -> Result<usize, SetupError> {
+    let from_spec = scenario.clients.as_ref().map_or(1, |c| c.value);
+    let Some(n) = opts.clients.filter(|_| scenario.is_session()) else {
+        return Ok(from_spec as usize);
+    };
+    crate::spec::validate::clients::fits(scenario, n, scenario.name.referenced).map_err(
+        |(_, message)| {
+            SetupError::Usage(format!(
+                "--clients {n}: in scenario `{}`: {message}",
+                scenario.name.value
+            ))
+        },
+    )?;
+    Ok(n as usize)
 }
 
 /// Hands a generated scenario's progress to the reporters as events, at most ten a second:

@@ -63,6 +63,8 @@ pub struct RunOptions {
     pub budget: Option<Duration>,
     /// Requests in flight for windowable scenarios (overrides the spec's `window`).
     pub window: Option<usize>,
+    /// Sessions played at once for session scenarios (overrides the spec's `clients`).
+    pub clients: Option<u32>,
     /// `--port`: the one port every program under test gets (servers listen there, conform
     /// listens there for clients) instead of a fresh one per case. Scenarios then run one at a
     /// time.
@@ -121,6 +123,7 @@ impl Default for RunOptions {
             shrink_probes: DEFAULT_SHRINK_PROBES,
             budget: None,
             window: None,
+            clients: None,
             port: None,
             implementation: None,
             wire_log: true,

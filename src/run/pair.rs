@@ -150,6 +150,7 @@ fn script<'s>(
             .collect(),
         replies,
         transcript: scenario.is_session(),
+        together: None,
     }
 }
 

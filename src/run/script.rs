@@ -6,11 +6,14 @@
 //! failure, and what went each way during each part (for a session's transcript). The
 //! replies a reference's run reads go, as it reads them, to the run that compares with them.
 
-use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex, mpsc};
+use std::time::{Duration, Instant};
 
 use serde_saphyr::Spanned;
 
+use crate::drive::wire::Recorder;
 use crate::event::Failure;
+use crate::spec::model::frame::Frame;
 use crate::spec::{Env, Scenario, Step};
 use crate::verdict::Mismatch;
 
@@ -33,6 +36,9 @@ pub enum Replies {
     /// Compare each reply with the reference's, in order, as the reference's run reads
     /// them (it plays at the same time, on its own thread).
     Compare(mpsc::Receiver<Vec<u8>>),
+    /// Read each reply of a command by this framing and keep it, unjudged: one of several
+    /// clients, whose replies are judged after the session in the order that explains them.
+    Defer(Frame),
 }
 
 /// One case's steps: the scenario's own, then each command's. A command's steps see the
@@ -43,6 +49,56 @@ pub struct Script<'a> {
     pub replies: Replies,
     /// Keep what went each way per part, for a transcript.
     pub transcript: bool,
+    /// One of several clients: the wire log they share, and the gate every client reaches
+    /// after the scenario's own steps, so that their commands start together.
+    pub together: Option<(Recorder, Arc<Gate>)>,
+}
+
+/// Where several clients wait for each other: each arrives once, and waits (at most until a
+/// deadline) for the others.
+#[derive(Debug)]
+pub struct Gate {
+    expected: usize,
+    arrived: Mutex<usize>,
+    all: Condvar,
+}
+
+impl Gate {
+    pub fn new(expected: usize) -> Gate {
+        Gate {
+            expected,
+            arrived: Mutex::new(0),
+            all: Condvar::new(),
+        }
+    }
+
+    /// Arrives, and waits for the others at most `within`: a client that failed before the
+    /// gate still arrives, so nobody waits for it.
+    pub fn arrive(&self, within: Duration) {
+        let deadline = Instant::now() + within;
+        let mut arrived = self.arrived.lock().unwrap_or_else(|p| p.into_inner());
+        *arrived += 1;
+        self.all.notify_all();
+        while *arrived < self.expected {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            arrived = match self.all.wait_timeout(arrived, left) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+    }
+}
+
+/// One command as several clients play it: when it began (before its first step) and
+/// ended (after its last; `None` when it failed), and the replies it read.
+#[derive(Debug, Clone)]
+pub struct Timed {
+    pub began: Instant,
+    pub ended: Option<Instant>,
+    pub replies: Vec<Vec<u8>>,
 }
 
 impl<'a> Script<'a> {
@@ -56,6 +112,7 @@ impl<'a> Script<'a> {
             commands: Vec::new(),
             replies: Replies::Read,
             transcript: false,
+            together: None,
         }
     }
 }
@@ -85,6 +142,8 @@ pub struct Played {
     pub exchanges: Vec<Exchange>,
     /// The part the failure happened in.
     pub failed_part: Option<usize>,
+    /// One of several clients: each command's times and replies, in order.
+    pub timed: Vec<Timed>,
 }
 
 /// The bookkeeping of one case's parts and replies, kept by the step player.
@@ -95,6 +154,9 @@ pub(super) struct Tape {
     next: usize,
     transcript: bool,
     exchanges: Vec<Exchange>,
+    /// Parts begun so far (the scenario's steps are the first).
+    parts: usize,
+    timed: Vec<Timed>,
 }
 
 impl Tape {
@@ -105,6 +167,8 @@ impl Tape {
             next: 0,
             transcript,
             exchanges: Vec::new(),
+            parts: 0,
+            timed: Vec::new(),
         }
     }
 
@@ -112,6 +176,38 @@ impl Tape {
     pub(super) fn part(&mut self) {
         if self.transcript {
             self.exchanges.push(Exchange::default());
+        }
+        self.parts += 1;
+        if self.parts > 1 && matches!(self.replies, Replies::Defer(_)) {
+            self.timed.push(Timed {
+                began: Instant::now(),
+                ended: None,
+                replies: Vec::new(),
+            });
+        }
+    }
+
+    /// The part's steps all passed.
+    pub(super) fn part_done(&mut self) {
+        if self.parts > 1
+            && let Some(timed) = self.timed.last_mut()
+        {
+            timed.ended = Some(Instant::now());
+        }
+    }
+
+    /// The framing a command's `expect` reads its reply by when the reply is judged later.
+    pub(super) fn deferring(&self) -> Option<&Frame> {
+        match &self.replies {
+            Replies::Defer(frame) if self.parts > 1 => Some(frame),
+            _ => None,
+        }
+    }
+
+    /// A reply read unjudged, for the check after the session.
+    pub(super) fn defer(&mut self, reply: Vec<u8>) {
+        if let Some(timed) = self.timed.last_mut() {
+            timed.replies.push(reply);
         }
     }
 
@@ -197,6 +293,7 @@ impl Tape {
             failure,
             exchanges: self.exchanges,
             failed_part,
+            timed: self.timed,
         }
     }
 }

@@ -73,6 +73,21 @@ impl Session {
         self.spare_udp.clear();
     }
 
+    /// What one of several clients plays through: the server's address and a wire log of
+    /// the clients' own, but not the program (the executor watches it) nor the sockets
+    /// conform holds for a client under test.
+    pub(super) fn view(&self) -> Session {
+        Session {
+            program: Program::Absent,
+            server: self.server,
+            listener: None,
+            udp: None,
+            spare_udp: Vec::new(),
+            wire: Recorder::off(),
+            record_wire: self.record_wire,
+        }
+    }
+
     /// Where the server under test listens, for a server scenario.
     pub fn server(&self) -> Option<SocketAddr> {
         self.server

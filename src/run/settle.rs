@@ -152,6 +152,7 @@ impl Settled {
             }),
             saved: None,
             session: None,
+            history: None,
         });
         // An input that did not fail alone, or that the failure never reached, makes no
         // regression spec.

@@ -175,6 +175,11 @@ pub struct Scenario {
     #[serde(default)]
     #[schemars(with = "Option<crate::spec::model::session::ModelSettings>")]
     pub model: Option<Spanned<crate::spec::model::session::ModelSettings>>,
+    /// Sessions played at once on separate connections to one server (default 1); with a
+    /// model, their history must be linearizable.
+    #[serde(default)]
+    #[schemars(with = "Option<u32>")]
+    pub clients: Option<Spanned<u32>>,
 }
 
 impl Scenario {

@@ -3,6 +3,7 @@
 //!
 //! In: a parsed [`Spec`]. Out: `Ok` or the first problem, located at the offending node.
 
+pub mod clients;
 mod session;
 
 use std::collections::HashSet;
@@ -63,6 +64,7 @@ pub fn check(spec: &Spec) -> Result<(), SpecError> {
         check_generated(&scenario.value)
             .and_then(|()| check_steps(&scenario.value))
             .and_then(|()| session::check(&scenario.value))
+            .and_then(|()| clients::check(&scenario.value))
             .map_err(|(loc, msg)| at(&loc, format!("in scenario `{}`: {msg}", name.value)))?;
     }
     Ok(())

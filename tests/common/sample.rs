@@ -57,6 +57,7 @@ fn finished(id: ScenarioId, target: TargetKind, verdict: Verdict, ms: u64) -> Ev
         seed: None,
         cut_short: None,
         window: None,
+        clients: None,
     }
 }
 
@@ -157,6 +158,7 @@ pub fn sample_run() -> Vec<Event> {
             replay_short: None,
             saved: Some("specs/regressions/udp-reverses.yaml".into()),
             session: None,
+            history: None,
         }),
         wire: None,
     };
@@ -202,6 +204,7 @@ pub fn sample_run() -> Vec<Event> {
             seed: None,
             cut_short: None,
             window: None,
+            clients: None,
         },
         Event::ScenarioStarted {
             id: reverses.clone(),
@@ -216,6 +219,7 @@ pub fn sample_run() -> Vec<Event> {
             seed: Some(seed),
             cut_short: None,
             window: None,
+            clients: None,
         },
         Event::ScenarioStarted { id: text.clone() },
         finished(
@@ -235,6 +239,7 @@ pub fn sample_run() -> Vec<Event> {
             seed: Some(seed),
             cut_short: None,
             window: None,
+            clients: None,
         },
         Event::RunFinished {
             summary: Summary {

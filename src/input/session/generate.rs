@@ -23,13 +23,42 @@ pub fn session(
     scenario: &Scenario,
     pinned: &BTreeMap<String, Value>,
 ) -> SessionCase {
+    session_of(rng, scenario, pinned, false)
+}
+
+/// The sessions of several clients at once, one per client: only commands that are not
+/// `atomic: false` (another client's requests could come between theirs). Each client's
+/// preconditions hold along its own session.
+pub fn clients(
+    rng: &mut Rng,
+    scenario: &Scenario,
+    pinned: &BTreeMap<String, Value>,
+    clients: usize,
+) -> Vec<SessionCase> {
+    (0..clients)
+        .map(|_| session_of(rng, scenario, pinned, true))
+        .collect()
+}
+
+fn session_of(
+    rng: &mut Rng,
+    scenario: &Scenario,
+    pinned: &BTreeMap<String, Value>,
+    atomic_only: bool,
+) -> SessionCase {
     let prelude = generate::case(rng, scenario, pinned);
     let (min, max) = scenario.session_bounds();
     let count = length(rng, min as usize, max as usize);
     let weights: Vec<u64> = scenario
         .commands
         .iter()
-        .map(|c| u64::from(c.value.weight()))
+        .map(|c| {
+            if atomic_only && !c.value.atomic() {
+                0
+            } else {
+                u64::from(c.value.weight())
+            }
+        })
         .collect();
     let total: u64 = weights.iter().sum();
     let model = Model::of(scenario);

@@ -6,6 +6,7 @@
 //! text for replay lines and regression specs ([`encode`]). No I/O here: playing a session is
 //! `run`'s business.
 
+pub mod clients;
 pub mod encode;
 pub mod generate;
 pub mod model;

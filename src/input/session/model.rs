@@ -252,6 +252,7 @@ mod tests {
             commands: (0..3).map(generators).collect(),
             min_commands: 1,
             model: Some(model.clone()),
+            barred: Vec::new(),
         };
         // Fails whenever a DEL is played: alone it would be simplest, but its precondition
         // needs a SET before it.

@@ -33,6 +33,9 @@ pub struct Space {
     /// The model whose preconditions every candidate must meet: one that does not is
     /// dropped, never played.
     pub model: Option<super::model::Model>,
+    /// Templates never put in place of another (the `atomic: false` ones, when several
+    /// clients play).
+    pub barred: Vec<usize>,
 }
 
 /// The result of a search.
@@ -295,6 +298,9 @@ impl<F: Clone> Search<'_, F> {
                 if self.stop.is_some() {
                     return;
                 }
+                if self.space.barred.contains(&template) {
+                    continue;
+                }
                 let generators = &self.space.commands[template];
                 let old = &self.best.calls[i].env;
                 let env: Env = generators
@@ -346,6 +352,7 @@ mod tests {
             commands: vec![BTreeMap::new(), set, get],
             min_commands: 1,
             model: None,
+            barred: Vec::new(),
         }
     }
 

@@ -40,6 +40,7 @@ pub(crate) struct Finished {
     seed: Option<u64>,
     cut_short: Option<crate::event::CutShort>,
     window: Option<usize>,
+    clients: Option<usize>,
 }
 
 impl<W: Write + Send> Html<W> {
@@ -67,6 +68,7 @@ impl<W: Write + Send> Reporter for Html<W> {
                 seed,
                 cut_short,
                 window,
+                clients,
             } => self.scenarios.push(Finished {
                 id: id.clone(),
                 target: target.clone(),
@@ -76,6 +78,7 @@ impl<W: Write + Send> Reporter for Html<W> {
                 seed: *seed,
                 cut_short: *cut_short,
                 window: *window,
+                clients: *clients,
             }),
             Event::RunFinished { summary, duration } => {
                 let page = page(&self.scenarios, summary, *duration);
@@ -230,7 +233,7 @@ fn scenario_table(html: &mut String, scenarios: &[Finished], suites: &[String]) 
                 },
                 Verdict::Pass => String::new(),
             };
-            let generated = cases_note(s.cases, s.seed, s.cut_short, s.window)
+            let generated = cases_note(s.cases, s.seed, s.cut_short, (s.window, s.clients))
                 .map_or(String::new(), |note| {
                     format!("<div class=\"why\">{}</div>", esc(&note))
                 });
@@ -257,7 +260,7 @@ fn case_section(html: &mut String, index: usize, s: &Finished) {
         esc(&s.id.suite()),
         esc(&s.id.name)
     ));
-    let generated = cases_note(s.cases, s.seed, s.cut_short, s.window)
+    let generated = cases_note(s.cases, s.seed, s.cut_short, (s.window, s.clients))
         .map_or(String::new(), |note| format!(" · {}", esc(&note)));
     html.push_str(&format!(
         "<p class=\"meta\">against {} · {} · {} over {} · {}{generated}</p>\n",
@@ -282,9 +285,10 @@ fn case_section(html: &mut String, index: usize, s: &Finished) {
             Shrinking::Minimal => ("Minimal counterexample", &g.minimal),
             Shrinking::Local { .. } => ("Locally minimal counterexample", &g.minimal),
             Shrinking::AnyInput => ("Simplest input (fails for any input)", &g.minimal),
-            Shrinking::Budget { .. } | Shrinking::TimeCap { .. } | Shrinking::Stopped => {
-                ("Smallest failing input found", &g.minimal)
-            }
+            Shrinking::Budget { .. }
+            | Shrinking::TimeCap { .. }
+            | Shrinking::Stopped
+            | Shrinking::Replayed { .. } => ("Smallest failing input found", &g.minimal),
             Shrinking::BeforeInput { .. }
             | Shrinking::NotReproduced
             | Shrinking::Fixed

@@ -78,6 +78,7 @@ pub(super) fn scenario_finished(e: shapes::ScenarioFinished) -> Result<Event, In
         seed: e.seed.map(|s| seed(&s, "seed")).transpose()?,
         cut_short,
         window: e.window,
+        clients: e.clients,
     })
 }
 
@@ -210,6 +211,7 @@ fn generated(g: shapes::Generated) -> Result<Generated, Invalid> {
         replay_short: None,
         saved: g.saved,
         session: None,
+        history: None,
     })
 }
 

@@ -379,6 +379,7 @@ mod tests {
                 seed: None,
                 cut_short: None,
                 window: None,
+                clients: None,
             },
         ]
     }

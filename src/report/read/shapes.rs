@@ -44,6 +44,8 @@ pub(super) struct ScenarioFinished {
     pub(super) seed: Option<String>,
     pub(super) cut_short: Option<CutShort>,
     pub(super) window: Option<usize>,
+    #[serde(default)]
+    pub(super) clients: Option<usize>,
 }
 
 #[derive(Deserialize)]

@@ -35,6 +35,9 @@ pub(super) fn parse(word: &str, message: &str, probes: u64) -> Option<Shrinking>
         },
         "stopped" => Shrinking::Stopped,
         "fixed" => Shrinking::Fixed,
+        "replayed" => Shrinking::Replayed {
+            replays: number_after(message, "failed in any of ").unwrap_or(0),
+        },
         _ => return None,
     })
 }
@@ -85,6 +88,7 @@ mod tests {
             },
             Shrinking::Stopped,
             Shrinking::Fixed,
+            Shrinking::Replayed { replays: 5 },
         ];
         for bits in 0..16u8 {
             all.push(Shrinking::Local {

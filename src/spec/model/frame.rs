@@ -157,7 +157,8 @@ fn compile(pattern: &str, before: &str, after: &str) -> Result<Regex, String> {
 }
 
 /// A framing: a word, or a map.
-struct RawFrame(Frame);
+#[derive(Debug)]
+pub struct RawFrame(pub Frame);
 
 impl<'de> Deserialize<'de> for RawFrame {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

@@ -50,6 +50,11 @@ pub struct Command {
     /// The model's state after the command, computed from `state` and the command's values.
     #[serde(default)]
     pub update: Option<Code>,
+    /// `false` for a command whose requests another client's may come between (several
+    /// requests in one command): it is played only when one client runs.
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub atomic: Option<Spanned<bool>>,
 }
 
 /// `model:`: the model's initial state.
@@ -58,6 +63,26 @@ pub struct Command {
 pub struct ModelSettings {
     /// An expression giving the state before the first command, e.g. `#{}` (an empty map).
     pub initial: Code,
+    /// Where one reply ends (`line`, `resp`, or a map with `until`, `length` or `regex`):
+    /// needed with several clients, whose replies are read before the order that explains
+    /// them is known.
+    #[serde(default)]
+    #[schemars(with = "Option<FrameSchema>")]
+    pub frame: Option<super::frame::RawFrame>,
+}
+
+/// The schema of a framing, for `model.frame`.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum FrameSchema {
+    /// `line` or `resp` (`datagram` is UDP's framing and needs no saying).
+    Word(String),
+    Map {
+        until: Option<String>,
+        length: Option<usize>,
+        regex: Option<String>,
+    },
 }
 
 /// An expression of the spec, compiled when it loads.
@@ -89,6 +114,11 @@ impl JsonSchema for Code {
 impl Command {
     pub fn weight(&self) -> u32 {
         self.weight.as_ref().map_or(1, |w| w.value)
+    }
+
+    /// Whether another client's requests cannot come between this command's.
+    pub fn atomic(&self) -> bool {
+        self.atomic.as_ref().is_none_or(|a| a.value)
     }
 }
 
