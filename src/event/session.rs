@@ -54,8 +54,9 @@ pub struct TimedCommand {
     pub values: Vec<(String, String)>,
     pub sent: Kept,
     pub answered: Kept,
-    /// From the start of the case to before its first byte was sent.
-    pub began: std::time::Duration,
+    /// From the start of the case to before its first byte was sent; `None` when it was
+    /// not played (its client failed before it).
+    pub began: Option<std::time::Duration>,
     /// From the start of the case to its last reply read; `None` when it got none.
     pub ended: Option<std::time::Duration>,
 }

@@ -58,7 +58,7 @@ pub fn timeline_lines(history: &HistoryReport) -> Vec<String> {
         .clients
         .iter()
         .flatten()
-        .map(|c| c.ended.unwrap_or(c.began))
+        .filter_map(|c| c.ended.or(c.began))
         .max()
         .unwrap_or_default()
         .max(Duration::from_micros(1));
@@ -70,17 +70,21 @@ pub fn timeline_lines(history: &HistoryReport) -> Vec<String> {
                 .stuck
                 .iter()
                 .any(|s| s.client == k && s.command == i);
+            let Some(began) = command.began else {
+                lines.push(format!("    {}. {}  (not played)", i + 1, title(command)));
+                continue;
+            };
+            let mark = if stuck {
+                "  <- no order explains this reply"
+            } else {
+                ""
+            };
             lines.push(format!(
-                "    {}. {}  {}  |{}|{}",
+                "    {}. {}  {}  |{}|{mark}",
                 i + 1,
                 title(command),
-                span(command),
-                bar(command, end),
-                if stuck {
-                    "  <- no order explains this reply"
-                } else {
-                    ""
-                }
+                span(began, command.ended),
+                bar(began, command.ended, end),
             ));
             lines.push(format!("         sent:      {}", shown(&command.sent)));
             lines.push(format!("         answered:  {}", shown(&command.answered)));
@@ -146,22 +150,22 @@ fn title(command: &TimedCommand) -> String {
 }
 
 /// `0.12-20.4 ms`.
-fn span(command: &TimedCommand) -> String {
+fn span(began: Duration, ended: Option<Duration>) -> String {
     let ms = |d: Duration| format!("{:.2}", d.as_secs_f64() * 1000.0);
-    match command.ended {
-        Some(end) => format!("{}-{} ms", ms(command.began), ms(end)),
-        None => format!("{}- ms (no reply)", ms(command.began)),
+    match ended {
+        Some(end) => format!("{}-{} ms", ms(began), ms(end)),
+        None => format!("from {} ms, no reply", ms(began)),
     }
 }
 
 /// The command's time on a bar of [`BAR`] columns spanning the whole case.
-fn bar(command: &TimedCommand, end: Duration) -> String {
+fn bar(began: Duration, ended: Option<Duration>, end: Duration) -> String {
     let column = |d: Duration| {
         let at = d.as_secs_f64() / end.as_secs_f64() * BAR as f64;
         (at as usize).min(BAR)
     };
-    let from = column(command.began).min(BAR - 1);
-    let to = column(command.ended.unwrap_or(end)).max(from + 1);
+    let from = column(began).min(BAR - 1);
+    let to = column(ended.unwrap_or(end)).max(from + 1);
     let mut out = String::with_capacity(BAR);
     for i in 0..BAR {
         out.push(if (from..to).contains(&i) { '=' } else { ' ' });
@@ -195,7 +199,7 @@ mod tests {
                 bytes: reply.to_vec(),
                 len: reply.len(),
             },
-            began: Duration::from_millis(began),
+            began: Some(Duration::from_millis(began)),
             ended: Some(Duration::from_millis(ended)),
         }
     }
@@ -224,8 +228,8 @@ mod tests {
                 " ".repeat(11)
             )
         );
-        assert!(lines[4].starts_with("    1. INCR key=\"a\"  100.00-300.00 ms  |          ="));
-        assert!(lines[4].ends_with("|  <- no order explains this reply"));
+        assert!(lines[5].starts_with("    1. INCR key=\"a\"  100.00-300.00 ms  |          ="));
+        assert!(lines[5].ends_with("|  <- no order explains this reply"));
         let order = order_lines(&history);
         assert_eq!(
             order,

@@ -1,0 +1,246 @@
+//! Several clients at once (`clients: N`, `--clients N`): redis-server's history passes the
+//! model with three clients, the clone's lost update (`mini_redis.py --defect
+//! incr-unlocked`: a read-modify-write without a lock) passes with one client and is found
+//! with three and shrunk to two clients of one INCR each, a server that serves one client at
+//! a time is caught, and what several clients cannot do is refused before anything runs.
+
+mod common;
+
+use common::redis::{REDIS, clone};
+use common::{conform, stderr, stdout, which};
+
+const COUNTER: &str = "tests/data/clients/counter.yaml";
+const MODEL: &str = "specs/examples/redis-model.yaml";
+
+fn run(spec: &str, server: &str, extra: &[&str]) -> (Option<i32>, String) {
+    let output = conform()
+        .args(["run", spec, "--server", server])
+        .args(extra)
+        .output()
+        .unwrap();
+    (output.status.code(), stdout(&output))
+}
+
+/// The clone serving every client on a thread of its own, with one defect or none.
+fn threaded(defect: Option<&str>) -> String {
+    format!("{} --threads", clone(defect))
+}
+
+#[test]
+fn redis_server_meets_the_model_with_three_clients_over_several_seeds() {
+    assert!(which("redis-server"), "redis-server is not installed");
+    for seed in ["1", "2", "3"] {
+        let (code, report) = run(
+            MODEL,
+            REDIS,
+            &["--clients", "3", "--seed", seed, "--cases", "40"],
+        );
+        assert_eq!(code, Some(0), "seed {seed}:\n{report}");
+        assert!(
+            report.contains(&format!("40 cases, 3 clients at once, seed {seed})")),
+            "{report}"
+        );
+    }
+}
+
+#[test]
+fn a_counter_of_redis_server_is_linearizable_with_eight_clients() {
+    assert!(which("redis-server"), "redis-server is not installed");
+    let (code, report) = run(COUNTER, REDIS, &["--clients", "8", "--seed", "4"]);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(
+        report.contains("20 cases, 8 clients at once, seed 4)"),
+        "{report}"
+    );
+}
+
+#[test]
+fn the_threaded_clone_is_not_blamed_with_three_clients() {
+    let (code, report) = run(
+        MODEL,
+        &threaded(None),
+        &["--clients", "3", "--seed", "5", "--cases", "30"],
+    );
+    assert_eq!(code, Some(0), "{report}");
+    let (code, report) = run(COUNTER, &threaded(None), &["--clients", "3", "--seed", "5"]);
+    assert_eq!(code, Some(0), "{report}");
+}
+
+#[test]
+fn a_lost_update_passes_with_one_client() {
+    let (code, report) = run(COUNTER, &clone(Some("incr-unlocked")), &["--seed", "1"]);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(
+        report.contains("(20 cases, seed 1)") || report.contains("20 cases, seed 1)"),
+        "{report}"
+    );
+    assert!(!report.contains("clients at once"), "{report}");
+}
+
+#[test]
+fn a_lost_update_is_found_with_three_clients_and_shrunk_to_two_incrs() {
+    let (code, report) = run(
+        COUNTER,
+        &clone(Some("incr-unlocked")),
+        &["--clients", "3", "--seed", "1"],
+    );
+    assert_eq!(code, Some(1), "{report}");
+    for line in [
+        "3 clients at once, seed 1)",
+        ": 2 client(s), 2 command(s)",
+        "no order of the 2 command(s) of 2 client(s) explains their replies (the history is not linearizable)",
+        "  <- no order explains this reply",
+        "the model expects \":2\\r\\n\" there",
+        r#"expected: ":2\r\n""#,
+        r#"actual:   ":1\r\n""#,
+        "--seed 1 --clients 3",
+        "in any of 5 runs each; a race need not show on every run",
+    ] {
+        assert!(report.contains(line), "missing {line:?} in\n{report}");
+    }
+    // Both clients' one command is an INCR answered `:1`.
+    let incrs = report
+        .lines()
+        .filter(|l| l.trim_start().starts_with("1. INCR  "))
+        .count();
+    assert_eq!(incrs, 2, "{report}");
+    assert_eq!(
+        report.matches(r#"answered:  ":1\r\n""#).count(),
+        2,
+        "{report}"
+    );
+}
+
+#[test]
+fn a_planted_defect_of_one_session_is_found_with_three_clients_too() {
+    let (code, report) = run(
+        MODEL,
+        &threaded(Some("del-keeps")),
+        &["--clients", "3", "--seed", "1", "--shrink-probes", "40"],
+    );
+    assert_eq!(code, Some(1), "{report}");
+    assert!(
+        report.contains("(the history is not linearizable)"),
+        "{report}"
+    );
+    assert!(report.contains("DEL"), "{report}");
+}
+
+/// A server that serves one client at a time, each until it disconnects, cannot answer
+/// the second client's PING while the first waits for it before its commands: caught, at the
+/// step that waited.
+#[test]
+fn a_server_that_serves_one_client_at_a_time_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("counter.yaml");
+    let text = std::fs::read_to_string(COUNTER)
+        .unwrap()
+        .replace("timeout: 2s", "timeout: 300ms");
+    std::fs::write(&spec, text).unwrap();
+    let (code, report) = run(
+        spec.to_str().unwrap(),
+        &clone(None),
+        &["--clients", "2", "--seed", "1", "--shrink-probes", "2"],
+    );
+    assert_eq!(code, Some(1), "{report}");
+    assert!(
+        report.contains(r#"expected 7 byte(s) "+PONG\r\n", but nothing arrived within 300ms"#),
+        "{report}"
+    );
+    assert!(report.contains("(not played)"), "{report}");
+}
+
+/// `conform check` of a spec, with its exit code and stderr.
+fn check(yaml: &str) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("spec.yaml");
+    std::fs::write(&spec, yaml).unwrap();
+    let output = conform().arg("check").arg(&spec).output().unwrap();
+    (output.status.code(), stderr(&output))
+}
+
+const CLIENTS_SPEC: &str = "version: 1
+scenarios:
+  - name: counter
+    role: server
+    transport: tcp
+    clients: 3
+    model: {initial: '0'FRAME}
+    steps:
+      - connect
+    commands:
+      - name: INCR
+        steps:
+          - send: \"INCR\\r\\n\"
+          - expect: {expr: 'resp_int(state + 1)'}
+STEP        update: 'state + 1'
+";
+
+fn clients_spec(frame: &str, step: &str) -> String {
+    CLIENTS_SPEC.replace("FRAME", frame).replace("STEP", step)
+}
+
+#[test]
+fn a_model_of_several_clients_without_a_frame_is_refused_at_the_model() {
+    let (code, err) = check(&clients_spec("", ""));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("spec.yaml:7:12"), "{err}");
+    assert!(
+        err.contains("with several clients the replies are read before the order that explains them is known, so the model says where one reply ends: add `frame: resp`"),
+        "{err}"
+    );
+    let (code, err) = check(&clients_spec(", frame: resp", ""));
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
+fn a_step_several_clients_cannot_judge_later_is_refused_at_the_step() {
+    let (code, err) = check(&clients_spec(", frame: resp", "          - expect_eof\n"));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("spec.yaml:15:13"), "{err}");
+    assert!(err.contains("in command `INCR`: with several clients and a model, a command's steps are `send`, `send_all` and `expect`"), "{err}");
+}
+
+#[test]
+fn clients_out_of_range_or_without_commands_are_refused() {
+    let (code, err) = check(&clients_spec(", frame: resp", "").replace("clients: 3", "clients: 0"));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("`clients` is between 1 and 64"), "{err}");
+    let plain = "version: 1
+scenarios:
+  - name: hello
+    role: server
+    transport: tcp
+    clients: 2
+    steps:
+      - connect
+      - expect: \"Hello\"
+";
+    let (code, err) = check(plain);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("`clients` needs a scenario with `commands`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn clients_on_the_command_line_that_the_scenario_cannot_take_exit_2_before_anything_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("spec.yaml");
+    std::fs::write(&spec, clients_spec("", "").replace("    clients: 3\n", "")).unwrap();
+    let output = conform()
+        .args(["run"])
+        .arg(&spec)
+        .args(["--clients", "3", "--server", "sleep 30"])
+        .output()
+        .unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(
+            "--clients 3: in scenario `counter`: with several clients the replies are read"
+        ),
+        "{err}"
+    );
+}
