@@ -12,6 +12,7 @@ use crate::spec::{Matcher, OutputMatcher};
 
 pub mod frame;
 pub mod hint;
+pub mod linear;
 mod regex;
 pub mod same;
 mod scan;
