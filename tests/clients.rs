@@ -244,3 +244,58 @@ fn clients_on_the_command_line_that_the_scenario_cannot_take_exit_2_before_anyth
         "{err}"
     );
 }
+
+#[test]
+fn the_json_report_carries_each_clients_timeline_and_conform_report_reads_it_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = dir.path().join("events.jsonl");
+    let output = conform()
+        .args(["run", COUNTER, "--clients", "3", "--seed", "1", "--server"])
+        .arg(clone(Some("incr-unlocked")))
+        .arg("--report")
+        .arg(format!("json={}", events.display()))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let text = std::fs::read_to_string(&events).unwrap();
+    let finished: serde_json::Value = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|e| e["event"] == "scenario_finished")
+        .expect("a scenario_finished event");
+    assert_eq!(finished["clients"], 3);
+    let history = &finished["failure"]["history"];
+    let clients = history["clients"].as_array().unwrap();
+    assert_eq!(clients.len(), 2, "{history}");
+    for client in clients {
+        let commands = client.as_array().unwrap();
+        assert_eq!(commands.len(), 1);
+        assert_eq!(commands[0]["name"], "INCR");
+        assert_eq!(commands[0]["answered"]["hex"], "3a310d0a");
+        assert!(
+            commands[0]["began_ms"].as_f64().unwrap() <= commands[0]["ended_ms"].as_f64().unwrap()
+        );
+    }
+    assert_eq!(
+        history["explained"].as_array().unwrap().len(),
+        1,
+        "{history}"
+    );
+    let stuck = history["stuck"].as_array().unwrap();
+    assert_eq!(stuck.len(), 1, "{history}");
+    assert_eq!(stuck[0]["expected"][0]["hex"], "3a320d0a");
+    assert_eq!(finished["failure"]["generated"]["shrinking"], "replayed");
+    // Read back, the merged report draws the same timelines.
+    let merged = conform().arg("report").arg(&events).output().unwrap();
+    let report = stdout(&merged);
+    assert_eq!(merged.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("then none of these can come next:"),
+        "{report}"
+    );
+    assert!(
+        report.contains("  <- no order explains this reply"),
+        "{report}"
+    );
+    assert!(report.contains("in any of 5 runs each"), "{report}");
+}

@@ -175,3 +175,57 @@ fn chromium_draws_the_page() {
         png.len()
     );
 }
+
+#[test]
+fn a_history_of_several_clients_renders_one_timeline_per_client() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = format!(
+        "{} fixtures/python/mini_redis.py {{port}} --defect incr-unlocked",
+        common::redis::python()
+    );
+    let html = report(
+        dir.path(),
+        &[
+            "run",
+            "tests/data/clients/counter.yaml",
+            "--clients",
+            "3",
+            "--seed",
+            "1",
+        ],
+        &server,
+    );
+    assert_self_contained(&html);
+    let dom = rendered(dir.path(), &html);
+    assert!(
+        dom.contains("<h3>Smallest failing history found: one timeline per client</h3>"),
+        "{dom}"
+    );
+    assert_eq!(
+        dom.matches("<table class=\"session history\"").count(),
+        2,
+        "{dom}"
+    );
+    assert!(dom.contains("<caption>client 1</caption>"), "{dom}");
+    assert!(dom.contains("<caption>client 2</caption>"), "{dom}");
+    assert_eq!(
+        dom.matches("<span class=\"mark\">no order explains this reply</span>")
+            .count(),
+        1,
+        "{dom}"
+    );
+    assert_eq!(
+        dom.matches("<div class=\"bar\"><span style=\"left:")
+            .count(),
+        2,
+        "{dom}"
+    );
+    assert!(
+        dom.contains("then none of these can come next: client"),
+        "{dom}"
+    );
+    assert!(
+        dom.contains("(the model expects <code>\":2\\r\\n\"</code>)"),
+        "{dom}"
+    );
+}

@@ -6,6 +6,7 @@
 //! written down in one place and changes only on purpose (a new schema version), not because
 //! a type in `event` was renamed.
 
+mod history;
 mod wire;
 
 use std::io::{self, Write};
@@ -256,6 +257,10 @@ struct FailureJson<'a> {
     /// The minimal session of a session scenario, one entry per command.
     #[serde(skip_serializing_if = "Option::is_none")]
     session: Option<Vec<CommandJson<'a>>>,
+    /// Several clients at once: one timeline per client, and how far the search for an
+    /// order that explains their replies got.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    history: Option<history::HistoryJson<'a>>,
 }
 
 impl<'a> From<&'a Failure> for FailureJson<'a> {
@@ -277,6 +282,11 @@ impl<'a> From<&'a Failure> for FailureJson<'a> {
                 .as_ref()
                 .and_then(|g| g.session.as_deref())
                 .map(commands),
+            history: failure
+                .generated
+                .as_ref()
+                .and_then(|g| g.history.as_deref())
+                .map(history::HistoryJson::from),
         }
     }
 }
@@ -308,7 +318,7 @@ struct GeneratedJson<'a> {
 }
 
 #[derive(Serialize)]
-struct Value<'a> {
+pub(super) struct Value<'a> {
     name: &'a str,
     description: &'a str,
 }
@@ -357,7 +367,7 @@ struct CommandJson<'a> {
 
 /// Bytes kept for a report: hex and escaped text of the kept ones, and how many there were.
 #[derive(Serialize)]
-struct KeptJson {
+pub(super) struct KeptJson {
     hex: String,
     text: String,
     length: usize,

@@ -6,6 +6,7 @@
 //! In: [`Event`]s. Out: the page, written once when `RunFinished` arrives (the totals head
 //! the page). Passing and skipped scenarios are one table row each.
 
+mod history;
 mod matrix;
 mod session;
 
@@ -294,7 +295,21 @@ fn case_section(html: &mut String, index: usize, s: &Finished) {
             | Shrinking::Fixed
             | Shrinking::ReferenceFailed => ("Failing input", &g.original),
         };
+        if let Some(history) = &g.history {
+            html.push_str(&format!(
+                "<h3>{}: one timeline per client</h3>\n",
+                esc(&title
+                    .replace("counterexample", "history")
+                    .replace("input", "history"))
+            ));
+            history::timelines(html, history);
+            html.push_str(&format!(
+                "<p class=\"meta\">{}</p>\n",
+                esc(&g.shrinking.message())
+            ));
+        }
         match &g.session {
+            _ if g.history.is_some() => {}
             Some(transcript) => {
                 let title = title
                     .replace("counterexample", "session")

@@ -158,6 +158,10 @@ fn failure(f: shapes::Failure) -> Result<Failure, Invalid> {
     if let (Some(g), Some(session)) = (generated.as_mut(), session) {
         g.session = Some(Box::new(session));
     }
+    let history = f.history.map(history).transpose()?;
+    if let (Some(g), Some(history)) = (generated.as_mut(), history) {
+        g.history = Some(Box::new(history));
+    }
     Ok(Failure {
         step: f.step.map(step),
         mismatches,
@@ -249,6 +253,72 @@ fn session(commands: Vec<shapes::Command>) -> Result<crate::event::SessionReport
         });
     }
     Ok(report)
+}
+
+/// The timelines of several clients, back to 0-based positions.
+fn history(h: shapes::History) -> Result<crate::event::HistoryReport, Invalid> {
+    let kept = |k: shapes::Kept, field: String| -> Result<crate::event::Kept, Invalid> {
+        Ok(crate::event::Kept {
+            bytes: hex(&k.hex, &field)?,
+            len: k.length,
+        })
+    };
+    let at = |one_based: usize| one_based.saturating_sub(1);
+    let mut clients = Vec::with_capacity(h.clients.len());
+    for (k, commands) in h.clients.into_iter().enumerate() {
+        let mut timeline = Vec::with_capacity(commands.len());
+        for (i, c) in commands.into_iter().enumerate() {
+            let path = format!("failure.history.clients[{k}][{i}]");
+            timeline.push(crate::event::TimedCommand {
+                name: c.name,
+                values: c
+                    .values
+                    .into_iter()
+                    .map(|v| (v.name, v.description))
+                    .collect(),
+                sent: kept(c.sent, format!("{path}.sent.hex"))?,
+                answered: kept(c.answered, format!("{path}.answered.hex"))?,
+                began: c
+                    .began_ms
+                    .map(|ms| millis(ms, &format!("{path}.began_ms")))
+                    .transpose()?,
+                ended: c
+                    .ended_ms
+                    .map(|ms| millis(ms, &format!("{path}.ended_ms")))
+                    .transpose()?,
+            });
+        }
+        clients.push(timeline);
+    }
+    let mut stuck = Vec::with_capacity(h.stuck.len());
+    for (n, s) in h.stuck.into_iter().enumerate() {
+        let expected = s
+            .expected
+            .iter()
+            .enumerate()
+            .map(|(j, e)| {
+                hex(
+                    &e.hex,
+                    &format!("failure.history.stuck[{n}].expected[{j}].hex"),
+                )
+            })
+            .collect::<Result<_, _>>()?;
+        stuck.push(crate::event::Stuck {
+            client: at(s.client),
+            command: at(s.command),
+            expected,
+        });
+    }
+    Ok(crate::event::HistoryReport {
+        clients,
+        explained: h
+            .explained
+            .iter()
+            .map(|a| (at(a.client), at(a.command)))
+            .collect(),
+        stuck,
+        replays: h.replays,
+    })
 }
 
 fn wire(w: shapes::Wire) -> Result<WireLog, Invalid> {

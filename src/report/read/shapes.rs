@@ -105,6 +105,46 @@ pub(super) struct Failure {
     /// The minimal session of a session scenario.
     #[serde(default)]
     pub(super) session: Option<Vec<Command>>,
+    /// Several clients at once: their timelines.
+    #[serde(default)]
+    pub(super) history: Option<History>,
+}
+
+/// `failure.history`: clients and commands are 1-based.
+#[derive(Deserialize)]
+pub(super) struct History {
+    pub(super) clients: Vec<Vec<Timed>>,
+    pub(super) explained: Vec<At>,
+    pub(super) stuck: Vec<Stuck>,
+    pub(super) replays: u32,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Timed {
+    pub(super) name: String,
+    pub(super) values: Vec<Value>,
+    pub(super) sent: Kept,
+    pub(super) answered: Kept,
+    pub(super) began_ms: Option<f64>,
+    pub(super) ended_ms: Option<f64>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct At {
+    pub(super) client: usize,
+    pub(super) command: usize,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Stuck {
+    pub(super) client: usize,
+    pub(super) command: usize,
+    pub(super) expected: Vec<Bytes>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Bytes {
+    pub(super) hex: String,
 }
 
 /// One command of a failure's minimal session.
