@@ -62,12 +62,25 @@ pub enum SetupError {
         dir: std::path::PathBuf,
         message: String,
     },
-    /// The command line asks for what the selected scenarios cannot give (a bad `--with`).
+    /// The command line asks for what the selected scenarios cannot give.
     #[error("{0}")]
     Usage(String),
+    /// A `--with` value that pins nothing (boxed: it names the flag, the value and the
+    /// scenario, and the run's errors stay small).
+    #[error(transparent)]
+    With(Box<fuzz::WithError>),
+    /// A `--session` that names no session of a selected scenario.
+    #[error("--session: {0}")]
+    Session(#[source] Box<crate::input::session::encode::SessionError>),
     /// A scenario asks for what its target cannot do (e.g. `--connect` for a client).
     #[error("{0}")]
     Target(String),
+}
+
+impl From<fuzz::WithError> for SetupError {
+    fn from(e: fuzz::WithError) -> Self {
+        SetupError::With(Box::new(e))
+    }
 }
 
 impl SetupError {
@@ -75,6 +88,8 @@ impl SetupError {
     pub fn exit_code(&self) -> i32 {
         match self {
             SetupError::Usage(_) => crate::exit::USAGE,
+            SetupError::With(e) => e.exit_code(),
+            SetupError::Session(e) => e.exit_code(),
             _ => crate::exit::SETUP,
         }
     }
@@ -234,7 +249,7 @@ fn families(batches: &[Batch<'_, '_>]) -> Vec<Vec<RunOptions>> {
 fn pin_values(work: &[(&Planned<'_>, &RunOptions)]) -> Result<Vec<Pinned>, SetupError> {
     let mut pinned = Vec::with_capacity(work.len());
     for (item, opts) in work {
-        pinned.push(fuzz::overrides(item.scenario, &opts.with).map_err(SetupError::Usage)?);
+        pinned.push(fuzz::overrides(item.scenario, &opts.with)?);
     }
     let Some((_, opts)) = work.first() else {
         return Ok(pinned);
@@ -249,16 +264,13 @@ fn pin_values(work: &[(&Planned<'_>, &RunOptions)]) -> Result<Vec<Pinned>, Setup
             .collect();
         known.sort();
         known.dedup();
-        return Err(SetupError::Usage(if known.is_empty() {
-            format!(
-                "--with {name}={text}: no selected scenario generates values; `--with` pins the values of generated scenarios"
-            )
+        let (name, text) = (name.clone(), text.clone());
+        return Err(if known.is_empty() {
+            fuzz::WithError::NothingGenerated { name, text }
         } else {
-            format!(
-                "--with {name}={text}: no selected scenario generates `{name}`; the generated values are: {}",
-                known.join(", ")
-            )
-        }));
+            fuzz::WithError::NotGenerated { name, text, known }
+        }
+        .into());
     }
     Ok(pinned)
 }
@@ -281,7 +293,7 @@ fn check_session(work: &[(&Planned<'_>, &RunOptions)]) -> Result<(), SetupError>
     }
     for scenario in sessions {
         crate::input::session::encode::decode(scenario, text)
-            .map_err(|e| SetupError::Usage(format!("--session: {e}")))?;
+            .map_err(|e| SetupError::Session(Box::new(e)))?;
     }
     Ok(())
 }
