@@ -319,7 +319,7 @@ fn run_one(
                 id,
                 target: TargetKind::Reference,
                 lifecycle,
-                verdict: Verdict::Skip(reason.clone()),
+                verdict: Verdict::Skip(reason.to_string()),
                 duration: Duration::ZERO,
                 cases: 0,
                 seed: None,
@@ -334,10 +334,7 @@ fn run_one(
             id,
             target: target_kind(target),
             lifecycle,
-            verdict: Verdict::Skip(
-                "it compares with a reference program (`same_as_reference`), and no --reference was given"
-                    .into(),
-            ),
+            verdict: Verdict::Skip(crate::plan::Skip::NoReference.to_string()),
             duration: Duration::ZERO,
             cases: 0,
             seed: None,
