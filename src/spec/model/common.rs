@@ -1,5 +1,6 @@
 //! What the step, expect and output parsers share: how bytes are given in YAML, how regexes
-//! are compiled, and the largest datagram. A leaf: it uses nothing else of the model.
+//! are compiled, and the largest datagram. Nearly a leaf: of the model it uses only its
+//! error type.
 
 use regex::bytes::Regex;
 
@@ -22,13 +23,6 @@ pub(crate) fn compile(pattern: &str, whole: bool) -> Result<Regex, ModelError> {
             pattern: pattern.to_string(),
             source,
         })
-}
-
-pub(crate) fn first_line(text: &str) -> String {
-    // The regex crate's messages draw a caret diagram over several lines; keep the summary,
-    // which is the last line.
-    let last = text.lines().last().unwrap_or(text).trim();
-    last.strip_prefix("error: ").unwrap_or(last).to_string()
 }
 
 pub(crate) fn one_payload(

@@ -2,10 +2,10 @@
 //!
 //! In: what the model's conversions (`TryFrom<Raw...>`) were given. Out: one [`ModelError`];
 //! serde carries its message and the loader places it at the file's line and column, so the
-//! message is the sentence after `file:line:col:`.
+//! message is the sentence after `file:line:col:`. A leaf of the model, which every
+//! conversion uses: limits a message names (the largest datagram, the longest generated
+//! value) come in its fields.
 
-use super::common::{MAX_DATAGRAM, first_line};
-use super::generator::MAX_GENERATED;
 use crate::spec::data::DataError;
 use crate::spec::payload::PayloadError;
 
@@ -39,8 +39,9 @@ pub enum ModelError {
     },
     #[error("give the bytes only one way: `text`, `escaped`, `hex` or `bytes`")]
     TwoPayloads,
-    #[error("`length: {length}` is larger than the largest datagram ({MAX_DATAGRAM} bytes)")]
-    LengthAboveDatagram { length: usize },
+    /// `max` is the largest datagram.
+    #[error("`length: {length}` is larger than the largest datagram ({max} bytes)")]
+    LengthAboveDatagram { length: usize, max: usize },
     #[error("`min` {min} is larger than `max` {max}")]
     MinAboveMax { min: u64, max: u64 },
 
@@ -124,8 +125,9 @@ pub enum ModelError {
     LengthBoth,
     #[error("`min_length` {min} is larger than `max_length` {max}")]
     MinLengthAboveMax { min: usize, max: usize },
-    #[error("lengths above {MAX_GENERATED} bytes (1 MiB) make no sense here")]
-    LengthTooLong,
+    /// `max` is the longest generated value.
+    #[error("lengths above {max} bytes (1 MiB) make no sense here")]
+    LengthTooLong { max: usize },
     #[error("`chars: {chars}` is not a set of characters")]
     CharsNotASet { chars: String },
     #[error("`chars: {chars}` allows no character at all")]
@@ -154,8 +156,8 @@ pub enum ModelError {
     UntilComputed,
     #[error("`until` needs at least one byte")]
     FrameUntilEmpty,
-    #[error("`length` is between 1 and {MAX_DATAGRAM} bytes")]
-    FrameLength,
+    #[error("`length` is between 1 and {max} bytes")]
+    FrameLength { max: usize },
     #[error(
         "`may_differ: '{pattern}'` names no group: name the parts that may differ, e.g. \
          `id=(?P<id>[0-9]+)`"
@@ -182,8 +184,15 @@ pub enum ModelError {
     DuplicateTooMany,
     #[error("a dropped datagram is not sent at all: `drop` takes no other fault")]
     DropWithOthers,
-    #[error("`truncate` above {MAX_DATAGRAM} bytes (the largest datagram) makes no sense")]
-    TruncateTooLong,
+    #[error("`truncate` above {max} bytes (the largest datagram) makes no sense")]
+    TruncateTooLong { max: usize },
+}
+
+/// The summary of a regex crate's message: its diagram spans several lines, the last one
+/// says what is wrong.
+pub(crate) fn first_line(text: &str) -> String {
+    let last = text.lines().last().unwrap_or(text).trim();
+    last.strip_prefix("error: ").unwrap_or(last).to_string()
 }
 
 impl ModelError {

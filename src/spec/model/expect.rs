@@ -229,7 +229,10 @@ impl TryFrom<RawExpect> for Expect {
         }
         if let Some(length) = raw.length {
             if length > MAX_DATAGRAM {
-                return Err(ModelError::LengthAboveDatagram { length });
+                return Err(ModelError::LengthAboveDatagram {
+                    length,
+                    max: MAX_DATAGRAM,
+                });
             }
             matchers.push(Expected::Fixed(Matcher::Length(length)));
         }

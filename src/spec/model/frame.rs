@@ -128,7 +128,9 @@ fn frame_map(raw: RawFrameMap) -> Result<Frame, ModelError> {
     }
     if let Some(length) = raw.length {
         if length == 0 || length > super::common::MAX_DATAGRAM {
-            return Err(ModelError::FrameLength);
+            return Err(ModelError::FrameLength {
+                max: super::common::MAX_DATAGRAM,
+            });
         }
         return Ok(Frame::Length(length));
     }

@@ -247,7 +247,7 @@ fn lengths(
         return Err(ModelError::MinLengthAboveMax { min, max });
     }
     if max > MAX_GENERATED {
-        return Err(ModelError::LengthTooLong);
+        return Err(ModelError::LengthTooLong { max: MAX_GENERATED });
     }
     Ok((min, max))
 }

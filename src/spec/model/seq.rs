@@ -163,7 +163,10 @@ impl TryFrom<RawPart> for SeqPart {
         }
         if let Some(n) = raw.length {
             if n > MAX_DATAGRAM {
-                return Err(ModelError::LengthAboveDatagram { length: n });
+                return Err(ModelError::LengthAboveDatagram {
+                    length: n,
+                    max: MAX_DATAGRAM,
+                });
             }
             parts.push(SeqPart::Length {
                 n,

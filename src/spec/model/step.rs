@@ -259,7 +259,7 @@ impl SendFaults {
             return Err(ModelError::DropWithOthers);
         }
         if self.truncate.is_some_and(|n| n > MAX_DATAGRAM) {
-            return Err(ModelError::TruncateTooLong);
+            return Err(ModelError::TruncateTooLong { max: MAX_DATAGRAM });
         }
         Ok(())
     }
