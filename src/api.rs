@@ -20,10 +20,10 @@
 //! assert!(results.iter().all(|r| !matches!(r.verdict, Verdict::Fail(_))));
 //! ```
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::Path;
 
+use crate::drive::template::TemplateError;
 use crate::event::{Event, ScenarioId, Verdict};
 use crate::plan;
 use crate::plan::Targets;
@@ -68,27 +68,33 @@ pub struct ScenarioResult {
 }
 
 /// conform could not run the spec at all.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The spec is invalid or unreadable; the message has the file, line and column.
+    #[error(transparent)]
     Spec(SpecError),
     /// The command template cannot be used (e.g. it contains `|`).
-    Command(String),
+    #[error("`{command}`: {source}")]
+    Command {
+        command: String,
+        #[source]
+        source: TemplateError,
+    },
     /// conform could not do its job (program not found, no free port).
+    #[error(transparent)]
     Setup(SetupError),
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Error {
+    /// The exit status `conform run` ends with for the same error (see `exit`).
+    pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Spec(e) => write!(f, "{e}"),
-            Error::Command(message) => f.write_str(message),
-            Error::Setup(e) => write!(f, "{e}"),
+            Error::Spec(e) => e.exit_code(),
+            Error::Command { .. } => crate::exit::USAGE,
+            Error::Setup(e) => e.exit_code(),
         }
     }
 }
-
-impl std::error::Error for Error {}
 
 /// Loads the spec and runs every scenario of it against `target`. `options.targets` is
 /// ignored: `target` says what runs.
@@ -103,7 +109,10 @@ pub fn check(
     }
     .map_err(Error::Spec)?;
     let words = |cmd: &str| {
-        crate::drive::template::split(cmd).map_err(|e| Error::Command(format!("`{cmd}`: {e}")))
+        crate::drive::template::split(cmd).map_err(|source| Error::Command {
+            command: cmd.to_string(),
+            source,
+        })
     };
     let targets = match target {
         Target::Reference => Targets::default(),

@@ -3,10 +3,11 @@
 //!
 //! In: finished scenarios (through [`Recorder`], a reporter) and, with `--baseline`, a saved
 //! file. Out: the file written by `--write-baseline`, and a [`Comparison`] that decides the
-//! exit code. The runner knows nothing of baselines.
+//! exit code; a [`BaselineError`] for a file that cannot be read, used or written. The runner
+//! knows nothing of baselines.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
@@ -35,6 +36,49 @@ impl Recorded {
             Verdict::Skip(_) => Recorded::Skip,
         }
     }
+}
+
+/// A baseline file that cannot be read, is not a baseline, or cannot be written.
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    #[error("--baseline {}: cannot read it: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("--baseline {}: {source}", path.display())]
+    Invalid {
+        path: PathBuf,
+        #[source]
+        source: ParseError,
+    },
+    #[error("--write-baseline {}: cannot write it: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl BaselineError {
+    /// A `--baseline` that cannot be used is the command line's fault (the user named the
+    /// file); a baseline conform cannot write is conform failing at its job.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            BaselineError::Read { .. } | BaselineError::Invalid { .. } => crate::exit::USAGE,
+            BaselineError::Write { .. } => crate::exit::SETUP,
+        }
+    }
+}
+
+/// Why a text is not a baseline.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error("not a conform baseline (JSON written by --write-baseline): {0}")]
+    NotJson(#[source] serde_json::Error),
+    #[error("unknown baseline format `{found}`: this conform reads `{SCHEMA}`")]
+    Schema { found: String },
 }
 
 /// One scenario's verdict in a run.
@@ -69,29 +113,33 @@ impl Baseline {
         text
     }
 
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let baseline: Baseline = serde_json::from_str(text).map_err(|e| {
-            format!("not a conform baseline (JSON written by --write-baseline): {e}")
-        })?;
+    pub fn parse(text: &str) -> Result<Self, ParseError> {
+        let baseline: Baseline = serde_json::from_str(text).map_err(ParseError::NotJson)?;
         if baseline.schema != SCHEMA {
-            return Err(format!(
-                "unknown baseline format `{}`: this conform reads `{SCHEMA}`",
-                baseline.schema
-            ));
+            return Err(ParseError::Schema {
+                found: baseline.schema,
+            });
         }
         Ok(baseline)
     }
 
-    /// Reads the file at `path`; the message says which file and why.
-    pub fn load(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("--baseline {}: cannot read it: {e}", path.display()))?;
-        Self::parse(&text).map_err(|e| format!("--baseline {}: {e}", path.display()))
+    /// Reads the file at `path`; the error says which file and why.
+    pub fn load(path: &Path) -> Result<Self, BaselineError> {
+        let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|source| BaselineError::Invalid {
+            path: path.to_path_buf(),
+            source,
+        })
     }
 
-    pub fn write(&self, path: &Path) -> Result<(), String> {
-        std::fs::write(path, self.to_json())
-            .map_err(|e| format!("--write-baseline {}: cannot write it: {e}", path.display()))
+    pub fn write(&self, path: &Path) -> Result<(), BaselineError> {
+        std::fs::write(path, self.to_json()).map_err(|source| BaselineError::Write {
+            path: path.to_path_buf(),
+            source,
+        })
     }
 
     /// Compares a run with this baseline.
@@ -187,6 +235,7 @@ impl Reporter for Recorder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::error::Error as _;
 
     fn entry(name: &str, verdict: Recorded) -> Entry {
         Entry {
@@ -205,20 +254,58 @@ mod tests {
             "{text}"
         );
         assert!(text.find("\"a\"") < text.find("\"b\""), "sorted: {text}");
-        assert_eq!(Baseline::parse(&text), Ok(baseline));
+        assert_eq!(Baseline::parse(&text).unwrap(), baseline);
     }
 
     #[test]
     fn garbled_or_foreign_files_are_refused() {
+        let garbled = Baseline::parse("{").unwrap_err();
         assert!(
-            Baseline::parse("{")
-                .unwrap_err()
-                .contains("not a conform baseline")
+            garbled.to_string().starts_with(
+                "not a conform baseline (JSON written by --write-baseline): EOF while parsing"
+            ),
+            "{garbled}"
+        );
+        assert!(
+            garbled
+                .source()
+                .is_some_and(|s| s.is::<serde_json::Error>())
         );
         let foreign = r#"{"schema":"other/2","scenarios":[]}"#;
-        assert!(Baseline::parse(foreign).unwrap_err().contains("other/2"));
+        assert_eq!(
+            Baseline::parse(foreign).unwrap_err().to_string(),
+            "unknown baseline format `other/2`: this conform reads `conform-baseline/1`"
+        );
         let bad_verdict = r#"{"schema":"conform-baseline/1","scenarios":[{"file":"f","name":"n","verdict":"meh"}]}"#;
         assert!(Baseline::parse(bad_verdict).is_err());
+    }
+
+    #[test]
+    fn an_unreadable_baseline_is_a_usage_error_and_an_unwritable_one_a_setup_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.json");
+        let err = Baseline::load(&missing).unwrap_err();
+        assert_eq!(err.exit_code(), crate::exit::USAGE);
+        assert!(
+            err.to_string().starts_with(&format!(
+                "--baseline {}: cannot read it: ",
+                missing.display()
+            )),
+            "{err}"
+        );
+        assert!(err.source().is_some_and(|s| s.is::<std::io::Error>()));
+
+        let garbled = dir.path().join("garbled.json");
+        std::fs::write(&garbled, "{").unwrap();
+        let err = Baseline::load(&garbled).unwrap_err();
+        assert_eq!(err.exit_code(), crate::exit::USAGE);
+        assert!(err.source().is_some_and(|s| s.is::<ParseError>()));
+
+        let err = Baseline::new(Vec::new())
+            .write(&dir.path().join("no/such/dir/b.json"))
+            .unwrap_err();
+        assert_eq!(err.exit_code(), crate::exit::SETUP);
+        assert!(err.to_string().starts_with("--write-baseline "), "{err}");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 mod args;
+mod error;
 mod hints;
 mod init;
 mod matrix;
@@ -15,6 +16,7 @@ mod reports;
 mod run;
 mod specs;
 
+pub use error::CliError;
 pub(crate) use reports::{reporters, use_color};
 pub(crate) use run::{announce, filters, partition, run_failed, shared_options};
 pub(crate) use specs::{Loading, load_all};
@@ -114,15 +116,18 @@ pub fn main() -> i32 {
             let mut page = Vec::new();
             match man_page(&mut page) {
                 Ok(()) => write_stdout(&page),
-                Err(e) => error(format!("cannot render the man page: {e}"), exit::SETUP),
+                Err(e) => fail(CliError::Man(e)),
             }
         }
     }
 }
 
-pub(crate) fn error(message: impl std::fmt::Display, code: i32) -> i32 {
-    eprintln!("conform: error: {message}");
-    code
+/// Ends a command with an error: its message on stderr and its exit code. Every command
+/// that fails ends here, so the code is the error's to say, not each call site's.
+pub(crate) fn fail(e: impl Into<CliError>) -> i32 {
+    let e = e.into();
+    eprintln!("conform: error: {e}");
+    e.exit_code()
 }
 
 /// Writes a line to stdout, or returns from the calling command with the exit status a
@@ -133,7 +138,7 @@ macro_rules! out {
             use std::io::Write as _;
             writeln!(std::io::stdout(), $($arg)*)
         } {
-            return $crate::cli::stdout_failed(&e);
+            return $crate::cli::stdout_failed(e);
         }
     };
 }
@@ -141,11 +146,11 @@ pub(crate) use out;
 
 /// The end of a command whose stdout cannot be written: a closed pipe (`| head`) ends it
 /// quietly with [`exit::CLOSED`], as the reader asked; anything else is an error.
-pub(crate) fn stdout_failed(e: &std::io::Error) -> i32 {
+pub(crate) fn stdout_failed(e: std::io::Error) -> i32 {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
         exit::CLOSED
     } else {
-        error(format!("cannot write to stdout: {e}"), exit::SETUP)
+        fail(CliError::Stdout(e))
     }
 }
 
@@ -155,7 +160,7 @@ fn write_stdout(bytes: &[u8]) -> i32 {
     let mut stdout = std::io::stdout();
     match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
         Ok(()) => exit::PASS,
-        Err(e) => stdout_failed(&e),
+        Err(e) => stdout_failed(e),
     }
 }
 

@@ -3,14 +3,68 @@
 //!
 //! In: the command line's texts. Out: [`Implementation`]s, each a name with the command
 //! templates (split into words) of its server and client, ready to become the targets of a
-//! run. Errors are one sentence naming the flag.
+//! run. Errors ([`MatrixError`]) are one sentence naming the flag.
 
 use std::path::{Path, PathBuf};
 
-use crate::drive::template;
+use crate::drive::template::{self, TemplateError};
 
 /// Most directories one `--each` may match: a class, not a file system.
 const MAX_MATCHES: usize = 10_000;
+
+/// Implementations the command line cannot name. `flag` is `server` or `client`.
+#[derive(Debug, thiserror::Error)]
+pub enum MatrixError {
+    #[error(
+        "--{flag} {value}: write NAME=CMD, e.g. --{flag} mine='./prog {{port}}' (a name of \
+         letters, digits, `.`, `_`, `-` or `+`)"
+    )]
+    NotNamed { flag: &'static str, value: String },
+    #[error("--{flag} {value}: {source}")]
+    Command {
+        flag: &'static str,
+        value: String,
+        #[source]
+        source: TemplateError,
+    },
+    /// A `--each` template.
+    #[error("--{flag}: {source}")]
+    Template {
+        flag: &'static str,
+        #[source]
+        source: TemplateError,
+    },
+    #[error("--{flag}: `{name}` is given twice")]
+    Twice { flag: &'static str, name: String },
+    #[error("--each {glob}: give at most one --server and one --client template")]
+    EachTemplates { glob: String },
+    #[error("--each {glob}: no directory matches")]
+    NoMatch { glob: String },
+    #[error("--each {glob}: {}: {source}", dir.display())]
+    Absolute {
+        glob: String,
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "--each {glob}: two matching directories are named `{name}`; use a pattern that \
+         matches each name once"
+    )]
+    SameName { glob: String, name: String },
+    #[error("--each {glob}: more than {MAX_MATCHES} matches; narrow the pattern")]
+    TooMany { glob: String },
+    #[error("no implementation: give --server NAME=CMD, --client NAME=CMD or --each GLOB")]
+    NoImplementation,
+}
+
+impl MatrixError {
+    /// Every implementation is named on the command line: a name, a template or a pattern
+    /// that cannot be used is the command line's fault.
+    pub fn exit_code(&self) -> i32 {
+        crate::exit::USAGE
+    }
+}
 
 /// One implementation under test: a server, a client, or both.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,20 +84,22 @@ fn valid_name(name: &str) -> bool {
 
 /// `--server NAME=CMD` and `--client NAME=CMD`; a server and a client with the same name
 /// are one implementation. Implementations keep the order their names first appear in.
-pub fn named(servers: &[String], clients: &[String]) -> Result<Vec<Implementation>, String> {
+pub fn named(servers: &[String], clients: &[String]) -> Result<Vec<Implementation>, MatrixError> {
     let mut all: Vec<Implementation> = Vec::new();
     for (flag, values) in [("server", servers), ("client", clients)] {
         for value in values {
             let (name, command) = value
                 .split_once('=')
                 .filter(|(name, _)| valid_name(name))
-                .ok_or_else(|| {
-                    format!(
-                        "--{flag} {value}: write NAME=CMD, e.g. --{flag} mine='./prog {{port}}' \
-                         (a name of letters, digits, `.`, `_`, `-` or `+`)"
-                    )
+                .ok_or_else(|| MatrixError::NotNamed {
+                    flag,
+                    value: value.clone(),
                 })?;
-            let words = template::split(command).map_err(|e| format!("--{flag} {value}: {e}"))?;
+            let words = template::split(command).map_err(|source| MatrixError::Command {
+                flag,
+                value: value.clone(),
+                source,
+            })?;
             let index = match all.iter().position(|i| i.name == name) {
                 Some(index) => index,
                 None => {
@@ -60,7 +116,10 @@ pub fn named(servers: &[String], clients: &[String]) -> Result<Vec<Implementatio
                 _ => &mut all[index].client,
             };
             if slot.replace(words).is_some() {
-                return Err(format!("--{flag}: `{name}` is given twice"));
+                return Err(MatrixError::Twice {
+                    flag,
+                    name: name.to_owned(),
+                });
             }
         }
     }
@@ -73,18 +132,28 @@ pub fn each(
     glob: &str,
     server: Option<&str>,
     client: Option<&str>,
-) -> Result<Vec<Implementation>, String> {
-    let server = server
-        .map(template::split)
-        .transpose()
-        .map_err(|e| format!("--server: {e}"))?;
-    let client = client
-        .map(template::split)
-        .transpose()
-        .map_err(|e| format!("--client: {e}"))?;
+) -> Result<Vec<Implementation>, MatrixError> {
+    let server =
+        server
+            .map(template::split)
+            .transpose()
+            .map_err(|source| MatrixError::Template {
+                flag: "server",
+                source,
+            })?;
+    let client =
+        client
+            .map(template::split)
+            .transpose()
+            .map_err(|source| MatrixError::Template {
+                flag: "client",
+                source,
+            })?;
     let dirs = directories(glob)?;
     if dirs.is_empty() {
-        return Err(format!("--each {glob}: no directory matches"));
+        return Err(MatrixError::NoMatch {
+            glob: glob.to_string(),
+        });
     }
     let mut all: Vec<Implementation> = Vec::new();
     for dir in dirs {
@@ -92,14 +161,17 @@ pub fn each(
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let absolute = std::path::absolute(&dir)
-            .map_err(|e| format!("--each {glob}: {}: {e}", dir.display()))?;
+        let absolute = std::path::absolute(&dir).map_err(|source| MatrixError::Absolute {
+            glob: glob.to_string(),
+            dir: dir.clone(),
+            source,
+        })?;
         let absolute = absolute.to_string_lossy().into_owned();
         if all.iter().any(|i| i.name == name) {
-            return Err(format!(
-                "--each {glob}: two matching directories are named `{name}`; \
-                 use a pattern that matches each name once"
-            ));
+            return Err(MatrixError::SameName {
+                glob: glob.to_string(),
+                name,
+            });
         }
         let fill = |words: &Vec<String>| -> Vec<String> {
             words
@@ -119,7 +191,7 @@ pub fn each(
 /// The directories matching a pattern of path components, where a component may use `*`
 /// (any run of characters) and `?` (one character). Hidden entries match only a component
 /// that starts with `.`. Sorted, so implementations come in a stable order.
-fn directories(glob: &str) -> Result<Vec<PathBuf>, String> {
+fn directories(glob: &str) -> Result<Vec<PathBuf>, MatrixError> {
     let mut current: Vec<PathBuf> = vec![if glob.starts_with('/') {
         PathBuf::from("/")
     } else {
@@ -149,9 +221,9 @@ fn directories(glob: &str) -> Result<Vec<PathBuf>, String> {
                 if wildcard(component.as_bytes(), name.as_bytes()) {
                     next.push(base.join(&name));
                     if next.len() > MAX_MATCHES {
-                        return Err(format!(
-                            "--each {glob}: more than {MAX_MATCHES} matches; narrow the pattern"
-                        ));
+                        return Err(MatrixError::TooMany {
+                            glob: glob.to_string(),
+                        });
                     }
                 }
             }
@@ -210,7 +282,22 @@ mod tests {
     fn a_missing_or_odd_name_is_refused() {
         assert!(named(&["./srv {port}".into()], &[]).is_err());
         assert!(named(&["my server=./srv".into()], &[]).is_err());
-        assert!(named(&["a=./x".into(), "a=./y".into()], &[]).is_err());
+        let twice = named(&["a=./x".into(), "a=./y".into()], &[]).unwrap_err();
+        assert_eq!(twice.to_string(), "--server: `a` is given twice");
+        assert_eq!(twice.exit_code(), crate::exit::USAGE);
+    }
+
+    #[test]
+    fn a_command_that_cannot_be_split_keeps_the_template_error_as_its_source() {
+        use std::error::Error as _;
+        let err = named(&[], &["a=./cli | tee log".into()]).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("--client a=./cli | tee log: the command uses the shell operator `|`"),
+            "{err}"
+        );
+        assert!(err.source().is_some_and(|s| s.is::<TemplateError>()));
+        assert_eq!(err.exit_code(), crate::exit::USAGE);
     }
 
     #[test]

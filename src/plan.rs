@@ -1,7 +1,8 @@
 //! Deciding what runs: each scenario of each spec, against which target, or skipped and why.
 //!
 //! In: loaded specs and the run's [`Targets`]. Out: a list of [`Planned`] scenarios, in file
-//! order. No I/O.
+//! order, each with its target or the [`Skip`] reason; a [`PlanError`] for a `--filter` or
+//! `--partition` that says nothing conform can select by. No I/O.
 
 use std::net::SocketAddr;
 
@@ -36,11 +37,65 @@ impl Targets {
     }
 }
 
-/// One scenario and what it will run against.
+/// One scenario and what it will run against, or why it cannot run.
 pub struct Planned<'a> {
     pub spec: &'a Spec,
     pub scenario: &'a Scenario,
-    pub target: Result<Target, String>,
+    pub target: Result<Target, Skip>,
+}
+
+/// Why a selected scenario is skipped: not an error, a verdict the report shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    NoServer,
+    NoClient,
+    /// It uses `same_as_reference`, and no `--reference` was given.
+    NoReference,
+}
+
+impl std::fmt::Display for Skip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Skip::NoServer => "a server scenario, and no --server or --connect was given",
+            Skip::NoClient => "a client scenario, and no --client was given",
+            Skip::NoReference => {
+                "it compares with a reference program (`same_as_reference`), and no --reference \
+                 was given"
+            }
+        })
+    }
+}
+
+/// A `--filter` or `--partition` that cannot be read; `text` is the flag's value as given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error("--filter {text}: a role is `server` or `client`")]
+    FilterRole { text: String },
+    #[error("--filter {text}: a transport is `tcp` or `udp`")]
+    FilterTransport { text: String },
+    #[error("--filter {text}: a level is `must` or `should`")]
+    FilterLevel { text: String },
+    #[error(
+        "--filter {text}: filters are name:, tag:, role:, transport:, level:, file:, or plain text"
+    )]
+    FilterKey { text: String },
+    #[error("--partition {text}: write hash:M/N or count:M/N, e.g. hash:1/3")]
+    PartitionForm { text: String },
+    #[error("--partition {text}: the kind is `hash` or `count`, e.g. hash:1/3")]
+    PartitionKind { text: String },
+    #[error("--partition {text}: write M/N after the kind, e.g. hash:1/3")]
+    PartitionShare { text: String },
+    #[error("--partition {text}: M and N are whole numbers, e.g. hash:1/3")]
+    PartitionNumbers { text: String },
+    #[error("--partition {text}: M/N needs 1 <= M <= N (share M of N jobs)")]
+    PartitionRange { text: String },
+}
+
+impl PlanError {
+    /// Every plan error is a command line that selects nothing conform knows.
+    pub fn exit_code(&self) -> i32 {
+        crate::exit::USAGE
+    }
 }
 
 pub fn plan<'a>(specs: &'a [Spec], targets: &Targets, filters: &[Filter]) -> Vec<Planned<'a>> {
@@ -74,27 +129,25 @@ pub enum Filter {
 }
 
 impl std::str::FromStr for Filter {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Self, String> {
+    type Err = PlanError;
+    fn from_str(text: &str) -> Result<Self, PlanError> {
         use crate::spec::{Level, Transport};
-        let bad = |what: &str| format!("--filter {text}: {what}");
+        let given = || text.to_string();
         Ok(match text.split_once(':') {
             Some(("name", v)) => Filter::Name(v.to_string()),
             Some(("tag", v)) => Filter::Tag(v.to_string()),
             Some(("file", v)) => Filter::File(v.to_string()),
             Some(("role", "server")) => Filter::Role(Role::Server),
             Some(("role", "client")) => Filter::Role(Role::Client),
-            Some(("role", _)) => return Err(bad("a role is `server` or `client`")),
+            Some(("role", _)) => return Err(PlanError::FilterRole { text: given() }),
             Some(("transport", "tcp")) => Filter::Transport(Transport::Tcp),
             Some(("transport", "udp")) => Filter::Transport(Transport::Udp),
-            Some(("transport", _)) => return Err(bad("a transport is `tcp` or `udp`")),
+            Some(("transport", _)) => return Err(PlanError::FilterTransport { text: given() }),
             Some(("level", "must")) => Filter::Level(Level::Must),
             Some(("level", "should")) => Filter::Level(Level::Should),
-            Some(("level", _)) => return Err(bad("a level is `must` or `should`")),
+            Some(("level", _)) => return Err(PlanError::FilterLevel { text: given() }),
             Some((key, _)) if key.chars().all(|c| c.is_ascii_lowercase()) && !key.is_empty() => {
-                return Err(bad(
-                    "filters are name:, tag:, role:, transport:, level:, file:, or plain text",
-                ));
+                return Err(PlanError::FilterKey { text: given() });
             }
             _ => Filter::Contains(text.to_string()),
         })
@@ -118,7 +171,7 @@ impl Filter {
 /// With no target given, everything runs against the reference. With a server (or an
 /// address) given, server scenarios run against it and client scenarios are skipped; and
 /// the other way round.
-fn target_for(scenario: &Scenario, targets: &Targets) -> Result<Target, String> {
+fn target_for(scenario: &Scenario, targets: &Targets) -> Result<Target, Skip> {
     if !targets.any_external() {
         return Ok(Target::Reference);
     }
@@ -126,11 +179,11 @@ fn target_for(scenario: &Scenario, targets: &Targets) -> Result<Target, String> 
         Role::Server => match (&targets.server, targets.connect) {
             (Some(words), _) => Ok(Target::Program(words.clone())),
             (None, Some(addr)) => Ok(Target::Address(addr)),
-            (None, None) => Err("a server scenario, and no --server or --connect was given".into()),
+            (None, None) => Err(Skip::NoServer),
         },
         Role::Client => match &targets.client {
             Some(words) => Ok(Target::Program(words.clone())),
-            None => Err("a client scenario, and no --client was given".into()),
+            None => Err(Skip::NoClient),
         },
     }
 }
@@ -143,10 +196,7 @@ pub fn require_reference(planned: &mut [Planned<'_>], reference_given: bool) {
     }
     for p in planned.iter_mut() {
         if p.target.is_ok() && p.scenario.uses_reference() {
-            p.target = Err(
-                "it compares with a reference program (`same_as_reference`), and no --reference was given"
-                    .into(),
-            );
+            p.target = Err(Skip::NoReference);
         }
     }
 }
@@ -170,26 +220,26 @@ pub enum PartitionKind {
 }
 
 impl std::str::FromStr for Partition {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Self, String> {
-        let bad = |what: &str| format!("--partition {text}: {what}");
+    type Err = PlanError;
+    fn from_str(text: &str) -> Result<Self, PlanError> {
+        let given = || text.to_string();
         let (kind, share) = text
             .split_once(':')
-            .ok_or_else(|| bad("write hash:M/N or count:M/N, e.g. hash:1/3"))?;
+            .ok_or_else(|| PlanError::PartitionForm { text: given() })?;
         let kind = match kind {
             "hash" => PartitionKind::Hash,
             "count" => PartitionKind::Count,
-            _ => return Err(bad("the kind is `hash` or `count`, e.g. hash:1/3")),
+            _ => return Err(PlanError::PartitionKind { text: given() }),
         };
         let (m, n) = share
             .split_once('/')
-            .ok_or_else(|| bad("write M/N after the kind, e.g. hash:1/3"))?;
+            .ok_or_else(|| PlanError::PartitionShare { text: given() })?;
         let parse = |v: &str| v.trim().parse::<usize>().ok();
         let (Some(index), Some(total)) = (parse(m), parse(n)) else {
-            return Err(bad("M and N are whole numbers, e.g. hash:1/3"));
+            return Err(PlanError::PartitionNumbers { text: given() });
         };
         if total == 0 || index == 0 || index > total {
-            return Err(bad("M/N needs 1 <= M <= N (share M of N jobs)"));
+            return Err(PlanError::PartitionRange { text: given() });
         }
         Ok(Partition { kind, index, total })
     }
@@ -311,6 +361,8 @@ mod tests {
             "1/2",
         ] {
             let err = bad.parse::<Partition>().unwrap_err();
+            assert_eq!(err.exit_code(), crate::exit::USAGE);
+            let err = err.to_string();
             assert!(err.starts_with(&format!("--partition {bad}: ")), "{err}");
         }
     }

@@ -238,9 +238,9 @@ fn judge_data(
         Matcher::Frame(frame) => match frame::frame_end(frame, buf) {
             frame::Framed::Complete(end) => Progress::Pass { consumed: end },
             frame::Framed::Incomplete => Progress::Pending,
-            frame::Framed::Invalid(why) => {
-                Progress::Fail(Mismatch::new(why).bytes(b"", &buf[..buf.len().min(256)]))
-            }
+            frame::Framed::Invalid(why) => Progress::Fail(
+                Mismatch::new(why.to_string()).bytes(b"", &buf[..buf.len().min(256)]),
+            ),
         },
     };
     if early != Progress::Pending {

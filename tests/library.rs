@@ -136,5 +136,7 @@ fn spec_text_errors_and_bad_commands_are_typed_errors() {
     );
     let spec = SpecInput::Path(Path::new("specs/tcp.yaml"));
     let err = api::check(spec, &Target::Server("a | b".into()), &options()).unwrap_err();
-    assert!(matches!(err, Error::Command(_)), "{err}");
+    assert!(matches!(err, Error::Command { .. }), "{err}");
+    assert_eq!(err.exit_code(), conform::exit::USAGE);
+    assert!(std::error::Error::source(&err).is_some(), "{err}");
 }

@@ -12,6 +12,7 @@ use crate::run::options::{
     DEFAULT_TIMEOUT,
 };
 use crate::spec::Dur;
+use crate::spec::duration::DurationError;
 
 /// The help headings of `run` and `matrix`, in the order they are shown.
 pub(crate) const RUNNING: &str = "Running";
@@ -401,7 +402,7 @@ pub(crate) struct ReferenceArgs {
     pub(crate) timeout: Dur,
 }
 
-pub(crate) fn parse_dur(text: &str) -> Result<Dur, String> {
+pub(crate) fn parse_dur(text: &str) -> Result<Dur, DurationError> {
     text.parse()
 }
 

@@ -6,7 +6,7 @@
 
 use super::args::{InitArgs, RoleArg, TransportArg};
 use super::hints::shell_quote;
-use super::{error, out};
+use super::{CliError, fail, out};
 use crate::exit;
 
 /// The starter text for a role and a transport.
@@ -22,14 +22,12 @@ pub(crate) fn starter(role: RoleArg, transport: TransportArg) -> &'static str {
 pub(crate) fn init_command(args: &InitArgs) -> i32 {
     let path = &args.file;
     let shown = path.display();
-    if let Err(e) = super::specs::write_new(path, starter(args.role, args.transport)) {
-        return match e.kind() {
-            std::io::ErrorKind::AlreadyExists => error(
-                format!("{shown} exists already: not overwriting it; give another name"),
-                exit::USAGE,
-            ),
-            _ => error(format!("cannot write {shown}: {e}"), exit::SETUP),
-        };
+    if let Err(source) = super::specs::write_new(path, starter(args.role, args.transport)) {
+        let path = path.clone();
+        return fail(match source.kind() {
+            std::io::ErrorKind::AlreadyExists => CliError::InitExists { path },
+            _ => CliError::InitWrite { path, source },
+        });
     }
     let (who, flag, program) = match args.role {
         RoleArg::Server => ("server", "--server", "./my-server {port}"),

@@ -4,9 +4,9 @@
 use std::path::PathBuf;
 
 use super::args::SharedArgs;
-use super::{Loading, error, load_all, reporters, shared_options, use_color};
+use super::{CliError, Loading, fail, load_all, reporters, shared_options, use_color};
 use crate::exit;
-use crate::matrix::{self, Implementation};
+use crate::matrix::{self, Implementation, MatrixError};
 use crate::plan;
 use crate::plan::Targets;
 use crate::report::Reporter;
@@ -39,13 +39,11 @@ pub(crate) struct MatrixArgs {
 }
 
 /// The implementations the command line names.
-fn implementations(args: &MatrixArgs) -> Result<Vec<Implementation>, String> {
+fn implementations(args: &MatrixArgs) -> Result<Vec<Implementation>, MatrixError> {
     let all = match &args.each {
         Some(glob) => {
             if args.server.len() > 1 || args.client.len() > 1 {
-                return Err(format!(
-                    "--each {glob}: give at most one --server and one --client template"
-                ));
+                return Err(MatrixError::EachTemplates { glob: glob.clone() });
             }
             matrix::each(
                 glob,
@@ -56,9 +54,7 @@ fn implementations(args: &MatrixArgs) -> Result<Vec<Implementation>, String> {
         None => matrix::named(&args.server, &args.client)?,
     };
     if all.is_empty() {
-        return Err(
-            "no implementation: give --server NAME=CMD, --client NAME=CMD or --each GLOB".into(),
-        );
+        return Err(MatrixError::NoImplementation);
     }
     Ok(all)
 }
@@ -87,7 +83,7 @@ pub(crate) fn width() -> usize {
 pub(crate) fn matrix_command(args: MatrixArgs, argv: &[String]) -> i32 {
     let implementations = match implementations(&args) {
         Ok(all) => all,
-        Err(message) => return error(message, exit::USAGE),
+        Err(e) => return fail(e),
     };
     let mut options = Vec::new();
     for implementation in &implementations {
@@ -103,7 +99,7 @@ pub(crate) fn matrix_command(args: MatrixArgs, argv: &[String]) -> i32 {
                 opts.progress = false;
                 options.push(opts);
             }
-            Err(message) => return error(message, exit::USAGE),
+            Err(e) => return fail(e),
         }
     }
     let Ok(specs) = load_all(
@@ -119,11 +115,11 @@ pub(crate) fn matrix_command(args: MatrixArgs, argv: &[String]) -> i32 {
     super::announce(&args.shared);
     let filters = match super::filters(&args.shared) {
         Ok(filters) => filters,
-        Err(message) => return error(message, exit::USAGE),
+        Err(e) => return fail(e),
     };
     let partition = match super::partition(&args.shared) {
         Ok(partition) => partition,
-        Err(message) => return error(message, exit::USAGE),
+        Err(e) => return fail(e),
     };
     let mut planned: Vec<Vec<plan::Planned<'_>>> = options
         .iter()
@@ -150,11 +146,7 @@ pub(crate) fn matrix_command(args: MatrixArgs, argv: &[String]) -> i32 {
         .iter()
         .all(|p| p.iter().all(|item| item.target.is_err()))
     {
-        return error(
-            "no scenario selected: no scenario matches every --filter, or none fits the \
-             roles the implementations provide",
-            exit::USAGE,
-        );
+        return fail(CliError::NoneFits);
     }
     let mut table =
         crate::report::matrix::Table::new(std::io::stdout(), width(), use_color(&args.shared));
@@ -162,7 +154,7 @@ pub(crate) fn matrix_command(args: MatrixArgs, argv: &[String]) -> i32 {
     table.trace = args.shared.trace;
     let mut reporter = match reporters(&args.shared, Some(Box::new(table))) {
         Ok(reporter) => reporter,
-        Err((message, code)) => return error(message, code),
+        Err(e) => return fail(e),
     };
     let batches: Vec<Batch<'_, '_>> = planned
         .iter()
@@ -172,6 +164,6 @@ pub(crate) fn matrix_command(args: MatrixArgs, argv: &[String]) -> i32 {
     match run::run_batches(&batches, &mut reporter as &mut dyn Reporter) {
         Ok(summary) if summary.failed > 0 => exit::FAIL,
         Ok(_) => exit::PASS,
-        Err(e) => super::run_failed(&e),
+        Err(e) => super::run_failed(e),
     }
 }

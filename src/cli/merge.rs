@@ -4,7 +4,7 @@
 
 use super::args::{FormatArg, ReportArgs};
 use super::reports::{color, report_file};
-use super::{error, stdout_failed};
+use super::{CliError, fail, stdout_failed};
 use crate::exit;
 use crate::report::read::{self, merge};
 use crate::report::{self, Fanout, Reporter};
@@ -44,14 +44,14 @@ pub(crate) fn report_command(args: &ReportArgs) -> i32 {
     });
     let mut reporter = match reporters(args, matrix) {
         Ok(reporter) => reporter,
-        Err((message, code)) => return error(message, code),
+        Err(e) => return fail(e),
     };
     for event in &merged.events {
         if let Err(e) = reporter.report(event) {
             if e.kind() == std::io::ErrorKind::BrokenPipe {
-                return stdout_failed(&e);
+                return stdout_failed(e);
             }
-            return error(format!("cannot write the report: {e}"), exit::SETUP);
+            return fail(CliError::Report(e));
         }
     }
     if merged.summary.failed > 0 {
@@ -63,7 +63,7 @@ pub(crate) fn report_command(args: &ReportArgs) -> i32 {
 
 /// The report on stdout, as `run` or (for events that name implementations) `matrix`
 /// prints it, and every `--report FORMAT=PATH` file.
-fn reporters(args: &ReportArgs, matrix: bool) -> Result<Fanout, (String, i32)> {
+fn reporters(args: &ReportArgs, matrix: bool) -> Result<Fanout, CliError> {
     let color = color(args.color);
     let stdout: Box<dyn Reporter> = match (args.format, matrix) {
         (FormatArg::Human, true) => {

@@ -4,7 +4,7 @@ use std::net::{TcpListener, ToSocketAddrs, UdpSocket};
 use std::time::Duration;
 
 use super::args::{Program, ReferenceArgs};
-use super::error;
+use super::{CliError, fail};
 use crate::exit;
 use crate::reference::{self, Serve, Shutdown};
 
@@ -14,7 +14,7 @@ pub(crate) fn reference_command(args: ReferenceArgs) -> i32 {
         .map(|mut a| a.next())
     {
         Ok(Some(addr)) => addr,
-        _ => return error(format!("--host {}: not an address", args.host), exit::USAGE),
+        _ => return fail(CliError::Host { host: args.host }),
     };
     let serve = if args.forever {
         Serve::Forever
@@ -36,6 +36,6 @@ pub(crate) fn reference_command(args: ReferenceArgs) -> i32 {
     };
     match result {
         Ok(()) => exit::PASS,
-        Err(e) => error(format!("{addr}: {e}"), exit::FAIL),
+        Err(source) => fail(CliError::Reference { addr, source }),
     }
 }

@@ -1,8 +1,8 @@
 //! The reports a run writes, from the command line: the one on stdout (coloured or not) and
 //! every `--report FORMAT=PATH` file and `--pcap` directory, fanned out from one event stream.
 
+use super::CliError;
 use super::args::{ColorArg, SharedArgs};
-use crate::exit;
 use crate::report::{self, Fanout, Format, Reporter};
 
 /// Whether the report on stdout is coloured: `--color`, else a terminal without `NO_COLOR`.
@@ -28,7 +28,7 @@ pub(crate) fn color(when: ColorArg) -> bool {
 pub(crate) fn reporters(
     args: &SharedArgs,
     stdout_human: Option<Box<dyn Reporter>>,
-) -> Result<Fanout, (String, i32)> {
+) -> Result<Fanout, CliError> {
     let color = use_color(args);
     let stdout_format = args.format.format();
     let style = report::HumanStyle {
@@ -61,11 +61,9 @@ pub(crate) fn reporters(
         all.push(report_file(spec, args.trace)?);
     }
     if let Some(dir) = &args.pcap {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            (
-                format!("--pcap {}: cannot create the directory: {e}", dir.display()),
-                exit::SETUP,
-            )
+        std::fs::create_dir_all(dir).map_err(|source| CliError::Pcap {
+            dir: dir.clone(),
+            source,
         })?;
         all.push(Box::new(report::pcap::Pcap::new(dir)));
     }
@@ -74,21 +72,18 @@ pub(crate) fn reporters(
 
 /// The reporter of one `--report FORMAT=PATH`, its file created; `trace` puts the wire log
 /// in a human report file.
-pub(crate) fn report_file(spec: &str, trace: bool) -> Result<Box<dyn Reporter>, (String, i32)> {
-    let (format, path) = spec.split_once('=').ok_or_else(|| {
-        (
-            format!("--report {spec}: write FORMAT=PATH, e.g. junit=report.xml"),
-            exit::USAGE,
-        )
+pub(crate) fn report_file(spec: &str, trace: bool) -> Result<Box<dyn Reporter>, CliError> {
+    let (format, path) = spec.split_once('=').ok_or_else(|| CliError::ReportForm {
+        spec: spec.to_string(),
     })?;
-    let format: Format = format
-        .parse()
-        .map_err(|e| (format!("--report {spec}: {e}"), exit::USAGE))?;
-    let file = std::fs::File::create(path).map_err(|e| {
-        (
-            format!("--report {spec}: cannot write {path}: {e}"),
-            exit::SETUP,
-        )
+    let format: Format = format.parse().map_err(|source| CliError::ReportFormat {
+        spec: spec.to_string(),
+        source,
+    })?;
+    let file = std::fs::File::create(path).map_err(|source| CliError::ReportFile {
+        spec: spec.to_string(),
+        path: path.to_string(),
+        source,
     })?;
     Ok(report::reporter(
         format,

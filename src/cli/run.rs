@@ -5,7 +5,7 @@
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 
 use super::args::{FormatArg, IpArg, LifecycleArg, RunArgs, SharedArgs};
-use super::{Loading, error, load_all, out, reporters};
+use super::{CliError, Loading, fail, load_all, out, reporters};
 use crate::drive::template;
 use crate::exit;
 use crate::plan;
@@ -14,17 +14,21 @@ use crate::report::Reporter;
 use crate::run::{self, options::RunOptions};
 use crate::spec::{Dur, Lifecycle};
 
-fn words(flag: &str, text: &Option<String>) -> Result<Option<Vec<String>>, String> {
+fn words(flag: &'static str, text: &Option<String>) -> Result<Option<Vec<String>>, CliError> {
     text.as_deref()
-        .map(|t| template::split(t).map_err(|e| format!("--{flag}: {e}")))
+        .map(|t| template::split(t).map_err(|source| CliError::Template { flag, source }))
         .transpose()
 }
 
-fn resolve(text: &str) -> Result<SocketAddr, String> {
+fn resolve(text: &str) -> Result<SocketAddr, CliError> {
+    let given = || text.to_string();
     text.to_socket_addrs()
-        .map_err(|e| format!("--connect {text}: not an address like 127.0.0.1:12321 ({e})"))?
+        .map_err(|source| CliError::Connect {
+            text: given(),
+            source,
+        })?
         .next()
-        .ok_or_else(|| format!("--connect {text}: the name resolves to no address"))
+        .ok_or_else(|| CliError::ConnectNowhere { text: given() })
 }
 
 /// The loopback addresses `--ip` selects, IPv4 first.
@@ -38,7 +42,7 @@ fn families(choice: IpArg) -> Vec<IpAddr> {
     }
 }
 
-fn options(args: &RunArgs) -> Result<RunOptions, String> {
+fn options(args: &RunArgs) -> Result<RunOptions, CliError> {
     let targets = Targets {
         server: words("server", &args.server)?,
         client: words("client", &args.client)?,
@@ -46,17 +50,11 @@ fn options(args: &RunArgs) -> Result<RunOptions, String> {
     };
     if let Some(port) = args.port {
         if args.shared.jobs > 1 {
-            return Err(format!(
-                "--port {port} gives every program the same port, so scenarios must run one at \
-                 a time: drop --jobs {} (or use --jobs 1)",
-                args.shared.jobs
-            ));
+            let jobs = args.shared.jobs;
+            return Err(CliError::PortWithJobs { port, jobs });
         }
         if targets.server.is_none() && targets.client.is_none() {
-            return Err(format!(
-                "--port {port} is the port of a program under test: use it with --server or \
-                 --client (the built-in reference always runs on free ports)"
-            ));
+            return Err(CliError::PortWithoutProgram { port });
         }
     }
     Ok(RunOptions {
@@ -66,12 +64,12 @@ fn options(args: &RunArgs) -> Result<RunOptions, String> {
 }
 
 /// The `--filter` expressions, parsed.
-pub(crate) fn filters(args: &SharedArgs) -> Result<Vec<plan::Filter>, String> {
+pub(crate) fn filters(args: &SharedArgs) -> Result<Vec<plan::Filter>, plan::PlanError> {
     args.filter.iter().map(|f| f.parse()).collect()
 }
 
 /// The `--partition` share, parsed.
-pub(crate) fn partition(args: &SharedArgs) -> Result<Option<plan::Partition>, String> {
+pub(crate) fn partition(args: &SharedArgs) -> Result<Option<plan::Partition>, plan::PlanError> {
     args.partition.as_deref().map(str::parse).transpose()
 }
 
@@ -101,7 +99,7 @@ fn wants_wire_log(args: &SharedArgs) -> bool {
 }
 
 /// The run options of `run` and `matrix`, for the given targets.
-pub(crate) fn shared_options(args: &SharedArgs, targets: Targets) -> Result<RunOptions, String> {
+pub(crate) fn shared_options(args: &SharedArgs, targets: Targets) -> Result<RunOptions, CliError> {
     Ok(RunOptions {
         wire_log: wants_wire_log(args),
         targets,
@@ -122,7 +120,7 @@ pub(crate) fn shared_options(args: &SharedArgs, targets: Targets) -> Result<RunO
             .map(|w| {
                 w.split_once('=')
                     .map(|(n, v)| (n.to_string(), v.to_string()))
-                    .ok_or_else(|| format!("--with {w}: write NAME=VALUE"))
+                    .ok_or_else(|| CliError::WithForm { given: w.clone() })
             })
             .collect::<Result<_, _>>()?,
         save_failures: args.save_failures.clone(),
@@ -144,7 +142,7 @@ pub(crate) fn shared_options(args: &SharedArgs, targets: Targets) -> Result<RunO
 pub(crate) fn run_command(args: RunArgs, argv: &[String]) -> i32 {
     let opts = match options(&args) {
         Ok(opts) => opts,
-        Err(message) => return error(message, exit::USAGE),
+        Err(e) => return fail(e),
     };
     let Ok(specs) = load_all(
         &args.specs,
@@ -159,11 +157,11 @@ pub(crate) fn run_command(args: RunArgs, argv: &[String]) -> i32 {
     announce(&args.shared);
     let filters = match filters(&args.shared) {
         Ok(filters) => filters,
-        Err(message) => return error(message, exit::USAGE),
+        Err(e) => return fail(e),
     };
     let partition = match partition(&args.shared) {
         Ok(partition) => partition,
-        Err(message) => return error(message, exit::USAGE),
+        Err(e) => return fail(e),
     };
     let baseline = match args
         .baseline
@@ -172,7 +170,7 @@ pub(crate) fn run_command(args: RunArgs, argv: &[String]) -> i32 {
     {
         None => None,
         Some(Ok(b)) => Some(b),
-        Some(Err(message)) => return error(message, exit::USAGE),
+        Some(Err(e)) => return fail(e),
     };
     let mut planned = plan::plan(&specs, &opts.targets, &filters);
     plan::require_reference(&mut planned, opts.reference.is_some());
@@ -191,36 +189,30 @@ pub(crate) fn run_command(args: RunArgs, argv: &[String]) -> i32 {
         return list_command(&planned);
     }
     if planned.is_empty() {
-        return error(
-            "no scenario selected: no scenario matches every --filter",
-            exit::USAGE,
-        );
+        return fail(CliError::NoneMatch);
     }
     if planned.iter().all(|p| p.target.is_err()) {
-        let why = planned
+        let first = planned
             .first()
-            .and_then(|p| p.target.as_ref().err())
-            .map_or("the specs have no scenarios".to_string(), |r| {
-                format!("every scenario was skipped ({r})")
-            });
-        return error(format!("no scenario selected: {why}"), exit::USAGE);
+            .and_then(|p| p.target.as_ref().err().copied());
+        return fail(CliError::AllSkipped { first });
     }
     let mut reporter = match reporters(&args.shared, None) {
         Ok(reporter) => reporter,
-        Err((message, code)) => return error(message, code),
+        Err(e) => return fail(e),
     };
     let recorder = crate::baseline::Recorder::default();
     reporter.0.push(Box::new(recorder.clone()));
     let summary = match run::run(&planned, &opts, &mut reporter as &mut dyn Reporter) {
         Ok(summary) => summary,
-        Err(e) => return run_failed(&e),
+        Err(e) => return run_failed(e),
     };
     drop(reporter);
     let entries = recorder.entries();
     if let Some(path) = &args.write_baseline
-        && let Err(message) = crate::baseline::Baseline::new(entries.clone()).write(path)
+        && let Err(e) = crate::baseline::Baseline::new(entries.clone()).write(path)
     {
-        return error(message, exit::SETUP);
+        return fail(e);
     }
     match baseline {
         Some(baseline) => {
@@ -239,12 +231,12 @@ pub(crate) fn run_command(args: RunArgs, argv: &[String]) -> i32 {
 
 /// The end of a run that could not go on: quietly when stdout was closed under the report
 /// (`| head`), else with the error.
-pub(crate) fn run_failed(e: &run::SetupError) -> i32 {
+pub(crate) fn run_failed(e: run::SetupError) -> i32 {
     match e {
         run::SetupError::Report(io) if io.kind() == std::io::ErrorKind::BrokenPipe => {
             super::stdout_failed(io)
         }
-        other => error(other, other.exit_code()),
+        other => fail(other),
     }
 }
 
@@ -259,10 +251,7 @@ fn list_command(planned: &[plan::Planned<'_>]) -> i32 {
         out!("{line}");
     }
     if planned.iter().all(|p| p.target.is_err()) {
-        return error(
-            "no scenario selected: nothing would run (see the list)",
-            exit::USAGE,
-        );
+        return fail(CliError::NothingListed);
     }
     exit::PASS
 }

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{error, hints, out};
+use super::{CliError, fail, hints, out};
 use crate::exit;
 use crate::spec::{self, Spec, SpecError};
 
@@ -69,7 +69,7 @@ pub(crate) fn find(arg: &str) -> Option<Shipped> {
 }
 
 /// The end of the message for a spec argument that is neither a file nor a shipped name.
-fn not_shipped(arg: &str) -> String {
+pub(super) fn not_shipped(arg: &str) -> String {
     let names: Vec<&str> = shipped().iter().map(|s| s.name).collect();
     let closest = names
         .iter()
@@ -95,12 +95,12 @@ pub(crate) struct Loading<'a> {
 /// Loads every spec, printing every error (not only the first).
 pub(crate) fn load_all(paths: &[PathBuf], how: &Loading<'_>) -> Result<Vec<Spec>, usize> {
     let mut specs = Vec::new();
-    let mut failed: Vec<(String, String)> = Vec::new();
+    let mut failed: Vec<(String, CliError)> = Vec::new();
     for path in paths {
         let arg = path.to_string_lossy().into_owned();
         match load_one(path, &arg, how.verbose) {
             Ok(spec) => specs.push(spec),
-            Err(message) => failed.push((arg, message)),
+            Err(e) => failed.push((arg, e)),
         }
     }
     if failed.is_empty() {
@@ -120,7 +120,7 @@ pub(crate) fn load_all(paths: &[PathBuf], how: &Loading<'_>) -> Result<Vec<Spec>
 }
 
 /// One spec argument: the file when it exists, else the shipped spec of that name.
-fn load_one(path: &Path, arg: &str, verbose: bool) -> Result<Spec, String> {
+fn load_one(path: &Path, arg: &str, verbose: bool) -> Result<Spec, CliError> {
     let shipped = find(arg);
     if path.exists() || shipped.is_none() {
         if verbose && path.exists() {
@@ -132,13 +132,15 @@ fn load_one(path: &Path, arg: &str, verbose: bool) -> Result<Spec, String> {
             });
             eprintln!("conform: {arg}: reading the file{also}");
         }
-        return spec::load_file(path).map_err(|e| {
-            let missing = !path.exists();
-            let mut message = e.to_string();
-            if missing {
-                message.push_str(&not_shipped(arg));
+        return spec::load_file(path).map_err(|source| {
+            if path.exists() {
+                CliError::Spec(source)
+            } else {
+                CliError::NoSuchSpec {
+                    arg: arg.to_string(),
+                    source,
+                }
             }
-            message
         });
     }
     let shipped = shipped.expect("checked above");
@@ -148,7 +150,7 @@ fn load_one(path: &Path, arg: &str, verbose: bool) -> Result<Spec, String> {
             shipped.name
         );
     }
-    shipped.load().map_err(|e| e.to_string())
+    Ok(shipped.load()?)
 }
 
 /// `conform check`: every spec loaded and validated, nothing run.
@@ -201,16 +203,10 @@ pub(crate) fn export_command(dir: &Path) -> i32 {
         .map(|p| p.display().to_string())
         .collect();
     if !existing.is_empty() {
-        return error(
-            format!(
-                "--export {}: not overwriting {} existing file(s): {}; remove them or export \
-                 into another directory",
-                dir.display(),
-                existing.len(),
-                existing.join(", ")
-            ),
-            exit::USAGE,
-        );
+        return fail(CliError::ExportExisting {
+            dir: dir.to_path_buf(),
+            existing,
+        });
     }
     for (path, text) in FILES {
         let target = dir.join(path);
@@ -218,11 +214,11 @@ pub(crate) fn export_command(dir: &Path) -> i32 {
             .parent()
             .map_or(Ok(()), std::fs::create_dir_all)
             .and_then(|()| write_new(&target, text));
-        if let Err(e) = written {
-            return error(
-                format!("--export: cannot write {}: {e}", target.display()),
-                exit::SETUP,
-            );
+        if let Err(source) = written {
+            return fail(CliError::Export {
+                path: target,
+                source,
+            });
         }
         out!("wrote {}", target.display());
     }

@@ -23,14 +23,30 @@ pub enum Mode {
     Auto,
 }
 
+/// A `--poll` value that names no [`Mode`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{text}`: --poll is spin, block or auto")]
+pub struct UnknownMode {
+    pub text: String,
+}
+
+impl UnknownMode {
+    /// `--poll` is the user's choice.
+    pub fn exit_code(&self) -> i32 {
+        crate::exit::USAGE
+    }
+}
+
 impl std::str::FromStr for Mode {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Mode, String> {
+    type Err = UnknownMode;
+    fn from_str(text: &str) -> Result<Mode, UnknownMode> {
         match text {
             "spin" => Ok(Mode::Spin),
             "block" => Ok(Mode::Block),
             "auto" => Ok(Mode::Auto),
-            other => Err(format!("`{other}`: --poll is spin, block or auto")),
+            other => Err(UnknownMode {
+                text: other.to_string(),
+            }),
         }
     }
 }
@@ -244,11 +260,8 @@ mod tests {
     #[test]
     fn modes_parse_and_refuse_other_words() {
         assert_eq!("spin".parse::<Mode>(), Ok(Mode::Spin));
-        assert!(
-            "fast"
-                .parse::<Mode>()
-                .unwrap_err()
-                .contains("spin, block or auto")
-        );
+        let err = "fast".parse::<Mode>().unwrap_err();
+        assert_eq!(err.to_string(), "`fast`: --poll is spin, block or auto");
+        assert_eq!(err.exit_code(), crate::exit::USAGE);
     }
 }

@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::spec::data::split_value;
+use crate::spec::data::{DataError, split_value};
 use crate::spec::{Env, Fixed, Generator, Scenario, Value};
 
 /// The byte values that break programs most often.
@@ -324,7 +324,7 @@ pub fn simplest(generator: &Generator) -> Value {
 }
 
 /// The value a spec's `with:` entry fixes.
-pub fn fixed_value(generator: &Generator, fixed: &Fixed) -> Result<Value, String> {
+pub fn fixed_value(generator: &Generator, fixed: &Fixed) -> Result<Value, DataError> {
     match (generator, fixed) {
         (
             Generator::Bytes { .. } | Generator::Text { .. } | Generator::Pattern(_),
@@ -339,7 +339,7 @@ pub fn fixed_value(generator: &Generator, fixed: &Fixed) -> Result<Value, String
         (Generator::Split { data, .. }, Fixed::Split { cuts, pauses }) => {
             split_value(data, cuts.clone(), pauses.clone())
         }
-        _ => Err("the fixed value does not fit its generator".into()),
+        _ => Err(DataError::Unfit),
     }
 }
 

@@ -29,18 +29,32 @@ pub enum Format {
     Html,
 }
 
+/// A reporter that cannot be made from what the command line asks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReportError {
+    #[error("unknown format `{name}`: use human, junit, tap, json or html")]
+    UnknownFormat { name: String },
+}
+
+impl ReportError {
+    /// A format is named on the command line.
+    pub fn exit_code(&self) -> i32 {
+        crate::exit::USAGE
+    }
+}
+
 impl std::str::FromStr for Format {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Self, String> {
+    type Err = ReportError;
+    fn from_str(text: &str) -> Result<Self, ReportError> {
         match text {
             "human" => Ok(Format::Human),
             "junit" => Ok(Format::Junit),
             "tap" => Ok(Format::Tap),
             "json" => Ok(Format::Json),
             "html" => Ok(Format::Html),
-            other => Err(format!(
-                "unknown format `{other}`: use human, junit, tap, json or html"
-            )),
+            other => Err(ReportError::UnknownFormat {
+                name: other.to_string(),
+            }),
         }
     }
 }

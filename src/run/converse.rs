@@ -169,7 +169,7 @@ fn fixed_calls(scenario: &Scenario, opts: &RunOptions) -> Result<Option<Vec<Call
     match &opts.session {
         Some(text) if scenario.is_session() => encode::decode(scenario, text)
             .map(Some)
-            .map_err(|e| SetupError::Usage(format!("--session: {e}"))),
+            .map_err(|e| SetupError::Session(Box::new(e))),
         _ => Ok(encode::played(scenario)),
     }
 }

@@ -21,15 +21,68 @@ use crate::input::generate::{self, Rng};
 use crate::input::regress;
 use crate::input::shrink;
 use crate::plan::Target;
-use crate::spec::data::decode_value;
+use crate::spec::data::{DataError, decode_value};
 use crate::spec::{Generator, Lifecycle, Role, Scenario, Value};
+
+/// A `--with NAME=VALUE` that pins nothing: `text` is the value as given, or as read from
+/// `@FILE`.
+#[derive(Debug, thiserror::Error)]
+pub enum WithError {
+    #[error("--with {name}=@{}: cannot read {}: {source}", path.display(), path.display())]
+    Read {
+        name: String,
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("--with {name}={text}: {source} (in scenario `{scenario}`)")]
+    Value {
+        name: String,
+        text: String,
+        scenario: String,
+        /// Boxed: the run's errors stay small.
+        #[source]
+        source: Box<DataError>,
+    },
+    #[error(
+        "--with {name}={text}: the value is not one the generator of `{name}` in scenario \
+         `{scenario}` makes (check its length, characters or range)"
+    )]
+    NotMade {
+        name: String,
+        text: String,
+        scenario: String,
+    },
+    #[error(
+        "--with {name}={text}: no selected scenario generates values; `--with` pins the values \
+         of generated scenarios"
+    )]
+    NothingGenerated { name: String, text: String },
+    #[error(
+        "--with {name}={text}: no selected scenario generates `{name}`; the generated values \
+         are: {}",
+        known.join(", ")
+    )]
+    NotGenerated {
+        name: String,
+        text: String,
+        known: Vec<String>,
+    },
+}
+
+impl WithError {
+    /// `--with` is the user's text, and a file it names is the user's to give.
+    pub fn exit_code(&self) -> i32 {
+        crate::exit::USAGE
+    }
+}
 
 /// Resolves `--with NAME=VALUE` for this scenario. Names it does not generate are left to the
 /// run to check: the flag applies to every selected scenario.
 pub fn overrides(
     scenario: &Scenario,
     with: &[(String, String)],
-) -> Result<BTreeMap<String, Value>, String> {
+) -> Result<BTreeMap<String, Value>, WithError> {
     let mut out = BTreeMap::new();
     for (name, text) in with {
         if let Some(g) = scenario.generate.get(name) {
@@ -39,17 +92,18 @@ pub fn overrides(
                 Generator::Number { width, .. } => (None, Some(*width)),
                 _ => (None, None),
             };
-            let value = decode_value(text, base, width).map_err(|e| {
-                format!(
-                    "--with {name}={text}: {e} (in scenario `{}`)",
-                    scenario.name.value
-                )
+            let value = decode_value(text, base, width).map_err(|source| WithError::Value {
+                name: name.clone(),
+                text: text.clone(),
+                scenario: scenario.name.value.clone(),
+                source: Box::new(source),
             })?;
             if !g.value.admits(&value) {
-                return Err(format!(
-                    "--with {name}={text}: the value is not one the generator of `{name}` in scenario `{}` makes (check its length, characters or range)",
-                    scenario.name.value
-                ));
+                return Err(WithError::NotMade {
+                    name: name.clone(),
+                    text: text.clone(),
+                    scenario: scenario.name.value.clone(),
+                });
             }
             out.insert(name.clone(), value);
         }
@@ -62,7 +116,7 @@ const WITH_FILE_LIMIT: u64 = 16 << 20;
 
 /// The text of a `--with` value: as given, or read from the file `@FILE` names (a replay line
 /// writes long values to such files).
-fn value_text(name: &str, text: &str) -> Result<String, String> {
+fn value_text(name: &str, text: &str) -> Result<String, WithError> {
     let Some(path) = text.strip_prefix('@') else {
         return Ok(text.to_string());
     };
@@ -76,7 +130,11 @@ fn value_text(name: &str, text: &str) -> Result<String, String> {
     });
     match read {
         Ok(contents) => Ok(contents.trim_end().to_string()),
-        Err(e) => Err(format!("--with {name}=@{path}: cannot read {path}: {e}")),
+        Err(source) => Err(WithError::Read {
+            name: name.to_string(),
+            path: path.into(),
+            source,
+        }),
     }
 }
 
@@ -268,4 +326,25 @@ pub fn random_seed() -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn an_unreadable_with_file_is_a_usage_error_with_the_io_error_as_source() {
+        let err = value_text("payload", "@/nonexistent/conform-with").unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "--with payload=@/nonexistent/conform-with: cannot read /nonexistent/conform-with: "
+            ),
+            "{err}"
+        );
+        assert!(err.source().is_some_and(|s| s.is::<std::io::Error>()));
+        let setup = SetupError::from(err);
+        assert_eq!(setup.exit_code(), crate::exit::USAGE);
+        assert!(setup.source().is_some_and(|s| s.is::<std::io::Error>()));
+    }
 }

@@ -64,12 +64,25 @@ pub enum SetupError {
         dir: std::path::PathBuf,
         message: String,
     },
-    /// The command line asks for what the selected scenarios cannot give (a bad `--with`).
+    /// The command line asks for what the selected scenarios cannot give.
     #[error("{0}")]
     Usage(String),
+    /// A `--with` value that pins nothing (boxed: it names the flag, the value and the
+    /// scenario, and the run's errors stay small).
+    #[error(transparent)]
+    With(Box<fuzz::WithError>),
+    /// A `--session` that names no session of a selected scenario.
+    #[error("--session: {0}")]
+    Session(#[source] Box<crate::input::session::encode::SessionError>),
     /// A scenario asks for what its target cannot do (e.g. `--connect` for a client).
     #[error("{0}")]
     Target(String),
+}
+
+impl From<fuzz::WithError> for SetupError {
+    fn from(e: fuzz::WithError) -> Self {
+        SetupError::With(Box::new(e))
+    }
 }
 
 impl SetupError {
@@ -77,6 +90,8 @@ impl SetupError {
     pub fn exit_code(&self) -> i32 {
         match self {
             SetupError::Usage(_) => crate::exit::USAGE,
+            SetupError::With(e) => e.exit_code(),
+            SetupError::Session(e) => e.exit_code(),
             _ => crate::exit::SETUP,
         }
     }
@@ -236,7 +251,7 @@ fn families(batches: &[Batch<'_, '_>]) -> Vec<Vec<RunOptions>> {
 fn pin_values(work: &[(&Planned<'_>, &RunOptions)]) -> Result<Vec<Pinned>, SetupError> {
     let mut pinned = Vec::with_capacity(work.len());
     for (item, opts) in work {
-        pinned.push(fuzz::overrides(item.scenario, &opts.with).map_err(SetupError::Usage)?);
+        pinned.push(fuzz::overrides(item.scenario, &opts.with)?);
     }
     let Some((_, opts)) = work.first() else {
         return Ok(pinned);
@@ -251,16 +266,13 @@ fn pin_values(work: &[(&Planned<'_>, &RunOptions)]) -> Result<Vec<Pinned>, Setup
             .collect();
         known.sort();
         known.dedup();
-        return Err(SetupError::Usage(if known.is_empty() {
-            format!(
-                "--with {name}={text}: no selected scenario generates values; `--with` pins the values of generated scenarios"
-            )
+        let (name, text) = (name.clone(), text.clone());
+        return Err(if known.is_empty() {
+            fuzz::WithError::NothingGenerated { name, text }
         } else {
-            format!(
-                "--with {name}={text}: no selected scenario generates `{name}`; the generated values are: {}",
-                known.join(", ")
-            )
-        }));
+            fuzz::WithError::NotGenerated { name, text, known }
+        }
+        .into());
     }
     Ok(pinned)
 }
@@ -286,7 +298,7 @@ fn check_session(work: &[(&Planned<'_>, &RunOptions)]) -> Result<(), SetupError>
     }
     for scenario in sessions {
         crate::input::session::encode::decode(scenario, text)
-            .map_err(|e| SetupError::Usage(format!("--session: {e}")))?;
+            .map_err(|e| SetupError::Session(Box::new(e)))?;
     }
     Ok(())
 }
@@ -312,7 +324,7 @@ fn run_one(
                 id,
                 target: TargetKind::Reference,
                 lifecycle,
-                verdict: Verdict::Skip(reason.clone()),
+                verdict: Verdict::Skip(reason.to_string()),
                 duration: Duration::ZERO,
                 cases: 0,
                 seed: None,
@@ -328,10 +340,7 @@ fn run_one(
             id,
             target: target_kind(target),
             lifecycle,
-            verdict: Verdict::Skip(
-                "it compares with a reference program (`same_as_reference`), and no --reference was given"
-                    .into(),
-            ),
+            verdict: Verdict::Skip(crate::plan::Skip::NoReference.to_string()),
             duration: Duration::ZERO,
             cases: 0,
             seed: None,

@@ -12,15 +12,17 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::duration::Dur;
+use super::duration::{Dur, DurationError};
 use super::expr::Val;
 use super::payload::{decode_escaped, decode_hex, escape};
 use number::{NumExpr, RawBinary, Width};
 
 mod describe;
+mod error;
 pub mod number;
 use describe::SHOWN;
 pub use describe::describe_bytes;
+pub use error::DataError;
 
 /// A byte string in a spec, possibly computed from generated values.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,48 +187,51 @@ pub fn decode_value(
     text: &str,
     base: Option<&[u8]>,
     width: Option<Width>,
-) -> Result<Value, String> {
+) -> Result<Value, DataError> {
     if let Some(n) = text.strip_prefix("number:") {
-        let width = width.ok_or("`number:` only fits a value generated with `number`")?;
-        let value: u64 = n
-            .trim()
-            .parse()
-            .map_err(|_| format!("`{n}` is not a number"))?;
+        let width = width.ok_or(DataError::NumberNeedsNumber)?;
+        let value: u64 = n.trim().parse().map_err(|_| DataError::NotANumber {
+            text: n.to_string(),
+        })?;
         if value > width.max() {
-            return Err(format!("{value} does not fit in {} byte(s)", width.size));
+            return Err(DataError::TooBig {
+                value,
+                size: width.size,
+            });
         }
         return Ok(Value::Number { value, width });
     }
     if let Some(h) = text.strip_prefix("hex:") {
-        return decode_hex(h).map(Value::Bytes);
+        return Ok(Value::Bytes(decode_hex(h)?));
     }
     if let Some(t) = text.strip_prefix("text:") {
         return Ok(Value::Bytes(t.as_bytes().to_vec()));
     }
     if let Some(spec) = text.strip_prefix("split:") {
-        let data = base.ok_or("`split:` only fits a value generated with `split`")?;
+        let data = base.ok_or(DataError::SplitNeedsSplit)?;
         let (cuts, pauses) = spec.split_once('@').unwrap_or((spec, ""));
         let cuts: Vec<usize> = list(cuts, |c| {
-            c.parse::<usize>()
-                .map_err(|_| format!("`{c}` is not an offset"))
+            c.parse::<usize>().map_err(|_| DataError::NotAnOffset {
+                text: c.to_string(),
+            })
         })?;
-        let pauses: Vec<Duration> = list(pauses, parse_pause)?;
+        let pauses: Vec<Duration> = list(pauses, |p| Ok(parse_pause(p)?))?;
         return split_value(data, cuts, pauses);
     }
-    Err(format!(
-        "`{text}`: write `hex:...`, `text:...`, `number:N` or `split:CUTS@PAUSES`"
-    ))
+    Err(DataError::UnknownForm {
+        text: text.to_string(),
+    })
 }
 
 /// A pause between writes: like a duration, but zero is allowed (`0ms`).
-pub fn parse_pause(text: &str) -> Result<Duration, String> {
+pub fn parse_pause(text: &str) -> Result<Duration, DurationError> {
     match text.trim() {
         "0" | "0ms" | "0s" => Ok(Duration::ZERO),
         other => other.parse::<Dur>().map(Dur::get),
     }
 }
 
-fn list<T>(text: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, String> {
+fn list<T>(text: &str, parse: impl Fn(&str) -> Result<T, DataError>) -> Result<Vec<T>, DataError> {
     text.split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
@@ -235,20 +240,16 @@ fn list<T>(text: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<Vec<
 }
 
 /// Checks and builds a split value.
-pub fn split_value(data: &[u8], cuts: Vec<usize>, pauses: Vec<Duration>) -> Result<Value, String> {
+pub fn split_value(
+    data: &[u8],
+    cuts: Vec<usize>,
+    pauses: Vec<Duration>,
+) -> Result<Value, DataError> {
     if cuts.windows(2).any(|w| w[0] >= w[1]) || cuts.iter().any(|&c| c == 0 || c >= data.len()) {
-        return Err(format!(
-            "cuts must be increasing offsets inside the {} bytes (1..{})",
-            data.len(),
-            data.len()
-        ));
+        return Err(DataError::Cuts { len: data.len() });
     }
     if pauses.len() != cuts.len() {
-        return Err(format!(
-            "{} cut(s) need {} pause(s), one per cut",
-            cuts.len(),
-            cuts.len()
-        ));
+        return Err(DataError::Pauses { cuts: cuts.len() });
     }
     Ok(Value::Split {
         data: data.to_vec(),
@@ -330,7 +331,7 @@ pub struct DataFields {
 
 impl DataFields {
     /// The one [`Data`] these fields spell, `None` when none is given.
-    pub fn into_data(self) -> Result<Option<Data>, String> {
+    pub fn into_data(self) -> Result<Option<Data>, DataError> {
         let mut found: Vec<Data> = Vec::new();
         if let Some(t) = self.text {
             found.push(Data::Literal(t.into_bytes()));
@@ -371,11 +372,7 @@ impl DataFields {
         match found.len() {
             0 => Ok(None),
             1 => Ok(found.pop()),
-            _ => Err(
-                "give the bytes only one way: `text`, `escaped`, `hex`, `bytes`, `var`, \
-                      `reverse`, `concat`, `lisp_vector`, `decimal`, `hex_text`, `binary` or `expr`"
-                    .into(),
-            ),
+            _ => Err(DataError::SeveralWays),
         }
     }
 }
@@ -389,14 +386,13 @@ pub const EXPR_MARK: (&str, &str) = ("[[expression at ", "]] ");
 /// [`EXPR_MARK`]).
 pub fn compile_spanned(
     source: &serde_saphyr::Spanned<String>,
-) -> Result<crate::spec::expr::Expr, String> {
+) -> Result<crate::spec::expr::Expr, DataError> {
     let (line, column) = (source.referenced.line(), source.referenced.column());
-    crate::spec::expr::Expr::compile(&source.value, line, column).map_err(|e| {
-        let (l, p) = e.at.unwrap_or((1, 1));
-        format!(
-            "{}{line}:{column}:{l}:{p}{}expression error: {e}",
-            EXPR_MARK.0, EXPR_MARK.1
-        )
+    crate::spec::expr::Expr::compile(&source.value, line, column).map_err(|e| DataError::Expr {
+        line,
+        column,
+        at: e.at.unwrap_or((1, 1)),
+        source: e,
     })
 }
 
@@ -507,8 +503,18 @@ mod tests {
 
     #[test]
     fn bad_split_values_are_refused() {
-        assert!(split_value(b"abc", vec![0], vec![Duration::ZERO]).is_err());
+        let outside = split_value(b"abc", vec![0], vec![Duration::ZERO]).unwrap_err();
+        assert_eq!(outside, DataError::Cuts { len: 3 });
+        assert_eq!(
+            outside.to_string(),
+            "cuts must be increasing offsets inside the 3 bytes (1..3)"
+        );
         assert!(split_value(b"abc", vec![2, 1], vec![Duration::ZERO; 2]).is_err());
-        assert!(split_value(b"abc", vec![1], vec![]).is_err());
+        assert_eq!(
+            split_value(b"abc", vec![1], vec![])
+                .unwrap_err()
+                .to_string(),
+            "1 cut(s) need 1 pause(s), one per cut"
+        );
     }
 }

@@ -33,34 +33,59 @@ impl fmt::Display for Dur {
     }
 }
 
-impl FromStr for Dur {
-    type Err = String;
+/// Why a text is not a [`Dur`]; each variant keeps the text as written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    #[error("`{text}` has no unit: write e.g. `{text}ms` or `{text}s`")]
+    NoUnit { text: String },
+    #[error("`{text}` is not a duration such as `200ms` or `2s`")]
+    NotANumber { text: String },
+    #[error("unknown unit `{unit}` in `{text}`: use `ms`, `s` or `m`")]
+    UnknownUnit { unit: String, text: String },
+    #[error("`{text}` must be a positive duration")]
+    NotPositive { text: String },
+    #[error("`{text}` is longer than the limit of 1 hour")]
+    TooLong { text: String },
+}
 
-    fn from_str(text: &str) -> Result<Self, String> {
+impl DurationError {
+    /// A duration is read from a spec or from the command line: either way it is the
+    /// user's text that is wrong.
+    pub fn exit_code(&self) -> i32 {
+        crate::exit::USAGE
+    }
+}
+
+impl FromStr for Dur {
+    type Err = DurationError;
+
+    fn from_str(text: &str) -> Result<Self, DurationError> {
         let text = text.trim();
+        let owned = || text.to_string();
         let split = text
             .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+'))
-            .ok_or_else(|| format!("`{text}` has no unit: write e.g. `{text}ms` or `{text}s`"))?;
+            .ok_or_else(|| DurationError::NoUnit { text: owned() })?;
         let (number, unit) = text.split_at(split);
         let value: f64 = number
             .parse()
-            .map_err(|_| format!("`{text}` is not a duration such as `200ms` or `2s`"))?;
+            .map_err(|_| DurationError::NotANumber { text: owned() })?;
         let scale = match unit.trim() {
             "ms" => 0.001,
             "s" => 1.0,
             "m" | "min" => 60.0,
             other => {
-                return Err(format!(
-                    "unknown unit `{other}` in `{text}`: use `ms`, `s` or `m`"
-                ));
+                return Err(DurationError::UnknownUnit {
+                    unit: other.to_string(),
+                    text: owned(),
+                });
             }
         };
         let seconds = value * scale;
         if !seconds.is_finite() || seconds <= 0.0 {
-            return Err(format!("`{text}` must be a positive duration"));
+            return Err(DurationError::NotPositive { text: owned() });
         }
         if seconds > MAX.as_secs_f64() {
-            return Err(format!("`{text}` is longer than the limit of 1 hour"));
+            return Err(DurationError::TooLong { text: owned() });
         }
         Ok(Dur(Duration::from_secs_f64(seconds)))
     }
@@ -118,6 +143,8 @@ mod tests {
     #[case("1e999s", "unknown unit")]
     fn rejects_absurd_values(#[case] text: &str, #[case] says: &str) {
         let err = text.parse::<Dur>().unwrap_err();
+        assert_eq!(err.exit_code(), crate::exit::USAGE);
+        let err = err.to_string();
         assert!(err.contains(says), "{err}");
     }
 

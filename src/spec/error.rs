@@ -20,6 +20,11 @@ pub struct SpecError {
 }
 
 impl SpecError {
+    /// A spec that cannot be used, or cannot be read, is the user's to fix.
+    pub fn exit_code(&self) -> i32 {
+        crate::exit::USAGE
+    }
+
     pub fn new(path: &str, line: u64, column: u64, message: impl Into<String>) -> Self {
         SpecError {
             path: path.to_string(),

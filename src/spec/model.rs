@@ -66,6 +66,7 @@ macro_rules! data_fields {
 }
 
 mod common;
+mod error;
 mod expect;
 pub mod frame;
 mod generator;

@@ -2,25 +2,37 @@
 //!
 //! In: one of `text` (UTF-8 as written), `escaped` (C-style `\n \r \t \0 \\ \xHH`), `hex`
 //! (pairs of hex digits, whitespace and `:` ignored) or `bytes` (a list of 0..=255).
-//! Out: the bytes, or a message saying which character is wrong and where in the value.
+//! Out: the bytes, or a [`PayloadError`] saying which character is wrong and where in the value.
+
+/// Why a `hex` or `escaped` value is not bytes; offsets count bytes from the value's start.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PayloadError {
+    #[error("hex digit at offset {at} has no partner: write bytes as pairs like `0a`")]
+    HexUnpaired { at: usize },
+    #[error("`{ch}` at offset {at} is not a hex digit")]
+    NotHex { ch: char, at: usize },
+    #[error("lone `\\` at the end (offset {at}): write `\\\\`")]
+    LoneBackslash { at: usize },
+    #[error("`\\x` at offset {at} needs two hex digits, like `\\x0a`")]
+    ShortHexEscape { at: usize },
+    #[error("unknown escape `\\{escape}` at offset {at}: use \\n \\r \\t \\0 \\\\ or \\xHH")]
+    UnknownEscape { escape: char, at: usize },
+}
 
 /// Decodes `hex: "01 02 ff"` into bytes.
-pub fn decode_hex(text: &str) -> Result<Vec<u8>, String> {
+pub fn decode_hex(text: &str) -> Result<Vec<u8>, PayloadError> {
     let mut out = Vec::with_capacity(text.len() / 2);
     let mut pending: Option<(usize, u8)> = None;
     for (index, ch) in text.char_indices() {
         if ch.is_whitespace() || ch == ':' || ch == '_' {
             if let Some((at, _)) = pending {
-                return Err(format!(
-                    "hex digit at offset {at} has no partner: write bytes as pairs like `0a`"
-                ));
+                return Err(PayloadError::HexUnpaired { at });
             }
             continue;
         }
         let digit = ch
             .to_digit(16)
-            .ok_or_else(|| format!("`{ch}` at offset {index} is not a hex digit"))?
-            as u8;
+            .ok_or(PayloadError::NotHex { ch, at: index })? as u8;
         pending = match pending {
             None => Some((index, digit)),
             Some((_, high)) => {
@@ -30,16 +42,14 @@ pub fn decode_hex(text: &str) -> Result<Vec<u8>, String> {
         };
     }
     match pending {
-        Some((at, _)) => Err(format!(
-            "hex digit at offset {at} has no partner: write bytes as pairs like `0a`"
-        )),
+        Some((at, _)) => Err(PayloadError::HexUnpaired { at }),
         None => Ok(out),
     }
 }
 
 /// Decodes `escaped: 'Hello\x00\n'` into bytes. Anything that is not an escape stands for its
 /// UTF-8 encoding.
-pub fn decode_escaped(text: &str) -> Result<Vec<u8>, String> {
+pub fn decode_escaped(text: &str) -> Result<Vec<u8>, PayloadError> {
     let mut out = Vec::with_capacity(text.len());
     let mut chars = text.char_indices();
     while let Some((index, ch)) = chars.next() {
@@ -50,7 +60,7 @@ pub fn decode_escaped(text: &str) -> Result<Vec<u8>, String> {
         }
         let escape = chars
             .next()
-            .ok_or_else(|| format!("lone `\\` at the end (offset {index}): write `\\\\`"))?;
+            .ok_or(PayloadError::LoneBackslash { at: index })?;
         match escape.1 {
             'n' => out.push(b'\n'),
             'r' => out.push(b'\r'),
@@ -64,17 +74,14 @@ pub fn decode_escaped(text: &str) -> Result<Vec<u8>, String> {
                 let lo = chars.next().and_then(|(_, c)| c.to_digit(16));
                 match (hi, lo) {
                     (Some(hi), Some(lo)) => out.push((hi << 4 | lo) as u8),
-                    _ => {
-                        return Err(format!(
-                            "`\\x` at offset {index} needs two hex digits, like `\\x0a`"
-                        ));
-                    }
+                    _ => return Err(PayloadError::ShortHexEscape { at: index }),
                 }
             }
             other => {
-                return Err(format!(
-                    "unknown escape `\\{other}` at offset {index}: use \\n \\r \\t \\0 \\\\ or \\xHH"
-                ));
+                return Err(PayloadError::UnknownEscape {
+                    escape: other,
+                    at: index,
+                });
             }
         }
     }
@@ -116,7 +123,7 @@ mod tests {
     #[case("012", "offset 2 has no partner")]
     #[case("0 12", "offset 0 has no partner")]
     fn bad_hex_says_where(#[case] text: &str, #[case] says: &str) {
-        let err = decode_hex(text).unwrap_err();
+        let err = decode_hex(text).unwrap_err().to_string();
         assert!(err.contains(says), "{err}");
     }
 
@@ -133,7 +140,7 @@ mod tests {
     #[case(r"\x4", "needs two hex digits")]
     #[case("abc\\", "lone")]
     fn bad_escapes_say_why(#[case] text: &str, #[case] says: &str) {
-        let err = decode_escaped(text).unwrap_err();
+        let err = decode_escaped(text).unwrap_err().to_string();
         assert!(err.contains(says), "{err}");
     }
 

@@ -4,6 +4,7 @@
 //! In: a parsed [`Spec`]. Out: `Ok` or the first problem, located at the offending node.
 
 pub mod clients;
+mod error;
 mod session;
 
 use std::collections::HashSet;
@@ -14,6 +15,7 @@ use super::data::split_value;
 use super::error::SpecError;
 use super::model::Spec;
 use super::model::{Fixed, Generator, Role, Scenario, Step, Transport};
+pub use error::StepError;
 
 pub fn check(spec: &Spec) -> Result<(), SpecError> {
     let at =
@@ -251,7 +253,7 @@ pub(super) fn check_steps(scenario: &Scenario) -> Result<(), Problem> {
     }
     for step in &scenario.steps {
         check_step(scenario, &step.value, &mut open, &mut named)
-            .map_err(|msg| (step.referenced, msg))?;
+            .map_err(|e| (step.referenced, e.to_string()))?;
     }
     Ok(())
 }
@@ -263,7 +265,7 @@ fn check_open(
     o: &super::model::Open,
     open: &mut Vec<String>,
     named: &mut HashSet<String>,
-) -> Result<(), String> {
+) -> Result<(), StepError> {
     let (role, transport) = (scenario.role, scenario.transport);
     let wanted = if role == Role::Server {
         "connect"
@@ -271,29 +273,26 @@ fn check_open(
         "accept"
     };
     if step.keyword() != wanted {
-        return Err(format!(
-            "`{}` does not fit a {role} scenario: conform plays the {}, so use `{wanted}`",
-            step.keyword(),
-            if role == Role::Server {
+        return Err(StepError::WrongOpen {
+            keyword: step.keyword(),
+            role,
+            plays: if role == Role::Server {
                 "client"
             } else {
                 "server"
             },
-        ));
+            wanted,
+        });
     }
     if role == Role::Client && transport == Transport::Udp {
-        return Err(
-            "UDP has no connections: the client's first datagram arrives with \
-                    `expect`, and `send` answers whoever sent it"
-                .into(),
-        );
+        return Err(StepError::UdpClientOpens);
     }
     let name = o
         .name
         .clone()
         .unwrap_or_else(|| format!("#{}", open.len() + 1));
     if o.name.is_some() && !named.insert(name.clone()) {
-        return Err(format!("connection `{name}` is already open"));
+        return Err(StepError::AlreadyOpen { name });
     }
     open.push(name);
     Ok(())
@@ -305,31 +304,26 @@ fn check_one_of(
     branches: &[serde_saphyr::Spanned<Step>],
     open: &mut Vec<String>,
     named: &mut HashSet<String>,
-) -> Result<(), String> {
+) -> Result<(), StepError> {
     if branches.len() < 2 {
-        return Err("`expect_one_of` needs at least two alternatives".into());
+        return Err(StepError::OneOfFew);
     }
     for branch in branches {
         if !branch.value.is_network_expectation() {
-            return Err(format!(
-                "`{}` cannot be an alternative: use `expect`, `expect_eof`, \
-                 `expect_reset` or `expect_silence`",
-                branch.value.keyword()
-            ));
+            return Err(StepError::NotAnAlternative {
+                keyword: branch.value.keyword(),
+            });
         }
         if let Step::Expect(e) = &branch.value
             && e.slow_read.is_some()
         {
-            return Err(
-                "`read_chunk` cannot be used in an alternative: read slowly in a plain `expect`"
-                    .into(),
-            );
+            return Err(StepError::SlowReadAlternative);
         }
         check_step(scenario, &branch.value, open, named)?;
     }
     let targets: HashSet<_> = branches.iter().map(|b| b.value.on()).collect();
     if targets.len() > 1 {
-        return Err("all alternatives of `expect_one_of` must watch the same connection".into());
+        return Err(StepError::OneOfConnections);
     }
     Ok(())
 }
@@ -339,30 +333,26 @@ pub(super) fn check_step(
     step: &Step,
     open: &mut Vec<String>,
     named: &mut HashSet<String>,
-) -> Result<(), String> {
+) -> Result<(), StepError> {
     let (role, transport) = (scenario.role, scenario.transport);
     match step {
         Step::Connect(o) | Step::Accept(o) => check_open(scenario, step, o, open, named)?,
         Step::ExpectEof(_) | Step::ExpectReset(_) if transport == Transport::Udp => {
-            return Err(format!(
-                "`{}` is about TCP connections; a UDP scenario can use `expect_silence`",
-                step.keyword()
-            ));
+            return Err(StepError::ConnectionsOverUdp {
+                keyword: step.keyword(),
+            });
         }
         Step::Send(send) => check_faults(&send.faults, transport)?,
         Step::SendAll(_) | Step::ShutdownWrite(_) if transport == Transport::Udp => {
-            return Err(format!(
-                "`{}` is about TCP streams; UDP keeps each datagram separate",
-                step.keyword()
-            ));
+            return Err(StepError::StreamsOverUdp {
+                keyword: step.keyword(),
+            });
         }
         Step::Close(close) if close.reset && transport == Transport::Udp => {
-            return Err("`reset` is a TCP fault: a UDP socket has no connection to reset".into());
+            return Err(StepError::ResetOverUdp);
         }
         Step::Expect(expect) if expect.slow_read.is_some() && transport == Transport::Udp => {
-            return Err(
-                "`read_chunk` and `read_pause` are TCP faults: a datagram is read whole".into(),
-            );
+            return Err(StepError::SlowReadOverUdp);
         }
         Step::ExpectOneOf(branches) => check_one_of(scenario, branches, open, named)?,
         _ => {}
@@ -385,38 +375,28 @@ pub(super) fn check_step(
             } else {
                 "accept"
             };
-            return Err(format!(
-                "`{}` comes before any connection: start with `{first}`",
-                step.keyword()
-            ));
+            return Err(StepError::BeforeConnection {
+                keyword: step.keyword(),
+                first,
+            });
         }
         if let Some(on) = step.on()
             && !named.contains(on)
         {
-            return Err(format!(
-                "no connection is named `{on}`: name one with `connect: {{as: {on}}}` first"
-            ));
+            return Err(StepError::NoSuchConnection { on: on.to_string() });
         }
     }
     Ok(())
 }
 
 /// Faults that do not fit the transport are errors, named with the fitting alternative.
-fn check_faults(faults: &super::model::SendFaults, transport: Transport) -> Result<(), String> {
-    let (wrong, other) = match transport {
-        Transport::Tcp => (faults.udp_only(), "UDP"),
-        Transport::Udp => (faults.tcp_only(), "TCP"),
+fn check_faults(faults: &super::model::SendFaults, transport: Transport) -> Result<(), StepError> {
+    let wrong = match transport {
+        Transport::Tcp => faults.udp_only(),
+        Transport::Udp => faults.tcp_only(),
     };
     match wrong.first() {
         None => Ok(()),
-        Some(name) => Err(format!(
-            "`{name}` is a {other} fault and this is a {transport} scenario{}",
-            match transport {
-                Transport::Tcp =>
-                    ": TCP is a byte stream; use `chunks`/`pause` to split a write, `close: {reset: true}` to abort",
-                Transport::Udp =>
-                    ": a datagram is sent whole; use `truncate`, `duplicate`, `delay` or `drop`",
-            }
-        )),
+        Some(&fault) => Err(StepError::WrongFault { fault, transport }),
     }
 }

@@ -2,7 +2,8 @@
 //! through a delimiter, a length, or a regex's shortest match. Pure: bytes in, an end out.
 //!
 //! In: a [`Frame`] and the bytes received so far. Out: [`Framed`]: the reply's length once it
-//! is complete, `Incomplete` while more bytes may finish it, or why the bytes cannot be one.
+//! is complete, `Incomplete` while more bytes may finish it, or why the bytes cannot be one
+//! (a [`RespError`]).
 
 use crate::spec::model::frame::Frame;
 use crate::spec::payload::escape;
@@ -24,7 +25,39 @@ pub enum Framed {
     /// More bytes may complete it.
     Incomplete,
     /// These bytes are not one reply of this framing, whatever comes next.
-    Invalid(String),
+    Invalid(RespError),
+}
+
+/// Why received bytes are no RESP reply. Not an error of conform's: the step that framed them
+/// fails with this message, and the run ends with the failure's exit code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RespError {
+    #[error("the RESP reply nests deeper than {MAX_DEPTH} levels")]
+    TooDeep,
+    /// `after` holds the two bytes found where CR LF belongs.
+    #[error(
+        "the RESP bulk string of {length} byte(s) is not followed by CR LF but by \"{}\"",
+        escape(after)
+    )]
+    BulkUnterminated { length: i64, after: Vec<u8> },
+    #[error(
+        "not a RESP reply: it starts with {}, which is no RESP type (`+ - : $ *` and RESP3's)",
+        super::show_byte(*byte)
+    )]
+    UnknownType { byte: u8 },
+    #[error(
+        "the RESP `{}` header \"{}\" is not a length",
+        char::from(*kind),
+        escape(header)
+    )]
+    BadLength { kind: u8, header: Vec<u8> },
+}
+
+impl RespError {
+    /// Bytes that are no reply are the program's failure to conform.
+    pub fn exit_code(&self) -> i32 {
+        crate::exit::FAIL
+    }
 }
 
 /// Where the first reply in `buf` ends.
@@ -55,11 +88,9 @@ pub fn frame_end(frame: &Frame, buf: &[u8]) -> Framed {
 }
 
 /// The end of the RESP value starting at `at`: `Ok(None)` while incomplete.
-fn resp_end(buf: &[u8], at: usize, depth: usize) -> Result<Option<usize>, String> {
+fn resp_end(buf: &[u8], at: usize, depth: usize) -> Result<Option<usize>, RespError> {
     if depth > MAX_DEPTH {
-        return Err(format!(
-            "the RESP reply nests deeper than {MAX_DEPTH} levels"
-        ));
+        return Err(RespError::TooDeep);
     }
     let Some(&kind) = buf.get(at) else {
         return Ok(None);
@@ -83,10 +114,10 @@ fn resp_end(buf: &[u8], at: usize, depth: usize) -> Result<Option<usize>, String
                 return Ok(None);
             }
             if &buf[end..end + 2] != b"\r\n" {
-                return Err(format!(
-                    "the RESP bulk string of {n} byte(s) is not followed by CR LF but by \"{}\"",
-                    escape(&buf[end..end + 2])
-                ));
+                return Err(RespError::BulkUnterminated {
+                    length: n,
+                    after: buf[end..end + 2].to_vec(),
+                });
             }
             Ok(Some(end + 2))
         }
@@ -103,10 +134,7 @@ fn resp_end(buf: &[u8], at: usize, depth: usize) -> Result<Option<usize>, String
             }
             Ok(Some(next))
         }
-        other => Err(format!(
-            "not a RESP reply: it starts with {}, which is no RESP type (`+ - : $ *` and RESP3's)",
-            super::show_byte(other)
-        )),
+        other => Err(RespError::UnknownType { byte: other }),
     }
 }
 
@@ -118,15 +146,14 @@ fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
 }
 
 /// The length in a RESP header: decimal digits, `-1` for a null.
-fn length(kind: u8, header: &[u8], max: i64) -> Result<i64, String> {
+fn length(kind: u8, header: &[u8], max: i64) -> Result<i64, RespError> {
     let text = std::str::from_utf8(header).unwrap_or("");
     match text.parse::<i64>() {
         Ok(n) if (-1..=max).contains(&n) => Ok(n),
-        _ => Err(format!(
-            "the RESP `{}` header \"{}\" is not a length",
-            char::from(kind),
-            escape(header)
-        )),
+        _ => Err(RespError::BadLength {
+            kind,
+            header: header.to_vec(),
+        }),
     }
 }
 
@@ -189,7 +216,16 @@ mod tests {
         let Framed::Invalid(why) = resp(b"OK\r\n") else {
             panic!()
         };
+        assert_eq!(why.exit_code(), crate::exit::FAIL);
+        let why = why.to_string();
         assert!(why.contains("0x4f 'O'"), "{why}");
+        let Framed::Invalid(why) = resp(b"$1\r\nabc\r\n") else {
+            panic!()
+        };
+        assert_eq!(
+            why.to_string(),
+            "the RESP bulk string of 1 byte(s) is not followed by CR LF but by \"bc\""
+        );
         assert!(matches!(resp(b"$x\r\n"), Framed::Invalid(_)));
         assert!(matches!(resp(b"$1\r\nabc\r\n"), Framed::Invalid(_)));
     }

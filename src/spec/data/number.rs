@@ -11,7 +11,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
-use super::{Data, Env, Value, VarOrData};
+use super::{Data, DataError, Env, Value, VarOrData};
 
 /// Seconds from 1900-01-01 (RFC 868's epoch) to 1970-01-01 (Unix's).
 pub const RFC868_OFFSET: u64 = 2_208_988_800;
@@ -45,9 +45,9 @@ impl Width {
         self.size == 0
     }
 
-    pub fn new(size: u8, order: Option<Order>) -> Result<Width, String> {
+    pub fn new(size: u8, order: Option<Order>) -> Result<Width, DataError> {
         if !matches!(size, 1 | 2 | 4 | 8) {
-            return Err(format!("`size: {size}`: a number is 1, 2, 4 or 8 bytes"));
+            return Err(DataError::Size { size });
         }
         Ok(Width {
             size,

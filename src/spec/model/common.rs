@@ -1,14 +1,16 @@
 //! What the step, expect and output parsers share: how bytes are given in YAML, how regexes
-//! are compiled, and the largest datagram. A leaf: it uses nothing else of the model.
+//! are compiled, and the largest datagram. Nearly a leaf: of the model it uses only its
+//! error type.
 
 use regex::bytes::Regex;
 
+use super::error::ModelError;
 use crate::spec::payload::{decode_escaped, decode_hex};
 
 /// The largest datagram payload over IPv4, and so the largest thing worth expecting at once.
 pub const MAX_DATAGRAM: usize = 65_507;
 
-pub(crate) fn compile(pattern: &str, whole: bool) -> Result<Regex, String> {
+pub(crate) fn compile(pattern: &str, whole: bool) -> Result<Regex, ModelError> {
     let anchored = if whole {
         format!("^(?:{pattern})$")
     } else {
@@ -17,14 +19,10 @@ pub(crate) fn compile(pattern: &str, whole: bool) -> Result<Regex, String> {
     regex::bytes::RegexBuilder::new(&anchored)
         .size_limit(1 << 20)
         .build()
-        .map_err(|e| format!("invalid regex `{pattern}`: {}", first_line(&e.to_string())))
-}
-
-pub(crate) fn first_line(text: &str) -> String {
-    // The regex crate's messages draw a caret diagram over several lines; keep the summary,
-    // which is the last line.
-    let last = text.lines().last().unwrap_or(text).trim();
-    last.strip_prefix("error: ").unwrap_or(last).to_string()
+        .map_err(|source| ModelError::Regex {
+            pattern: pattern.to_string(),
+            source,
+        })
 }
 
 pub(crate) fn one_payload(
@@ -32,7 +30,7 @@ pub(crate) fn one_payload(
     escaped: Option<String>,
     hex: Option<String>,
     bytes: Option<Vec<u8>>,
-) -> Result<Option<Vec<u8>>, String> {
+) -> Result<Option<Vec<u8>>, ModelError> {
     let given = [
         text.is_some(),
         escaped.is_some(),
@@ -40,16 +38,16 @@ pub(crate) fn one_payload(
         bytes.is_some(),
     ];
     if given.iter().filter(|g| **g).count() > 1 {
-        return Err("give the bytes only one way: `text`, `escaped`, `hex` or `bytes`".into());
+        return Err(ModelError::TwoPayloads);
     }
     if let Some(text) = text {
         return Ok(Some(text.into_bytes()));
     }
     if let Some(escaped) = escaped {
-        return decode_escaped(&escaped).map(Some);
+        return Ok(Some(decode_escaped(&escaped)?));
     }
     if let Some(hex) = hex {
-        return decode_hex(&hex).map(Some);
+        return Ok(Some(decode_hex(&hex)?));
     }
     Ok(bytes)
 }

@@ -8,6 +8,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::common::{MAX_DATAGRAM, compile};
+use super::error::ModelError;
 use super::number::{NumberMatch, NumberRange, RawNumberMatch};
 pub use super::regex::MatchRegex;
 use super::seq::{Part, SeqPart};
@@ -180,8 +181,8 @@ impl RawExpect {
 }
 
 impl TryFrom<RawExpect> for Expect {
-    type Error = String;
-    fn try_from(raw: RawExpect) -> Result<Self, String> {
+    type Error = ModelError;
+    fn try_from(raw: RawExpect) -> Result<Self, ModelError> {
         let fields = data_fields!(raw);
         let mut matchers = Vec::new();
         match fields.into_data()? {
@@ -197,7 +198,7 @@ impl TryFrom<RawExpect> for Expect {
         }
         if let Some(parts) = raw.seq {
             if parts.is_empty() {
-                return Err("`seq` needs at least one part".into());
+                return Err(ModelError::SeqEmpty);
             }
             matchers.push(Expected::Seq(parts));
         }
@@ -207,7 +208,7 @@ impl TryFrom<RawExpect> for Expect {
         if let Some(TextOrData(line)) = raw.line {
             match line {
                 Data::Literal(line) if line.contains(&b'\n') => {
-                    return Err("`line` is one line: leave out the `\\n`, conform adds it".into());
+                    return Err(ModelError::LineNewline);
                 }
                 Data::Literal(line) => matchers.push(Expected::Fixed(Matcher::Line(line))),
                 computed => matchers.push(Expected::Line(computed)),
@@ -228,38 +229,25 @@ impl TryFrom<RawExpect> for Expect {
         }
         if let Some(length) = raw.length {
             if length > MAX_DATAGRAM {
-                return Err(format!(
-                    "`length: {length}` is larger than the largest datagram ({MAX_DATAGRAM} bytes)"
-                ));
+                return Err(ModelError::LengthAboveDatagram {
+                    length,
+                    max: MAX_DATAGRAM,
+                });
             }
             matchers.push(Expected::Fixed(Matcher::Length(length)));
         }
         let matcher = match matchers.len() {
             1 => matchers.remove(0),
-            0 => {
-                return Err(
-                    "`expect` needs one of `text`, `escaped`, `hex`, `bytes`, `line`, \
-                     `line_regex`, `regex`, `length`, `number`, `seq` or `same_as_reference` \
-                     (or a plain string)"
-                        .into(),
-                );
-            }
-            _ => {
-                return Err(
-                    "`expect` takes exactly one matcher; use `expect_one_of` for alternatives"
-                        .into(),
-                );
-            }
+            0 => return Err(ModelError::ExpectNone),
+            _ => return Err(ModelError::ExpectSeveral),
         };
         let slow_read = match (raw.read_chunk, raw.read_pause) {
-            (Some(0), _) => return Err("`read_chunk` is a number of bytes: at least 1".into()),
+            (Some(0), _) => return Err(ModelError::ReadChunkZero),
             (Some(chunk), pause) => Some(SlowRead {
                 chunk,
                 pause: pause.map_or(std::time::Duration::ZERO, Dur::get),
             }),
-            (None, Some(_)) => {
-                return Err("`read_pause` is the wait between reads: give `read_chunk` too".into());
-            }
+            (None, Some(_)) => return Err(ModelError::ReadPauseAlone),
             (None, None) => None,
         };
         Ok(Expect {

@@ -13,6 +13,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
+use super::error::ModelError;
 use crate::spec::data::TextOrData;
 
 /// Where one reply ends.
@@ -87,15 +88,14 @@ impl SameAs {
 /// The framings a word names, for messages and the schema.
 const FRAME_WORDS: &[&str] = &["datagram", "line", "resp"];
 
-fn frame_word(word: &str) -> Result<Frame, String> {
+fn frame_word(word: &str) -> Result<Frame, ModelError> {
     match word {
         "datagram" => Ok(Frame::Datagram),
         "line" => Ok(Frame::Line),
         "resp" => Ok(Frame::Resp),
-        other => Err(format!(
-            "unknown framing `{other}`: write `datagram`, `line`, `resp`, or a map with \
-             `until`, `length` or `regex`"
-        )),
+        other => Err(ModelError::UnknownFraming {
+            word: other.to_string(),
+        }),
     }
 }
 
@@ -110,31 +110,27 @@ struct RawFrameMap {
     regex: Option<String>,
 }
 
-fn frame_map(raw: RawFrameMap) -> Result<Frame, String> {
+fn frame_map(raw: RawFrameMap) -> Result<Frame, ModelError> {
     let given = [
         raw.until.is_some(),
         raw.length.is_some(),
         raw.regex.is_some(),
     ];
     if given.iter().filter(|g| **g).count() != 1 {
-        return Err("a framing map has exactly one of `until`, `length` or `regex`".into());
+        return Err(ModelError::FramingSeveral);
     }
     if let Some(until) = raw.until {
-        let delim = until
-            .0
-            .literal()
-            .ok_or("`until` is fixed bytes: text, `escaped`, `hex` or `bytes`")?;
+        let delim = until.0.literal().ok_or(ModelError::UntilComputed)?;
         if delim.is_empty() {
-            return Err("`until` needs at least one byte".into());
+            return Err(ModelError::FrameUntilEmpty);
         }
         return Ok(Frame::Until(delim.to_vec()));
     }
     if let Some(length) = raw.length {
         if length == 0 || length > super::common::MAX_DATAGRAM {
-            return Err(format!(
-                "`length` is between 1 and {} bytes",
-                super::common::MAX_DATAGRAM
-            ));
+            return Err(ModelError::FrameLength {
+                max: super::common::MAX_DATAGRAM,
+            });
         }
         return Ok(Frame::Length(length));
     }
@@ -142,17 +138,13 @@ fn frame_map(raw: RawFrameMap) -> Result<Frame, String> {
     compile(&pattern, "^(?:", ")").map(Frame::Regex)
 }
 
-fn compile(pattern: &str, before: &str, after: &str) -> Result<Regex, String> {
+fn compile(pattern: &str, before: &str, after: &str) -> Result<Regex, ModelError> {
     regex::bytes::RegexBuilder::new(&format!("{before}{pattern}{after}"))
         .size_limit(1 << 20)
         .build()
-        .map_err(|e| {
-            let text = e.to_string();
-            let last = text.lines().last().unwrap_or(&text).trim();
-            format!(
-                "invalid regex `{pattern}`: {}",
-                last.strip_prefix("error: ").unwrap_or(last)
-            )
+        .map_err(|source| ModelError::Regex {
+            pattern: pattern.to_string(),
+            source,
         })
 }
 
@@ -195,16 +187,13 @@ struct RawSameAs {
     any_order: bool,
 }
 
-fn same_as(raw: RawSameAs) -> Result<SameAs, String> {
+fn same_as(raw: RawSameAs) -> Result<SameAs, ModelError> {
     let may_differ = match raw.may_differ {
         None => None,
         Some(pattern) => {
             let regex = compile(&pattern, "", "")?;
             if regex.capture_names().flatten().next().is_none() {
-                return Err(format!(
-                    "`may_differ: '{pattern}'` names no group: name the parts that may differ, \
-                     e.g. `id=(?P<id>[0-9]+)`"
-                ));
+                return Err(ModelError::MayDifferNoGroup { pattern });
             }
             Some(regex)
         }
@@ -212,7 +201,7 @@ fn same_as(raw: RawSameAs) -> Result<SameAs, String> {
     if let Some(t) = raw.tolerance
         && !(t.is_finite() && t >= 0.0)
     {
-        return Err(format!("`tolerance: {t}` is a number of at least 0"));
+        return Err(ModelError::ToleranceNegative { tolerance: t });
     }
     Ok(SameAs {
         frame: raw.frame.map(|f| f.0),

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer};
 
 use super::common::one_payload;
+use super::error::ModelError;
 use super::number::{RawNumberGen, Width};
 use crate::spec::duration::Dur;
 
@@ -117,8 +118,8 @@ impl<'de> Deserialize<'de> for Generator {
 }
 
 impl TryFrom<RawGenerator> for Generator {
-    type Error = String;
-    fn try_from(raw: RawGenerator) -> Result<Self, String> {
+    type Error = ModelError;
+    fn try_from(raw: RawGenerator) -> Result<Self, ModelError> {
         let kinds = [
             raw.bytes.is_some(),
             raw.split.is_some(),
@@ -126,19 +127,9 @@ impl TryFrom<RawGenerator> for Generator {
             raw.number.is_some(),
         ];
         match kinds.iter().filter(|k| **k).count() {
-            0 => {
-                return Err(
-                    "a generator is `bytes: {...}`, `text: {...}`, `number: {...}` or `split: {...}`"
-                        .into(),
-                );
-            }
+            0 => return Err(ModelError::GeneratorNone),
             1 => {}
-            _ => {
-                return Err(
-                    "a generator is one of `bytes`, `text`, `number` or `split`, not several"
-                        .into(),
-                );
-            }
+            _ => return Err(ModelError::GeneratorSeveral),
         }
         if let Some(t) = raw.text {
             return text_generator(t);
@@ -147,13 +138,13 @@ impl TryFrom<RawGenerator> for Generator {
             let width = n.width()?;
             let (min, max) = (n.min.unwrap_or(0), n.max.unwrap_or(width.max()));
             if min > max {
-                return Err(format!("`min` {min} is larger than `max` {max}"));
+                return Err(ModelError::MinAboveMax { min, max });
             }
             if max > width.max() {
-                return Err(format!(
-                    "`max` {max} does not fit in {} byte(s)",
-                    width.size
-                ));
+                return Err(ModelError::MaxTooBig {
+                    max,
+                    size: width.size,
+                });
             }
             return Ok(Generator::Number { width, min, max });
         }
@@ -163,18 +154,17 @@ impl TryFrom<RawGenerator> for Generator {
                 Ok(Generator::Bytes { min, max })
             }
             (None, Some(s)) => {
-                let data = one_payload(s.text, s.escaped, s.hex, s.bytes)?.ok_or(
-                    "`split` needs the bytes to split: `text`, `escaped`, `hex` or `bytes`",
-                )?;
+                let data = one_payload(s.text, s.escaped, s.hex, s.bytes)?
+                    .ok_or(ModelError::SplitNoBytes)?;
                 if data.is_empty() {
-                    return Err("`split` needs at least one byte".into());
+                    return Err(ModelError::SplitEmpty);
                 }
                 let max_pieces = s.max_pieces.unwrap_or(data.len()).clamp(1, data.len());
                 let max_pause = s
                     .max_pause
                     .map_or(std::time::Duration::from_millis(50), Dur::get);
                 if max_pause > std::time::Duration::from_secs(10) {
-                    return Err("`max_pause` above 10s would make every case slow".into());
+                    return Err(ModelError::MaxPauseTooLong);
                 }
                 Ok(Generator::Split {
                     data,
@@ -182,7 +172,7 @@ impl TryFrom<RawGenerator> for Generator {
                     max_pause,
                 })
             }
-            _ => Err("a generator is one of `bytes`, `text`, `number` or `split`".into()),
+            _ => Err(ModelError::GeneratorKind),
         }
     }
 }
@@ -245,47 +235,33 @@ fn lengths(
     length: Option<usize>,
     min_length: Option<usize>,
     max_length: Option<usize>,
-    kind: &str,
-) -> Result<(usize, usize), String> {
+    kind: &'static str,
+) -> Result<(usize, usize), ModelError> {
     let (min, max) = match (length, min_length, max_length) {
         (Some(n), None, None) => (n, n),
         (None, min, Some(max)) => (min.unwrap_or(0), max),
-        (None, _, None) => {
-            return Err(format!(
-                "`{kind}` needs `length`, or `max_length` (and `min_length`)"
-            ));
-        }
-        _ => {
-            return Err("give either `length` or `min_length`/`max_length`, not both".into());
-        }
+        (None, _, None) => return Err(ModelError::LengthMissing { kind }),
+        _ => return Err(ModelError::LengthBoth),
     };
     if min > max {
-        return Err(format!(
-            "`min_length` {min} is larger than `max_length` {max}"
-        ));
+        return Err(ModelError::MinLengthAboveMax { min, max });
     }
     if max > MAX_GENERATED {
-        return Err(format!(
-            "lengths above {MAX_GENERATED} bytes (1 MiB) make no sense here"
-        ));
+        return Err(ModelError::LengthTooLong { max: MAX_GENERATED });
     }
     Ok((min, max))
 }
 
-fn text_generator(t: RawTextGen) -> Result<Generator, String> {
+fn text_generator(t: RawTextGen) -> Result<Generator, ModelError> {
     let parse = |pattern: &str| {
         regex_syntax::ParserBuilder::new()
             .unicode(false)
             .utf8(false)
             .build()
             .parse(pattern)
-            .map_err(|e| {
-                let text = e.to_string();
-                let last = text.lines().last().unwrap_or(&text).trim().to_string();
-                format!(
-                    "invalid regex `{pattern}`: {}",
-                    last.trim_start_matches("error: ")
-                )
+            .map_err(|source| ModelError::RegexSyntax {
+                pattern: pattern.to_string(),
+                source: Box::new(source),
             })
     };
     match (t.chars, t.regex) {
@@ -297,10 +273,10 @@ fn text_generator(t: RawTextGen) -> Result<Generator, String> {
                     class.iter().flat_map(|r| r.start()..=r.end()).collect()
                 }
                 regex_syntax::hir::HirKind::Literal(lit) => lit.0.to_vec(),
-                _ => return Err(format!("`chars: {chars}` is not a set of characters")),
+                _ => return Err(ModelError::CharsNotASet { chars }),
             };
             if alphabet.is_empty() {
-                return Err(format!("`chars: {chars}` allows no character at all"));
+                return Err(ModelError::CharsEmpty { chars });
             }
             let mut alphabet = alphabet;
             alphabet.sort_unstable();
@@ -309,27 +285,27 @@ fn text_generator(t: RawTextGen) -> Result<Generator, String> {
         }
         (None, Some(regex)) => {
             if t.length.is_some() || t.min_length.is_some() || t.max_length.is_some() {
-                return Err(
-                    "with `regex`, the regex says the length (e.g. `[a-z]{1,8}`): drop `length`, `min_length` and `max_length`"
-                        .into(),
-                );
+                return Err(ModelError::RegexWithLength);
             }
             if regex.len() > 1000 {
-                return Err("a `regex` generator longer than 1000 characters is refused".into());
+                return Err(ModelError::RegexTooLong);
             }
             let hir = parse(&regex)?;
             let whole = regex::bytes::RegexBuilder::new(&format!("^(?:{regex})$"))
                 .unicode(false)
                 .size_limit(1 << 20)
                 .build()
-                .map_err(|e| format!("invalid regex `{regex}`: {e}"))?;
+                .map_err(|source| ModelError::RegexBuild {
+                    pattern: regex.clone(),
+                    source,
+                })?;
             Ok(Generator::Pattern(Pattern {
                 source: regex,
                 hir,
                 whole,
             }))
         }
-        (None, None) => Err("`text` needs `chars` (a set of characters) or `regex`".into()),
-        (Some(_), Some(_)) => Err("`text` takes `chars` or `regex`, not both".into()),
+        (None, None) => Err(ModelError::TextNone),
+        (Some(_), Some(_)) => Err(ModelError::TextBoth),
     }
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::error::ModelError;
 use crate::spec::data::Env;
 pub use crate::spec::data::number::{NumExpr, Order, RFC868_OFFSET, RawBinary, Width, number_of};
 use crate::spec::duration::Dur;
@@ -153,8 +154,8 @@ pub struct RawNumberMatch {
 }
 
 impl TryFrom<RawNumberMatch> for NumberMatch {
-    type Error = String;
-    fn try_from(raw: RawNumberMatch) -> Result<Self, String> {
+    type Error = ModelError;
+    fn try_from(raw: RawNumberMatch) -> Result<Self, ModelError> {
         let width = Width::new(raw.size, raw.order)?;
         let check = match (raw.equals, raw.min, raw.max, raw.now, raw.tolerance) {
             (None, None, None, None, None) => NumberCheck::Any,
@@ -162,13 +163,13 @@ impl TryFrom<RawNumberMatch> for NumberMatch {
             (None, min, max, None, None) if min.is_some() || max.is_some() => {
                 let (min, max) = (min.unwrap_or(0), max.unwrap_or(width.max()));
                 if min > max {
-                    return Err(format!("`min` {min} is larger than `max` {max}"));
+                    return Err(ModelError::MinAboveMax { min, max });
                 }
                 if min > width.max() {
-                    return Err(format!(
-                        "`min` {min} does not fit in {} byte(s)",
-                        width.size
-                    ));
+                    return Err(ModelError::MinTooBig {
+                        min,
+                        size: width.size,
+                    });
                 }
                 NumberCheck::Range { min, max }
             }
@@ -176,15 +177,8 @@ impl TryFrom<RawNumberMatch> for NumberMatch {
                 epoch,
                 tolerance: tolerance.map_or(Duration::from_secs(2), Dur::get),
             },
-            (None, None, None, None, Some(_)) => {
-                return Err("`tolerance` goes with `now: unix` or `now: rfc868`".into());
-            }
-            _ => {
-                return Err(
-                    "a number matcher checks one thing: `equals`, a range (`min`, `max`) or `now`"
-                        .into(),
-                );
-            }
+            (None, None, None, None, Some(_)) => return Err(ModelError::ToleranceWithoutNow),
+            _ => return Err(ModelError::NumberSeveral),
         };
         Ok(NumberMatch { width, check })
     }
@@ -205,15 +199,11 @@ pub struct RawNumberGen {
 
 impl RawNumberGen {
     /// How the generated number is laid out: binary of `size` bytes, or decimal text.
-    pub fn width(&self) -> Result<Width, String> {
+    pub fn width(&self) -> Result<Width, ModelError> {
         match (self.size, self.order) {
-            (Some(size), order) => Width::new(size, order),
+            (Some(size), order) => Ok(Width::new(size, order)?),
             (None, None) => Ok(Width::DECIMAL),
-            (None, Some(_)) => Err(
-                "`order` is the byte order of a binary number: give `size` too (or leave both \
-                 out for a number written as decimal text)"
-                    .into(),
-            ),
+            (None, Some(_)) => Err(ModelError::OrderWithoutSize),
         }
     }
 }
@@ -267,7 +257,8 @@ mod tests {
             order: Some(Order::Little),
             ..RawNumberGen::default()
         };
-        assert!(ordered.width().unwrap_err().contains("give `size` too"));
+        let err = ordered.width().unwrap_err().to_string();
+        assert!(err.contains("give `size` too"), "{err}");
     }
 
     #[test]

@@ -8,7 +8,8 @@ use regex::bytes::Regex;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::common::{first_line, one_payload};
+use super::common::one_payload;
+use super::error::ModelError;
 use crate::spec::data::{Data, TextOrData};
 use crate::spec::duration::Dur;
 
@@ -68,8 +69,8 @@ impl RawOutput {
 }
 
 impl TryFrom<RawOutput> for ExpectOutput {
-    type Error = String;
-    fn try_from(raw: RawOutput) -> Result<Self, String> {
+    type Error = ModelError;
+    fn try_from(raw: RawOutput) -> Result<Self, ModelError> {
         let exact = one_payload(raw.text, raw.escaped, None, None)?;
         let mut matchers = Vec::new();
         let mut computed_lines = None;
@@ -79,7 +80,7 @@ impl TryFrom<RawOutput> for ExpectOutput {
                 .iter()
                 .any(|l| l.literal().is_some_and(|b| b.contains(&b'\n')))
             {
-                return Err("each entry of `lines` is one line: leave out the `\\n`".into());
+                return Err(ModelError::OutputLineNewline);
             }
             let literal: Option<Vec<String>> = lines
                 .iter()
@@ -101,8 +102,9 @@ impl TryFrom<RawOutput> for ExpectOutput {
                 .multi_line(true)
                 .size_limit(1 << 20)
                 .build()
-                .map_err(|e| {
-                    format!("invalid regex `{pattern}`: {}", first_line(&e.to_string()))
+                .map_err(|source| ModelError::Regex {
+                    pattern: pattern.clone(),
+                    source,
                 })?;
             matchers.push(OutputMatcher::Regex(regex));
         }
@@ -112,10 +114,8 @@ impl TryFrom<RawOutput> for ExpectOutput {
                 computed_lines,
                 within: raw.within,
             }),
-            0 => {
-                Err("output expectations need one of `lines`, `text`, `escaped` or `regex`".into())
-            }
-            _ => Err("give exactly one of `lines`, `text`, `escaped` or `regex`".into()),
+            0 => Err(ModelError::OutputNone),
+            _ => Err(ModelError::OutputSeveral),
         }
     }
 }

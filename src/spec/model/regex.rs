@@ -1,7 +1,8 @@
 //! A regex that received bytes are matched against, with the automaton that tells when no
 //! match can come any more. A leaf of the model: the matchers and sequences both hold it.
 //!
-//! In: a pattern from a spec. Out: a compiled [`MatchRegex`], or the reason it is not a regex.
+//! In: a pattern from a spec. Out: a compiled [`MatchRegex`], or the reason it is not a regex
+//! (a [`ModelError`]).
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -12,6 +13,7 @@ use regex_automata::nfa::thompson;
 use regex_automata::util::syntax;
 
 use super::common::compile;
+use super::error::ModelError;
 
 /// A regex that received bytes are matched against (`regex`, `line_regex`, a `seq` part).
 ///
@@ -39,14 +41,14 @@ pub(crate) struct Automaton {
 
 impl MatchRegex {
     /// A regex anchored at the start, as `regex:` and `seq` parts are.
-    pub fn start(pattern: &str) -> Result<MatchRegex, String> {
+    pub fn start(pattern: &str) -> Result<MatchRegex, ModelError> {
         let regex = compile(pattern, false)?;
         let whole = compile(pattern, true)?;
         Ok(MatchRegex::from_parts(pattern, regex, whole))
     }
 
     /// A regex that must match a whole line's content, as `line_regex:` is.
-    pub fn line(pattern: &str) -> Result<MatchRegex, String> {
+    pub fn line(pattern: &str) -> Result<MatchRegex, ModelError> {
         let regex = compile(pattern, true)?;
         Ok(MatchRegex::from_parts(pattern, regex.clone(), regex))
     }

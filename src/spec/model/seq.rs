@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use super::common::MAX_DATAGRAM;
+use super::error::ModelError;
 use super::number::{NumberMatch, NumberRange, RawNumberMatch};
 use super::regex::MatchRegex;
 use crate::spec::data::{Data, DataFields, Env, TextOrData};
@@ -152,8 +153,8 @@ with_data_fields! {
 }
 
 impl TryFrom<RawPart> for SeqPart {
-    type Error = String;
-    fn try_from(raw: RawPart) -> Result<Self, String> {
+    type Error = ModelError;
+    fn try_from(raw: RawPart) -> Result<Self, ModelError> {
         let data = crate::data_fields!(raw).into_data()?;
         let capture = raw.capture;
         let mut parts = Vec::new();
@@ -162,9 +163,10 @@ impl TryFrom<RawPart> for SeqPart {
         }
         if let Some(n) = raw.length {
             if n > MAX_DATAGRAM {
-                return Err(format!(
-                    "`length: {n}` is larger than the largest datagram ({MAX_DATAGRAM} bytes)"
-                ));
+                return Err(ModelError::LengthAboveDatagram {
+                    length: n,
+                    max: MAX_DATAGRAM,
+                });
             }
             parts.push(SeqPart::Length {
                 n,
@@ -179,7 +181,7 @@ impl TryFrom<RawPart> for SeqPart {
         }
         if let Some(delim) = raw.until {
             if delim.0.literal().is_some_and(<[u8]>::is_empty) {
-                return Err("`until` needs at least one byte to look for".into());
+                return Err(ModelError::UntilEmpty);
             }
             parts.push(SeqPart::Until {
                 delim: delim.0,
@@ -197,29 +199,12 @@ impl TryFrom<RawPart> for SeqPart {
         }
         let part = match parts.len() {
             1 => parts.remove(0),
-            0 => {
-                return Err(
-                    "a sequence part is bytes (`text`, `hex`, `var`, ...), `length`, \
-                     `length_from`, `until`, `regex` or `number`"
-                        .into(),
-                );
-            }
-            _ => {
-                return Err(
-                    "a sequence part matches one thing; split it into several parts".into(),
-                );
-            }
+            0 => return Err(ModelError::PartNone),
+            _ => return Err(ModelError::PartSeveral),
         };
         match (&part, &capture) {
-            (SeqPart::Bytes(_), Some(_)) => Err(
-                "exact bytes are known already: `capture` goes with `length`, `length_from`, \
-                 `until` or `number` (or a regex group)"
-                    .into(),
-            ),
-            (SeqPart::Regex(_), Some(_)) => Err(
-                "a regex part captures its named groups: write `(?P<name>...)` instead of `capture`"
-                    .into(),
-            ),
+            (SeqPart::Bytes(_), Some(_)) => Err(ModelError::CaptureOfBytes),
+            (SeqPart::Regex(_), Some(_)) => Err(ModelError::CaptureOfRegex),
             _ => Ok(part),
         }
     }

@@ -12,6 +12,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 
 pub use super::common::MAX_DATAGRAM;
+use super::error::ModelError;
 use super::expect::{Expect, RawExpect};
 use super::output::{ExpectOutput, RawOutput};
 use crate::spec::data::{Data, DataFields, TextOrData};
@@ -241,28 +242,24 @@ impl SendFaults {
         set
     }
 
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), ModelError> {
         if self.chunks == Some(0) {
-            return Err("`chunks` is a number of bytes per write: at least 1".into());
+            return Err(ModelError::ChunksZero);
         }
         if self.pause.is_some() && self.chunks.is_none() {
-            return Err("`pause` is the wait between chunks: give `chunks` too".into());
+            return Err(ModelError::PauseWithoutChunks);
         }
         if self.duplicate == Some(0) {
-            return Err("`duplicate: 0` would send nothing: write `drop: true` for that".into());
+            return Err(ModelError::DuplicateZero);
         }
         if self.duplicate.is_some_and(|n| n > 1000) {
-            return Err("`duplicate` above 1000 copies makes no sense here".into());
+            return Err(ModelError::DuplicateTooMany);
         }
         if self.drop && self.udp_only().len() > 1 {
-            return Err(
-                "a dropped datagram is not sent at all: `drop` takes no other fault".into(),
-            );
+            return Err(ModelError::DropWithOthers);
         }
         if self.truncate.is_some_and(|n| n > MAX_DATAGRAM) {
-            return Err(format!(
-                "`truncate` above {MAX_DATAGRAM} bytes (the largest datagram) makes no sense"
-            ));
+            return Err(ModelError::TruncateTooLong { max: MAX_DATAGRAM });
         }
         Ok(())
     }
@@ -311,14 +308,14 @@ impl<'de> Deserialize<'de> for ListOrMap {
 }
 
 impl TryFrom<ListOrMap> for SendAll {
-    type Error = String;
-    fn try_from(raw: ListOrMap) -> Result<Self, String> {
+    type Error = ModelError;
+    fn try_from(raw: ListOrMap) -> Result<Self, ModelError> {
         let (payloads, on) = match raw {
             ListOrMap::List(list) => (list, None),
             ListOrMap::Map(map) => (map.payloads, map.on),
         };
         if payloads.len() < 2 {
-            return Err("`send_all` writes several payloads at once: give at least two".into());
+            return Err(ModelError::SendAllFew);
         }
         Ok(SendAll {
             payloads: payloads.into_iter().map(|p| p.0).collect(),
@@ -328,13 +325,10 @@ impl TryFrom<ListOrMap> for SendAll {
 }
 
 impl TryFrom<RawSend> for Send {
-    type Error = String;
-    fn try_from(raw: RawSend) -> Result<Self, String> {
+    type Error = ModelError;
+    fn try_from(raw: RawSend) -> Result<Self, ModelError> {
         let fields = data_fields!(raw);
-        let data = fields.into_data()?.ok_or(
-            "`send` needs the bytes: `text`, `escaped`, `hex`, `bytes`, `var`, `reverse`, \
-             `concat` or `lisp_vector` (or a plain string)",
-        )?;
+        let data = fields.into_data()?.ok_or(ModelError::SendNone)?;
         let faults = SendFaults {
             chunks: raw.chunks,
             pause: raw.pause,
@@ -366,7 +360,7 @@ pub struct ExpectExit {
 /// Deserializes a step value that may be a plain string (`send: "hi"`) or a map.
 fn string_or_map<'de, R, T, A>(map: &mut A, from_str: fn(String) -> R) -> Result<T, A::Error>
 where
-    R: Deserialize<'de> + TryInto<T, Error = String>,
+    R: Deserialize<'de> + TryInto<T, Error = ModelError>,
     A: MapAccess<'de>,
 {
     let raw: StringOr<R> = map.next_value()?;

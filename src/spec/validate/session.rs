@@ -9,7 +9,7 @@ use std::collections::{BTreeSet, HashSet};
 use serde_saphyr::Spanned;
 
 use super::{Problem, check_step, step_captures, step_vars};
-use crate::spec::data::split_value;
+use crate::spec::data::{DataError, split_value};
 use crate::spec::model::frame::Frame;
 use crate::spec::model::session::{Command, same_as_reference};
 use crate::spec::model::{Fixed, Generator, Role, Scenario, Step, Transport};
@@ -217,7 +217,7 @@ fn check_command(scenario: &Scenario, command: &Spanned<Command>) -> Result<(), 
     known.extend(c.generate.keys().cloned());
     for step in &c.steps {
         check_step(scenario, &step.value, &mut open, &mut named)
-            .map_err(|msg| (step.referenced, msg))?;
+            .map_err(|e| (step.referenced, e.to_string()))?;
         let mut mine = Vec::new();
         step_captures(&step.value, &mut mine);
         let mut vars = Vec::new();
@@ -339,23 +339,20 @@ fn check_play(scenario: &Scenario) -> Result<(), Problem> {
 }
 
 /// Whether a fixed value is one its generator's kind makes.
-fn fits(generator: &Generator, fixed: &Fixed) -> Result<(), String> {
+fn fits(generator: &Generator, fixed: &Fixed) -> Result<(), DataError> {
     match (generator, fixed) {
         (
             Generator::Bytes { .. } | Generator::Text { .. } | Generator::Pattern(_),
             Fixed::Bytes(_),
         ) => Ok(()),
         (Generator::Number { width, .. }, Fixed::Number(n)) if *n <= width.max() => Ok(()),
-        (Generator::Number { width, .. }, Fixed::Number(n)) => {
-            Err(format!("{n} does not fit in {} byte(s)", width.size))
-        }
+        (Generator::Number { width, .. }, Fixed::Number(n)) => Err(DataError::TooBig {
+            value: *n,
+            size: width.size,
+        }),
         (Generator::Split { data, .. }, Fixed::Split { cuts, pauses }) => {
             split_value(data, cuts.clone(), pauses.clone()).map(|_| ())
         }
-        _ => Err(
-            "the value does not fit its generator (bytes for `bytes` and `text`, a `number` for \
-             `number`, cuts and pauses for `split`)"
-                .into(),
-        ),
+        _ => Err(DataError::UnfitKind),
     }
 }
