@@ -15,7 +15,7 @@ use super::exec::{Ctx, Executor};
 use super::feed::{Fuzzed, budget};
 use super::history::{self, Judged, SEARCH_STEPS};
 use super::options::DEFAULT_CASES;
-use super::script::{Played, Replies, Script, Segment};
+use super::script::{Played, Replies};
 use super::{converse, fuzz};
 use crate::event::{Failure, Generated, Shrinking, Tick};
 use crate::input::generate::Rng;
@@ -24,7 +24,7 @@ use crate::input::session::model::Model;
 use crate::input::session::{SessionCase, generate};
 use crate::input::shrink::{Limits, Probe};
 use crate::spec::model::frame::Frame;
-use crate::spec::{Scenario, Value};
+use crate::spec::Value;
 
 /// Times a shrinking candidate is played before it is taken to pass.
 pub const REPLAYS: u32 = 5;
@@ -85,7 +85,15 @@ pub fn concurrent(
         });
         if let Some(failed) = failed {
             let at = (ran, started.elapsed());
-            let failure = settle(ctx, &mut player, sessions, *failed, at, seed, progress)?;
+            let failure = settle(
+                ctx,
+                &mut player,
+                (sessions, *failed),
+                pinned,
+                at,
+                seed,
+                progress,
+            )?;
             return Ok(Fuzzed {
                 cases: ran,
                 failure: Some(failure),
@@ -143,7 +151,7 @@ impl<'a> Player<'a> {
         };
         let scripts = sessions
             .iter()
-            .map(|s| script(scenario, s, replies()))
+            .map(|s| super::pair::script(scenario, s, &[], replies()))
             .collect();
         let mut played = self.executor.play_many(scripts)?;
         if let Some(k) = played.iter().position(|p| p.failure.is_some()) {
@@ -211,39 +219,18 @@ impl<'a> Player<'a> {
     }
 }
 
-/// One client's steps: the scenario's own, then its session's commands.
-fn script<'s>(scenario: &'s Scenario, case: &SessionCase, replies: Replies) -> Script<'s> {
-    Script {
-        prelude: Segment {
-            steps: &scenario.steps,
-            env: case.prelude.clone(),
-        },
-        commands: case
-            .calls
-            .iter()
-            .map(|call| Segment {
-                steps: &scenario.commands[call.command].value.steps,
-                env: call.env.clone(),
-            })
-            .collect(),
-        replies,
-        transcript: true,
-        together: None,
-    }
-}
-
 /// Shrinks a failure of several clients and describes it.
 fn settle(
     ctx: Ctx<'_>,
     player: &mut Player<'_>,
-    original: Vec<SessionCase>,
-    first: Failed,
+    (original, first): (Vec<SessionCase>, Failed),
+    pinned: &BTreeMap<String, Value>,
     (case, elapsed): (u64, Duration),
     seed: u64,
     progress: &mut dyn FnMut(Tick),
 ) -> Result<Failure, SetupError> {
     let space = {
-        let mut space = converse::space(ctx, &original[0], &BTreeMap::new());
+        let mut space = converse::space(ctx, &original[0], pinned);
         space.barred = ctx
             .scenario
             .commands
@@ -293,6 +280,12 @@ fn settle(
         crate::quote::quote(&format!("name:{}", ctx.scenario.name.value)),
         original.len()
     ));
+    for (name, value) in pinned {
+        replay.push_str(&format!(
+            " --with {}",
+            crate::quote::quote(&format!("{name}={}", value.encode()))
+        ));
+    }
     failure.generated = Some(Generated {
         seed,
         case,

@@ -121,8 +121,9 @@ impl<'a> Pair<'a> {
     }
 }
 
-/// The steps of one case: the scenario's, then each command's, with their values.
-fn script<'s>(
+/// The steps of one case: the scenario's, then each command's, with their values (and the
+/// model's state before each, when `states` has them).
+pub(super) fn script<'s>(
     scenario: &'s Scenario,
     case: &SessionCase,
     states: &[Val],

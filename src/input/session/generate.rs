@@ -72,7 +72,7 @@ fn session_of(
         // Without a model the first draw is taken; with one, a draw whose precondition
         // holds, and the session ends where none of a few does.
         let drawn = (0..ATTEMPTS).find_map(|_| {
-            let call = draw(rng, scenario, &weights, total, &bundles);
+            let call = draw(rng, scenario, &weights, total, (&bundles, &state));
             let Some(model) = &model else {
                 return Some((call, Val::Unit));
             };
@@ -108,7 +108,7 @@ fn draw(
     scenario: &Scenario,
     weights: &[u64],
     total: u64,
-    bundles: &BTreeMap<&str, Vec<Value>>,
+    (bundles, state): (&BTreeMap<&str, Vec<Value>>, &Val),
 ) -> Call {
     let mut pick = rng.below(total.max(1));
     let index = weights
@@ -122,6 +122,12 @@ fn draw(
     let command = &scenario.commands[index].value;
     let mut env = Env::new();
     for (name, generator) in &command.generate {
+        if let Some(code) = command.from_state.get(name)
+            && let Some(value) = from_state(rng, &code.value.0, state, &generator.value)
+        {
+            env.insert(name.clone(), value);
+            continue;
+        }
         let from_bundle = command
             .bundles
             .get(name)
@@ -139,6 +145,48 @@ fn draw(
     Call {
         command: index,
         env,
+    }
+}
+
+/// A value drawn from what `expr` gives in `state` (a list, or a map's keys), three times
+/// in four when it gives something the generator admits.
+fn from_state(
+    rng: &mut Rng,
+    expr: &crate::spec::expr::Expr,
+    state: &Val,
+    generator: &crate::spec::Generator,
+) -> Option<Value> {
+    let mut env = crate::spec::Env::new();
+    env.insert(
+        crate::spec::expr::STATE.to_string(),
+        Value::Model(state.clone()),
+    );
+    // An expression that fails draws nothing: the generator makes the value.
+    let items = match expr.eval(&env).ok()? {
+        Val::List(items) => items,
+        Val::Map(map) => map.into_keys().map(Val::Text).collect(),
+        other => vec![other],
+    };
+    let fits: Vec<Value> = items
+        .iter()
+        .filter_map(|item| as_value(item, generator))
+        .filter(|v| generator.admits(v))
+        .collect();
+    if fits.is_empty() || !rng.chance(REUSE, 4) {
+        return None;
+    }
+    Some(fits[rng.below(fits.len() as u64) as usize].clone())
+}
+
+/// A model value as a generated one of this generator's kind.
+fn as_value(item: &Val, generator: &crate::spec::Generator) -> Option<Value> {
+    match (item, generator) {
+        (Val::Int(n), crate::spec::Generator::Number { width, .. }) => Some(Value::Number {
+            value: u64::try_from(*n).ok()?,
+            width: *width,
+        }),
+        (_, crate::spec::Generator::Number { .. }) => None,
+        (item, _) => item.to_bytes().map(Value::Bytes),
     }
 }
 
@@ -236,5 +284,93 @@ mod tests {
     fn the_same_seed_gives_the_same_sessions() {
         assert_eq!(sessions(9, 20), sessions(9, 20));
         assert_ne!(sessions(9, 20), sessions(10, 20));
+    }
+
+    /// The model holds the keys SET stored (and DEL removed); GET draws from them.
+    const FROM_STATE: &str = "scenarios:
+  - name: kv
+    role: server
+    transport: tcp
+    session: {max_commands: 8}
+    model: {initial: '#{}'}
+    steps:
+      - connect
+    commands:
+      - name: SET
+        generate:
+          key: {text: {chars: 'a-z', min_length: 6, max_length: 6}}
+        steps:
+          - send: {concat: [\"SET \", {var: key}, \"\\n\"]}
+        update: 'let s = state; s[key] = 1; s'
+      - name: DEL
+        generate:
+          key: {text: {chars: 'a-z', min_length: 6, max_length: 6}}
+        from_state: {key: 'state.keys()'}
+        steps:
+          - send: {concat: [\"DEL \", {var: key}, \"\\n\"]}
+        update: 'let s = state; s.remove(key); s'
+";
+
+    #[test]
+    fn values_drawn_from_the_state_are_keys_the_model_holds() {
+        let spec = crate::spec::load_str("kv.yaml", FROM_STATE).unwrap();
+        let s = &spec.file.scenarios[0].value;
+        let model = Model::of(s).unwrap();
+        let mut rng = Rng::new(5);
+        let (mut dels, mut held) = (0, 0);
+        for _ in 0..200 {
+            let case = session(&mut rng, s, &BTreeMap::new());
+            let states = model.states(&case).unwrap();
+            for (call, state) in case.calls.iter().zip(&states) {
+                let Val::Map(map) = state else {
+                    panic!("{state:?}")
+                };
+                if call.command == 1 && !map.is_empty() {
+                    dels += 1;
+                    let key = String::from_utf8(call.env["key"].bytes().to_vec()).unwrap();
+                    held += usize::from(map.contains_key(&key));
+                }
+            }
+        }
+        // Six random letters would hit a stored key about never; drawn from the state,
+        // three DELs in four do.
+        assert!(dels > 50, "{dels}");
+        assert!(
+            held * 10 > dels * 6,
+            "{held} of {dels} DELs name a held key"
+        );
+        assert!(held < dels, "some DELs are still generated afresh");
+    }
+
+    #[test]
+    fn from_state_is_refused_without_a_model_or_for_a_value_not_generated() {
+        let no_model = FROM_STATE
+            .replace("    model: {initial: '#{}'}\n", "")
+            .replace("        update: 'let s = state; s[key] = 1; s'\n", "")
+            .replace("        update: 'let s = state; s.remove(key); s'\n", "");
+        let err = crate::spec::load_str("kv.yaml", &no_model)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`from_state` draws values from the model's state"),
+            "{err}"
+        );
+        let other = FROM_STATE.replace("from_state: {key:", "from_state: {name:");
+        let err = crate::spec::load_str("kv.yaml", &other)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("kv.yaml:19:"), "{err}");
+        assert!(
+            err.contains("`from_state` names `name`, which this command does not generate"),
+            "{err}"
+        );
+        let reads = FROM_STATE.replace("'state.keys()'", "'key'");
+        let err = crate::spec::load_str("kv.yaml", &reads)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("reads `key`: it is computed before the command's values"),
+            "{err}"
+        );
     }
 }

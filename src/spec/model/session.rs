@@ -43,6 +43,12 @@ pub struct Command {
     pub bundles: BTreeMap<String, Spanned<String>>,
     #[schemars(with = "Vec<Step>")]
     pub steps: Vec<Spanned<Step>>,
+    /// `VALUE: EXPR`: the value is drawn, most of the time, from what the expression gives
+    /// in the model's state (a list, or a map's keys), e.g. `key: 'state.keys()'` for a key
+    /// the model holds; its generator makes it when the expression gives nothing it admits.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub from_state: BTreeMap<String, Spanned<Code>>,
     /// A precondition over `state` and the command's values: the command is played only
     /// when it holds.
     #[serde(default)]

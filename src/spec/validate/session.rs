@@ -208,6 +208,7 @@ fn check_command(scenario: &Scenario, command: &Spanned<Command>) -> Result<(), 
         }
     }
     check_rules(scenario, command)?;
+    check_from_state(scenario, command)?;
     let (mut open, mut named) = connections_after_steps(scenario);
     let mut known: Vec<String> = scenario.generate.keys().cloned().collect();
     if scenario.model.is_some() {
@@ -279,6 +280,44 @@ fn check_rules(scenario: &Scenario, command: &Spanned<Command>) -> Result<(), Pr
                     } else {
                         known.join(", ")
                     }
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `from_state` draws generated values of the command from the model's state: it needs a
+/// model, names values the command generates, and reads only `state`.
+fn check_from_state(scenario: &Scenario, command: &Spanned<Command>) -> Result<(), Problem> {
+    let c = &command.value;
+    for (value, code) in &c.from_state {
+        if scenario.model.is_none() {
+            return Err((
+                code.referenced,
+                "`from_state` draws values from the model's state: give the scenario a \
+                 `model: {initial: ...}`"
+                    .into(),
+            ));
+        }
+        if !c.generate.contains_key(value) {
+            return Err((
+                code.referenced,
+                format!("`from_state` names `{value}`, which this command does not generate"),
+            ));
+        }
+        if let Some(var) = code
+            .value
+            .0
+            .vars()
+            .iter()
+            .find(|v| v.as_str() != crate::spec::expr::STATE)
+        {
+            return Err((
+                code.referenced,
+                format!(
+                    "`from_state` of `{value}` reads `{var}`: it is computed before the command's \
+                     values, from `state` alone"
                 ),
             ));
         }
