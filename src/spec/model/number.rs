@@ -60,7 +60,13 @@ impl NumberMatch {
             NumberCheck::Any => (0, width.max(), "any number".to_string(), None),
             NumberCheck::Equals(expr) => {
                 let n = expr.eval(env);
-                (n, n, n.to_string(), None)
+                // A negative number is expected in two's complement, as `binary` writes it.
+                let bits = if n < 0 {
+                    n as u64 & width.max()
+                } else {
+                    n as u64
+                };
+                (bits, bits, n.to_string(), None)
             }
             NumberCheck::Range { min, max } => {
                 (*min, *max, format!("a number from {min} to {max}"), None)
@@ -278,5 +284,25 @@ mod tests {
         };
         let range = m.resolve(&Env::new(), 0);
         assert!(range.hint(0x0201).unwrap().contains("other byte order"));
+    }
+
+    #[test]
+    fn a_negative_number_is_expected_in_two_complement() {
+        let width = Width::DECIMAL.with_sign(true);
+        let env = Env::from([(
+            "by".to_string(),
+            crate::spec::Value::Number {
+                value: width.bits(-5).unwrap(),
+                width,
+            },
+        )]);
+        let m = NumberMatch {
+            width: Width::new(2, None).unwrap(),
+            check: NumberCheck::Equals(NumExpr::Var("by".into())),
+        };
+        let range = m.resolve(&env, 0);
+        assert!(range.accepts(0xfffb));
+        assert!(!range.accepts(5));
+        assert_eq!(range.describe(), "a 16-bit big-endian number: -5");
     }
 }
