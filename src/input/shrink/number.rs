@@ -1,4 +1,5 @@
-//! The passes over numbers: clearing high bits, then bisection toward the minimum.
+//! The passes over numbers: clearing high bits, then bisection toward the minimum; for a
+//! signed number, the same toward 0 on its side of 0, after trying its positive.
 //!
 //! In: the best value of one number. Out: smaller candidates within its range, tried
 //! through [`Search::attempt`]. Clearing high bits finds the failures that depend on the
@@ -7,8 +8,12 @@
 //! threshold below the value (a failure for every value from 1000 on ends at 1000). At a
 //! fixed point, the minimum and the value one less both pass.
 //!
-//! The passes see a number as a magnitude on one side of 0 (a [`Ray`]), so that the same
-//! lowering can serve numbers that may be negative.
+//! A signed number is simpler the nearer it is to 0, and a positive one simpler than its
+//! negative (`1` is shorter text than `-1`). Its passes first cross 0 to the farthest simpler
+//! value on the other side (-37 to 37, 37 to -36), so that a failure on that side is found
+//! from either; then they work on its magnitude, with its sign kept: -37 lowers toward -1
+//! and 0, never toward `i64::MIN`, and a failure for every value below -10 ends at exactly
+//! -11.
 
 use super::Search;
 use crate::spec::Value;
@@ -64,6 +69,33 @@ impl<F> Search<'_, F> {
             },
             min,
         );
+    }
+
+    pub(super) fn lower_signed(&mut self, name: &str, min: i64, max: i64) {
+        let Some((n, width)) = self.number(name) else {
+            return;
+        };
+        // Across 0: the simpler values there are the magnitudes below this one's (and this
+        // one's own, for a negative number), and the farthest of them fails first when the
+        // failure grows with the distance from 0.
+        let across = if n < 0 { -n } else { 1 - n };
+        if n != 0 && (i128::from(min)..=i128::from(max)).contains(&across) {
+            let ray = Ray {
+                width,
+                negative: across < 0,
+            };
+            self.attempt_value(name, ray.value(across.unsigned_abs() as u64));
+        }
+        let Some((n, _)) = self.number(name) else {
+            return;
+        };
+        // The least magnitude on this side of 0 that the range allows: 0 when it holds 0.
+        let negative = n < 0;
+        let floor = match negative {
+            true => u64::try_from(max).map_or(max.unsigned_abs(), |_| 0),
+            false => u64::try_from(min).unwrap_or(0),
+        };
+        self.lower_on(name, Ray { width, negative }, floor);
     }
 
     /// Lowers the magnitude of the number on `ray` toward `floor`, the least magnitude its

@@ -197,7 +197,8 @@ impl TryFrom<RawNumberMatch> for NumberMatch {
 }
 
 /// `number: {size: 4, order: big, min: 0, max: 1000}` in `generate`. Without `size` the
-/// number has no binary form: its bytes are its decimal text (`{min: 1, max: 1000}`).
+/// number has no binary form: its bytes are its decimal text (`{min: 1, max: 1000}`). A
+/// negative bound, or `signed: true`, makes it signed (`{min: -100, max: 100}`).
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawNumberGen {
@@ -205,11 +206,65 @@ pub struct RawNumberGen {
     /// decimal text.
     pub size: Option<u8>,
     pub order: Option<Order>,
-    pub min: Option<u64>,
-    pub max: Option<u64>,
+    /// Two's complement in binary, a `-` in decimal text. A negative `min` or `max` implies
+    /// it; without bounds, `signed: true` gives the whole range of the size (`-128` to `127`
+    /// for 1 byte, any 64-bit integer as decimal text).
+    pub signed: Option<bool>,
+    // Read wider than any number, so that a bound that does not fit is named in a message.
+    #[schemars(range(min = i64::MIN, max = u64::MAX))]
+    pub min: Option<i128>,
+    #[schemars(range(min = i64::MIN, max = u64::MAX))]
+    pub max: Option<i128>,
 }
 
 impl RawNumberGen {
+    /// Whether the generated number is signed: `signed: true`, or a negative bound.
+    pub fn is_signed(&self) -> Result<bool, String> {
+        let negative = self.min.is_some_and(|n| n < 0) || self.max.is_some_and(|n| n < 0);
+        match self.signed {
+            Some(false) if negative => Err(
+                "`signed: false` with a negative bound: drop `signed` (a negative `min` or \
+                 `max` makes the number signed)"
+                    .into(),
+            ),
+            Some(signed) => Ok(signed),
+            None => Ok(negative),
+        }
+    }
+
+    /// The bounds of an unsigned number as `u64`s (its width's range when left out), or why
+    /// one does not fit.
+    pub fn unsigned_bounds(&self, width: Width) -> Result<(u64, u64), String> {
+        let bound = |n: Option<i128>, name: &str, default: u64| match n {
+            None => Ok(default),
+            Some(n) => u64::try_from(n).map_err(|_| format!("`{name}` {}", width.misfit(n))),
+        };
+        Ok((
+            bound(self.min, "min", 0)?,
+            bound(self.max, "max", width.max())?,
+        ))
+    }
+
+    /// The signed layout and the bounds of a signed number (its width's range when left
+    /// out), or why they do not fit.
+    pub fn signed_bounds(&self, width: Width) -> Result<(Width, i64, i64), String> {
+        let width = width.with_sign(true);
+        let (lo, hi) = width.range();
+        let bound = |n: Option<i128>, name: &str, default: i128| {
+            let n = n.unwrap_or(default);
+            // Every signed range is inside i64's: a bound that fits is an i64.
+            (lo..=hi)
+                .contains(&n)
+                .then_some(n as i64)
+                .ok_or_else(|| format!("`{name}` {}", width.misfit(n)))
+        };
+        let (min, max) = (bound(self.min, "min", lo)?, bound(self.max, "max", hi)?);
+        if min > max {
+            return Err(format!("`min` {min} is larger than `max` {max}"));
+        }
+        Ok((width, min, max))
+    }
+
     /// How the generated number is laid out: binary of `size` bytes, or decimal text.
     pub fn width(&self) -> Result<Width, String> {
         match (self.size, self.order) {

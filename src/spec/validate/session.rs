@@ -345,9 +345,8 @@ fn fits(generator: &Generator, fixed: &Fixed) -> Result<(), String> {
             Generator::Bytes { .. } | Generator::Text { .. } | Generator::Pattern(_),
             Fixed::Bytes(_),
         ) => Ok(()),
-        (Generator::Number { width, .. }, Fixed::Number(n)) if *n <= width.max() => Ok(()),
-        (Generator::Number { width, .. }, Fixed::Number(n)) => {
-            Err(format!("{n} does not fit in {} byte(s)", width.size))
+        (Generator::Number { width, .. } | Generator::Signed { width, .. }, Fixed::Number(n)) => {
+            width.bits(*n).map(|_| ()).ok_or_else(|| width.misfit(*n))
         }
         (Generator::Split { data, .. }, Fixed::Split { cuts, pauses }) => {
             split_value(data, cuts.clone(), pauses.clone()).map(|_| ())
