@@ -233,6 +233,8 @@ pub struct Passes {
     pub regex: bool,
     /// Numbers: clearing high bits, bisection toward the minimum.
     pub numbers: bool,
+    /// Signed numbers: across 0, then as numbers, toward 0.
+    pub signed: bool,
     /// Splits: removing or moving cuts, shortening pauses.
     pub splits: bool,
 }
@@ -359,6 +361,12 @@ fn local_message(passes: Passes) -> String {
     }
     if passes.numbers {
         tried.push("lowering the number to its minimum or by one, clearing its highest bit");
+    }
+    if passes.signed {
+        tried.push(
+            "moving the signed number to 0 (or its bound nearest 0), across 0 (-n to n, n to \
+             1-n) or one step toward 0, clearing the highest bit of its magnitude",
+        );
     }
     if passes.splits {
         tried.push(

@@ -289,3 +289,23 @@ fn session_and_play_need_commands() {
         "`session` only applies to a scenario with `commands`",
     );
 }
+
+#[test]
+fn play_fixes_a_signed_number_within_its_width() {
+    let incrby = "      - name: INCRBY
+        generate:
+          by: {number: {size: 1, min: -10, max: 10}}
+        steps:
+          - send: {var: by}
+";
+    let fits = session(incrby, "    play:\n      - INCRBY: {by: {number: -5}}\n");
+    load_str(NAME, &fits).unwrap_or_else(|e| panic!("{e}"));
+    let wide = session(incrby, "    play:\n      - INCRBY: {by: {number: -200}}\n");
+    let err = load_err(&wide);
+    assert_eq!(err.line, 6, "{err}");
+    assert!(
+        err.message
+            .contains("-200 does not fit in a 1-byte signed number (-128 to 127)"),
+        "{err}"
+    );
+}

@@ -851,6 +851,25 @@ fn generated(generate: &str, steps: &[&str]) -> String {
 #[case::number_range_too_wide(
     "n1: {number: {size: 1, max: 300}}", &["connect"], 6, "`max` 300 does not fit in 1 byte(s)"
 )]
+#[case::signed_min_above_max(
+    "n1: {number: {min: 5, max: -5}}", &["connect"], 6, "`min` 5 is larger than `max` -5"
+)]
+#[case::signed_min_below_its_size(
+    "n1: {number: {size: 1, min: -200}}", &["connect"], 6,
+    "`min` -200 does not fit in a 1-byte signed number (-128 to 127)"
+)]
+#[case::signed_max_above_its_size(
+    "n1: {number: {size: 2, order: little, signed: true, max: 40000}}", &["connect"], 6,
+    "`max` 40000 does not fit in a 16-bit signed little-endian number (-32768 to 32767)"
+)]
+#[case::signed_decimal_beyond_64_bits(
+    "n1: {number: {min: -1, max: 9223372036854775808}}", &["connect"], 6,
+    "`max` 9223372036854775808 does not fit in a signed 64-bit number"
+)]
+#[case::unsigned_with_a_negative_bound(
+    "n1: {number: {signed: false, min: -1}}", &["connect"], 6,
+    "`signed: false` with a negative bound: drop `signed`"
+)]
 #[case::text_without_characters(
     "t: {text: {min_length: 1, max_length: 3}}", &["connect"], 6,
     "`text` needs `chars` (a set of characters) or `regex`"
@@ -1043,4 +1062,70 @@ fn a_number_without_a_size_is_decimal_text_and_takes_no_order() {
             .contains("`order` is the byte order of a binary number: give `size` too"),
         "{err}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signed numbers.
+
+/// The generator of `num` in a scenario generating `generate`.
+fn number_generator(generate: &str) -> conform::spec::Generator {
+    let text = generated(generate, &["connect", "send: {decimal: num}"]);
+    let spec = load_str(NAME, &text).unwrap_or_else(|e| panic!("{e}"));
+    spec.file.scenarios[0].value.generate["num"].value.clone()
+}
+
+#[test]
+fn a_negative_bound_or_signed_true_makes_a_signed_number() {
+    use conform::spec::Generator;
+    let signed = |generate| match number_generator(generate) {
+        Generator::Signed { width, min, max } => (width.size, width.signed, min, max),
+        other => panic!("not a signed generator: {other:?}"),
+    };
+    assert_eq!(
+        signed("num: {number: {min: -100, max: 100}}"),
+        (0, true, -100, 100)
+    );
+    assert_eq!(
+        signed("num: {number: {size: 1, signed: true}}"),
+        (1, true, -128, 127)
+    );
+    assert_eq!(
+        signed("num: {number: {size: 2, max: -1}}"),
+        (2, true, -32_768, -1)
+    );
+    assert_eq!(
+        signed("num: {number: {signed: true}}"),
+        (0, true, i64::MIN, i64::MAX)
+    );
+    // Without either, a number stays unsigned.
+    assert!(matches!(
+        number_generator("num: {number: {size: 1, max: 200}}"),
+        Generator::Number {
+            min: 0,
+            max: 200,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn a_fixed_value_outside_a_signed_width_is_refused_at_its_line() {
+    let text = "scenarios:\n  - name: a\n    role: server\n    transport: udp\n    generate:\n      num: {number: {size: 1, min: -100, max: 100}}\n    with:\n      num: {number: -300}\n    steps:\n      - connect\n      - send: {var: num}\n";
+    let err = load_err(text);
+    assert_eq!(err.line, 8, "{err}");
+    assert!(
+        err.message.contains(
+            "`with` value of `num`: -300 does not fit in a 1-byte signed number (-128 to 127)"
+        ),
+        "{err}"
+    );
+    let unsigned = text.replace("min: -100", "min: 0");
+    let err = load_err(&unsigned);
+    assert_eq!(err.line, 8, "{err}");
+    assert!(
+        err.message
+            .contains("`with` value of `num`: -300 is negative, and this number is unsigned"),
+        "{err}"
+    );
+    load_str(NAME, &text.replace("-300", "-100")).unwrap_or_else(|e| panic!("{e}"));
 }

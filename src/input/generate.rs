@@ -285,6 +285,45 @@ pub fn number(rng: &mut Rng, min: u64, max: u64) -> u64 {
     }
 }
 
+/// Values where signed arithmetic breaks: 0 and ±1, and each side of the edges of the
+/// signed 8-, 16- and 32-bit ranges (a number read into a narrower signed type wraps there).
+const SIGNED_EDGES: [i64; 15] = [
+    0,
+    1,
+    -1,
+    0x7f,
+    -0x80,
+    0x80,
+    -0x81,
+    0x7fff,
+    -0x8000,
+    0x8000,
+    -0x8001,
+    0x7fff_ffff,
+    -0x8000_0000,
+    0x8000_0000,
+    -0x8000_0001,
+];
+
+/// A signed number in `min..=max`, biased like [`number`]: the bounds and their neighbours,
+/// the [`SIGNED_EDGES`] in range, else uniform.
+pub fn signed(rng: &mut Rng, min: i64, max: i64) -> i64 {
+    let pick = |x: i64| x.clamp(min, max);
+    match rng.below(8) {
+        0 => min,
+        1 => max,
+        2 => pick(min.saturating_add(1)),
+        3 => pick(max.saturating_sub(1)),
+        4 => pick(SIGNED_EDGES[rng.below(SIGNED_EDGES.len() as u64) as usize]),
+        _ => {
+            // The span of the whole i64 range is 2^64 - 1: one value short of a uniform
+            // draw over it, as for the widest unsigned range.
+            let span = (i128::from(max) - i128::from(min)) as u64;
+            (i128::from(min) + i128::from(rng.below(span.saturating_add(1).max(1)))) as i64
+        }
+    }
+}
+
 /// A fresh value of one generator.
 pub fn value(rng: &mut Rng, generator: &Generator) -> Value {
     match generator {
@@ -300,12 +339,16 @@ pub fn value(rng: &mut Rng, generator: &Generator) -> Value {
             value: number(rng, *min, *max),
             width: *width,
         },
+        Generator::Signed { width, min, max } => Value::Number {
+            value: signed(rng, *min, *max) as u64,
+            width: *width,
+        },
     }
 }
 
 /// The simplest value of a generator in its own order: the shortest length, all zeros (or
 /// the first character allowed); a regex's shortlex-smallest match; no cuts; the smallest
-/// number.
+/// number; the signed number nearest 0 (0 itself when in range).
 pub fn simplest(generator: &Generator) -> Value {
     match generator {
         Generator::Bytes { min, .. } => Value::Bytes(vec![0; *min]),
@@ -320,6 +363,10 @@ pub fn simplest(generator: &Generator) -> Value {
             value: *min,
             width: *width,
         },
+        Generator::Signed { width, min, max } => Value::Number {
+            value: 0.clamp(*min, *max) as u64,
+            width: *width,
+        },
     }
 }
 
@@ -330,9 +377,12 @@ pub fn fixed_value(generator: &Generator, fixed: &Fixed) -> Result<Value, DataEr
             Generator::Bytes { .. } | Generator::Text { .. } | Generator::Pattern(_),
             Fixed::Bytes(b),
         ) => Ok(Value::Bytes(b.clone())),
-        (Generator::Number { width, .. }, Fixed::Number(n)) if *n <= width.max() => {
+        (Generator::Number { width, .. } | Generator::Signed { width, .. }, Fixed::Number(n)) => {
+            let value = width
+                .bits(*n)
+                .ok_or_else(|| DataError::Misfit(width.misfit(*n)))?;
             Ok(Value::Number {
-                value: *n,
+                value,
                 width: *width,
             })
         }
@@ -535,3 +585,7 @@ mod tests {
 
     const PINNED_42: [u64; 3] = [742, 102, 9];
 }
+
+#[cfg(test)]
+#[path = "generate_signed_tests.rs"]
+mod signed_tests;

@@ -148,7 +148,7 @@ pub fn regression_text(
 pub(crate) fn yaml_value(value: &Value) -> String {
     match value {
         Value::Bytes(b) => format!("{{hex: \"{}\"}}", hex(b)),
-        Value::Number { value, .. } => format!("{{number: {value}}}"),
+        Value::Number { value, width } => format!("{{number: {}}}", width.int(*value)),
         // Never a command's own value: the state is computed, not fixed.
         Value::Model(state) => format!("{{text: {:?}}}", state.describe()),
         Value::Split { cuts, pauses, .. } => {

@@ -9,9 +9,10 @@
 //! **Simpler** is shortlex: fewer bytes (or fewer cuts) first, then smaller values, value by
 //! value in name order. Each kind of value has its own order inside that: bytes and text
 //! compare byte by byte from the first (a text's smallest character is its set's first); a
-//! regex's text likewise, among the texts that match; a number by its value; a split by its
-//! number of cuts, then its pauses, then its cut offsets. Every probe against a live program
-//! costs a process start or a deadline, so the order of candidates matters most:
+//! regex's text likewise, among the texts that match; a number by its value (a signed one by
+//! its distance from 0, then positive first); a split by its number of cuts, then its
+//! pauses, then its cut offsets. Every probe against a live program costs a process start
+//! or a deadline, so the order of candidates matters most:
 //!
 //! 1. the simplest input of every generator at once: when it fails the same way, nothing
 //!    simpler exists and the search ends;
@@ -98,6 +99,7 @@ fn passes_of(generators: &BTreeMap<String, Generator>) -> Passes {
                 passes.regex = true;
             }
             Generator::Number { .. } => passes.numbers = true,
+            Generator::Signed { .. } => passes.signed = true,
             Generator::Split { .. } => passes.splits = true,
         }
     }
@@ -211,7 +213,14 @@ fn value_key(value: &Value, seq: &mut Vec<u64>) -> usize {
             cuts.len()
         }
         Value::Model(_) => 0,
-        // A number's width is fixed: only its value orders it.
+        // A number's width is fixed: only its value orders it. A signed one is ordered by
+        // its distance from 0, then positive before negative: 0, 1, -1, 2, -2, ...
+        Value::Number { value, width } if width.signed => {
+            let n = width.int(*value);
+            seq.push(n.unsigned_abs() as u64);
+            seq.push(u64::from(n < 0));
+            0
+        }
         Value::Number { value, .. } => {
             seq.push(*value);
             0
@@ -382,6 +391,7 @@ impl<F> Search<'_, F> {
                 self.move_cuts_earlier(name);
             }
             Generator::Number { min, .. } => self.lower_number(name, *min),
+            Generator::Signed { min, max, .. } => self.lower_signed(name, *min, *max),
         }
     }
 }

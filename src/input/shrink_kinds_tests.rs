@@ -83,6 +83,7 @@ const LOCAL_NUMBERS: End = End::Local {
         regex: false,
         numbers: true,
         splits: false,
+        signed: false,
     },
 };
 
@@ -255,4 +256,144 @@ fn structural_candidates_of_a_regex_text_all_match_it() {
     for c in &candidates {
         assert!(p.whole.is_match(c), "{}", String::from_utf8_lossy(c));
     }
+}
+
+// Signed numbers: toward 0 from either side, positive before negative.
+
+fn signed_gen(min: i64, max: i64) -> BTreeMap<String, Generator> {
+    let width = crate::spec::model::number::Width::DECIMAL.with_sign(true);
+    BTreeMap::from([("n".to_string(), Generator::Signed { width, min, max })])
+}
+
+fn signed_env(n: i64) -> Env {
+    let width = crate::spec::model::number::Width::DECIMAL.with_sign(true);
+    Env::from([(
+        "n".to_string(),
+        Value::Number {
+            value: n as u64,
+            width,
+        },
+    )])
+}
+
+fn signed_of(e: &Env) -> i64 {
+    match e["n"] {
+        Value::Number { value, .. } => value as i64,
+        _ => unreachable!(),
+    }
+}
+
+const LOCAL_SIGNED: End = End::Local {
+    passes: Passes {
+        bytes: false,
+        regex: false,
+        numbers: false,
+        splits: false,
+        signed: true,
+    },
+};
+
+/// Shrinks like `run`, and checks that no probe is farther from 0 than the original.
+fn run_signed(min: i64, max: i64, original: i64, fails: impl Fn(i64) -> bool) -> Shrunk<()> {
+    let shrunk = run(&signed_gen(min, max), signed_env(original), ROOMY, |e| {
+        let n = signed_of(e);
+        assert!(n.unsigned_abs() <= original.unsigned_abs(), "probed {n}");
+        assert!((min..=max).contains(&n), "probed {n} outside {min}..={max}");
+        fails(n)
+    });
+    assert!(fails(signed_of(&shrunk.env)));
+    shrunk
+}
+
+#[test]
+fn signed_numbers_order_by_distance_from_zero_then_positive_first() {
+    let order: Vec<i64> = [3, -1, 0, -3, 1, 2, -2].into_iter().collect();
+    let mut sorted = order.clone();
+    sorted.sort_by_key(|n| key(&signed_env(*n)));
+    assert_eq!(sorted, [0, 1, -1, 2, -2, 3, -3]);
+}
+
+#[test]
+fn a_failure_below_minus_10_shrinks_to_exactly_minus_11() {
+    let shrunk = run_signed(-1000, 1000, -37, |n| n < -10);
+    assert_eq!(signed_of(&shrunk.env), -11);
+    assert_eq!(shrunk.end, LOCAL_SIGNED);
+    assert!(shrunk.probes <= 20, "{}", shrunk.probes);
+}
+
+#[test]
+fn a_failure_below_minus_10_shrinks_to_minus_11_from_any_64_bit_start() {
+    let mut rng = Rng::new(5);
+    for _ in 0..40 {
+        // Negative starts anywhere down to i64::MIN: never shrunk farther from 0.
+        let start = (rng.next_u64() | 1 << 63) as i64;
+        let shrunk = run_signed(i64::MIN, i64::MAX, start.min(-11), |n| n < -10);
+        assert_eq!(signed_of(&shrunk.env), -11, "from {start}");
+        assert!(shrunk.probes <= 200, "from {start}: {}", shrunk.probes);
+    }
+    let shrunk = run_signed(i64::MIN, i64::MAX, i64::MIN, |n| n < -10);
+    assert_eq!(signed_of(&shrunk.env), -11);
+}
+
+#[test]
+fn a_failure_above_1000_shrinks_to_exactly_1001() {
+    let shrunk = run_signed(-100_000, 100_000, 52_345, |n| n > 1000);
+    assert_eq!(signed_of(&shrunk.env), 1001);
+    assert_eq!(shrunk.end, LOCAL_SIGNED);
+}
+
+#[test]
+fn a_failure_for_every_nonzero_number_shrinks_to_1_and_is_proven() {
+    // 1 is simpler than -1: from -37, crossing 0 to 37 comes first.
+    let shrunk = run_signed(-1000, 1000, -37, |n| n != 0);
+    assert_eq!(signed_of(&shrunk.env), 1);
+    assert_eq!(shrunk.end, End::Minimal);
+}
+
+#[test]
+fn a_failure_for_every_negative_number_shrinks_to_minus_1_and_is_proven() {
+    let shrunk = run_signed(-1000, 1000, -37, |n| n < 0);
+    assert_eq!(signed_of(&shrunk.env), -1);
+    assert_eq!(shrunk.end, End::Minimal);
+}
+
+#[test]
+fn a_failure_on_the_negative_side_is_found_from_a_positive_start() {
+    // A 3-character field: from 1000 up and from -100 down the number is cut short. -100 is
+    // simpler than 1000; crossing 0 from 52345 to -52344 reaches that side.
+    let shrunk = run_signed(-100_000, 100_000, 52_345, |n| n.to_string().len() > 3);
+    assert_eq!(signed_of(&shrunk.env), -100);
+}
+
+#[test]
+fn a_small_negative_threshold_is_proven_minimal() {
+    // Simpler than -3: 0, 1, -1, 2, -2 and 3, few enough to run all.
+    let shrunk = run_signed(-1000, 1000, -200, |n| n <= -3);
+    assert_eq!(signed_of(&shrunk.env), -3);
+    assert_eq!(shrunk.end, End::Minimal);
+}
+
+#[test]
+fn a_range_below_zero_shrinks_toward_its_bound_nearest_zero() {
+    let shrunk = run_signed(-1000, -20, -900, |n| n < -100);
+    assert_eq!(signed_of(&shrunk.env), -101);
+    let shrunk = run_signed(-1000, -20, -900, |_| true);
+    assert_eq!(signed_of(&shrunk.env), -20);
+    assert_eq!(shrunk.end, End::Simplest);
+    // Above zero, toward its minimum, crossing nothing.
+    let shrunk = run_signed(20, 1000, 900, |n| n > 100);
+    assert_eq!(signed_of(&shrunk.env), 101);
+}
+
+#[test]
+fn a_signed_32_bit_overflow_shrinks_to_exactly_its_edges() {
+    // `n + 1` and `n - 1` in an i32: wrong from 2147483647 up and from -2147483648 down.
+    let overflows = |n: i64| i32::try_from(n + 1).is_err() || i32::try_from(n - 1).is_err();
+    let shrunk = run_signed(i64::MIN, i64::MAX, 0x6eda_91a0_7fff_ffff, overflows);
+    assert_eq!(signed_of(&shrunk.env), 2_147_483_647);
+    let shrunk = run_signed(i64::MIN, i64::MAX, -0x6eda_91a0_7fff_ffff, overflows);
+    assert_eq!(signed_of(&shrunk.env), 2_147_483_647);
+    let below = |n: i64| i32::try_from(n - 1).is_err() && n < 0;
+    let shrunk = run_signed(i64::MIN, i64::MAX, -0x6eda_91a0_7fff_ffff, below);
+    assert_eq!(signed_of(&shrunk.env), -2_147_483_648);
 }

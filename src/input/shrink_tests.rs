@@ -19,6 +19,7 @@ const LOCAL_BYTES: End = End::Local {
         regex: false,
         numbers: false,
         splits: false,
+        signed: false,
     },
 };
 

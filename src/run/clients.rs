@@ -23,8 +23,8 @@ use crate::input::session::clients::shrink_clients;
 use crate::input::session::model::Model;
 use crate::input::session::{SessionCase, generate};
 use crate::input::shrink::{Limits, Probe};
-use crate::spec::model::frame::Frame;
 use crate::spec::Value;
+use crate::spec::model::frame::Frame;
 
 /// Times a shrinking candidate is played before it is taken to pass.
 pub const REPLAYS: u32 = 5;

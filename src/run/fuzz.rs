@@ -89,7 +89,9 @@ pub fn overrides(
             let text = &value_text(name, text)?;
             let (base, width) = match &g.value {
                 Generator::Split { data, .. } => (Some(data.as_slice()), None),
-                Generator::Number { width, .. } => (None, Some(*width)),
+                Generator::Number { width, .. } | Generator::Signed { width, .. } => {
+                    (None, Some(*width))
+                }
                 _ => (None, None),
             };
             let value = decode_value(text, base, width).map_err(|source| WithError::Value {

@@ -55,7 +55,8 @@ pub enum Value {
         cuts: Vec<usize>,
         pauses: Vec<Duration>,
     },
-    /// A fixed-width unsigned integer; its bytes are its binary form.
+    /// A fixed-width integer; its bytes are its binary form or its decimal text. `value` is
+    /// its 64 bits, two's complement for a signed width: [`Width::int`] reads it.
     Number {
         value: u64,
         width: Width,
@@ -117,7 +118,7 @@ impl Value {
     pub fn encode(&self) -> String {
         match self {
             Value::Bytes(b) => format!("hex:{}", hex(b)),
-            Value::Number { value, .. } => format!("number:{value}"),
+            Value::Number { value, width } => format!("number:{}", width.int(*value)),
             Value::Model(state) => state.describe(),
             Value::Split { cuts, pauses, .. } => {
                 let cuts: Vec<String> = cuts.iter().map(|c| c.to_string()).collect();
@@ -142,7 +143,11 @@ impl Value {
             }
             Value::Bytes(b) => format!("{} byte(s): {}", b.len(), describe_bytes(b)),
             Value::Number { value, width } => {
-                format!("{value} ({width}: {})", hex(&width.encode(*value)))
+                format!(
+                    "{} ({width}: {})",
+                    width.int(*value),
+                    hex(&width.encode(*value))
+                )
             }
             Value::Model(state) => state.describe(),
             Value::Split { data, .. } => {
@@ -167,10 +172,10 @@ impl Value {
 impl crate::spec::expr::Vars for Env {
     fn val(&self, name: &str) -> Option<Val> {
         Some(match self.get(name)? {
-            Value::Number { value, .. } => match i64::try_from(*value) {
-                Ok(n) => Val::Int(n),
-                Err(_) => Val::Text(value.to_string()),
-            },
+            Value::Number { value, width } => {
+                let n = width.int(*value);
+                i64::try_from(n).map_or_else(|_| Val::Text(n.to_string()), Val::Int)
+            }
             Value::Model(state) => state.clone(),
             other => Val::from_bytes(&other.bytes()),
         })
@@ -190,15 +195,12 @@ pub fn decode_value(
 ) -> Result<Value, DataError> {
     if let Some(n) = text.strip_prefix("number:") {
         let width = width.ok_or(DataError::NumberNeedsNumber)?;
-        let value: u64 = n.trim().parse().map_err(|_| DataError::NotANumber {
+        let n: i128 = n.trim().parse().map_err(|_| DataError::NotANumber {
             text: n.to_string(),
         })?;
-        if value > width.max() {
-            return Err(DataError::TooBig {
-                value,
-                size: width.size,
-            });
-        }
+        let value = width
+            .bits(n)
+            .ok_or_else(|| DataError::Misfit(width.misfit(n)))?;
         return Ok(Value::Number { value, width });
     }
     if let Some(h) = text.strip_prefix("hex:") {
@@ -279,8 +281,13 @@ impl Data {
                 format!("#({})", items.join(" ")).into_bytes()
             }
             Data::Decimal(n) => n.eval(env).to_string().into_bytes(),
-            Data::HexText(n) => format!("{:x}", n.eval(env)).into_bytes(),
-            Data::Binary(n, width) => width.encode(n.eval(env)),
+            Data::HexText(n) => {
+                let n = n.eval(env);
+                let sign = if n < 0 { "-" } else { "" };
+                format!("{sign}{:x}", n.unsigned_abs()).into_bytes()
+            }
+            // A negative number's low bytes are its two's complement in that size.
+            Data::Binary(n, width) => width.encode(n.eval(env) as u64),
             // A failed evaluation is shown where its bytes belong, so the report says why.
             Data::Expr(expr) => expr
                 .bytes(env)
@@ -499,6 +506,75 @@ mod tests {
     fn bytes_values_round_trip_through_hex() {
         let value = Value::Bytes(vec![0, 255]);
         assert_eq!(decode_value(&value.encode(), None, None), Ok(value));
+    }
+
+    fn signed(n: i128, width: Width) -> Value {
+        let width = width.with_sign(true);
+        Value::Number {
+            value: width.bits(n).unwrap(),
+            width,
+        }
+    }
+
+    #[test]
+    fn negative_numbers_round_trip_through_their_text() {
+        let two = Width::new(2, None).unwrap();
+        for value in [
+            signed(-5, two),
+            signed(i128::from(i64::MIN), Width::DECIMAL),
+        ] {
+            let Value::Number { width, .. } = value else {
+                unreachable!()
+            };
+            assert_eq!(decode_value(&value.encode(), None, Some(width)), Ok(value));
+        }
+        assert_eq!(signed(-5, two).encode(), "number:-5");
+        assert_eq!(
+            decode_value("number:-32769", None, Some(two.with_sign(true))),
+            Err(DataError::Misfit(
+                "-32769 does not fit in a 16-bit signed big-endian number (-32768 to 32767)".into()
+            ))
+        );
+        assert!(
+            decode_value("number:-5", None, Some(two))
+                .unwrap_err()
+                .to_string()
+                .starts_with("-5 is negative, and this number is unsigned")
+        );
+    }
+
+    #[test]
+    fn a_negative_number_is_described_with_its_sign_and_its_bytes() {
+        let two = Width::new(2, None).unwrap();
+        assert_eq!(
+            signed(-5, two).describe(),
+            "-5 (16-bit signed big-endian: fffb)"
+        );
+        assert_eq!(
+            signed(-11, Width::DECIMAL).describe(),
+            "-11 (signed decimal text: 2d3131)"
+        );
+    }
+
+    #[test]
+    fn computed_bytes_see_a_negative_number() {
+        let mut env = Env::new();
+        env.insert("by".into(), signed(-5, Width::new(1, None).unwrap()));
+        let var = || NumExpr::Var("by".into());
+        assert_eq!(Data::Var("by".into()).eval(&env), [0xfb]);
+        assert_eq!(Data::Decimal(var()).eval(&env), b"-5");
+        assert_eq!(Data::HexText(var()).eval(&env), b"-5");
+        let four = Width::new(4, Some(number::Order::Little)).unwrap();
+        assert_eq!(
+            Data::Binary(var(), four).eval(&env),
+            [0xfb, 0xff, 0xff, 0xff]
+        );
+        env.insert("by".into(), signed(-300, Width::DECIMAL));
+        assert_eq!(Data::HexText(var()).eval(&env), b"-12c");
+        use crate::spec::expr::{Expr, Vars};
+        assert_eq!(env.val("by"), Some(Val::Int(-300)));
+        let expr = Expr::compile("decimal(by * 2)", 1, 1).unwrap();
+        assert_eq!(expr.bytes(&env).unwrap(), b"-600");
     }
 
     #[test]

@@ -131,14 +131,14 @@ fn check_with(scenario: &Scenario) -> Result<(), Problem> {
                 Generator::Bytes { .. } | Generator::Text { .. } | Generator::Pattern(_),
                 Fixed::Bytes(_),
             ) => {}
-            (Generator::Number { width, .. }, Fixed::Number(n)) => {
-                if *n > width.max() {
+            (
+                Generator::Number { width, .. } | Generator::Signed { width, .. },
+                Fixed::Number(n),
+            ) => {
+                if width.bits(*n).is_none() {
                     return Err((
                         fixed.referenced,
-                        format!(
-                            "`with` value of `{name}`: {n} does not fit in {} byte(s)",
-                            width.size
-                        ),
+                        format!("`with` value of `{name}`: {}", width.misfit(*n)),
                     ));
                 }
             }

@@ -151,7 +151,7 @@ pub fn decode(scenario: &Scenario, text: &str) -> Result<Vec<Call>, SessionError
 fn decode_for(generator: &Generator, text: &str) -> Result<Value, DataError> {
     let (base, width) = match generator {
         Generator::Split { data, .. } => (Some(data.as_slice()), None),
-        Generator::Number { width, .. } => (None, Some(*width)),
+        Generator::Number { width, .. } | Generator::Signed { width, .. } => (None, Some(*width)),
         _ => (None, None),
     };
     let value = decode_value(text, base, width)?;
@@ -203,7 +203,7 @@ pub fn compact(value: &Value) -> String {
             format!("\"{}\"… ({} bytes)", escape(&b[..SHOWN]), b.len())
         }
         Value::Bytes(b) => format!("\"{}\"", escape(b)),
-        Value::Number { value, .. } => value.to_string(),
+        Value::Number { value, width } => width.int(*value).to_string(),
         Value::Split { .. } | Value::Model(_) => value.describe(),
     }
 }

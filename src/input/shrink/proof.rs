@@ -191,6 +191,9 @@ fn values(
             }
             flow
         }
+        Generator::Signed { width, min, max } => {
+            signed_numbers(*width, *min, *max, &mut |v| push(v, true))
+        }
         Generator::Split {
             data,
             max_pieces,
@@ -200,6 +203,35 @@ fn values(
         }),
     };
     (flow != Flow::TooMany).then_some(out)
+}
+
+/// Calls `each` with every number of `min..=max` in its order (0, 1, -1, 2, -2, ... from
+/// the one nearest 0), until it says otherwise.
+fn signed_numbers(
+    width: crate::spec::model::number::Width,
+    min: i64,
+    max: i64,
+    each: &mut dyn FnMut(Value) -> Flow,
+) -> Flow {
+    let (min, max) = (i128::from(min), i128::from(max));
+    let nearest = 0.clamp(min, max).unsigned_abs();
+    for magnitude in nearest..=i128::from(i64::MIN).unsigned_abs() {
+        let m = magnitude as i128;
+        let sides = [(m <= max).then_some(m), (m > 0 && -m >= min).then_some(-m)];
+        if sides.iter().all(Option::is_none) {
+            break;
+        }
+        for n in sides.into_iter().flatten() {
+            let flow = each(Value::Number {
+                value: n as u64,
+                width,
+            });
+            if flow != Flow::Next {
+                return flow;
+            }
+        }
+    }
+    Flow::Done
 }
 
 /// Calls `each` with every string over `alphabet` (ascending) of a length in `min..=max`,

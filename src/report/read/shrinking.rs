@@ -48,6 +48,7 @@ fn passes(message: &str) -> Passes {
         bytes: message.contains("deleting any one byte"),
         regex: message.contains("in the regex"),
         numbers: message.contains("lowering the number"),
+        signed: message.contains("moving the signed number"),
         splits: message.contains("removing any one cut"),
     }
 }
@@ -90,13 +91,14 @@ mod tests {
             Shrinking::Fixed,
             Shrinking::Replayed { replays: 5 },
         ];
-        for bits in 0..16u8 {
+        for bits in 0..32u8 {
             all.push(Shrinking::Local {
                 passes: Passes {
                     bytes: bits & 1 != 0,
                     regex: bits & 2 != 0,
                     numbers: bits & 4 != 0,
                     splits: bits & 8 != 0,
+                    signed: bits & 16 != 0,
                 },
             });
         }

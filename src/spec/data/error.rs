@@ -17,8 +17,9 @@ pub enum DataError {
     /// The text after `number:`, as written.
     #[error("`{text}` is not a number")]
     NotANumber { text: String },
-    #[error("{value} does not fit in {size} byte(s)")]
-    TooBig { value: u64, size: u8 },
+    /// A number outside its width's range, in the width's own words.
+    #[error("{0}")]
+    Misfit(String),
     #[error(transparent)]
     Payload(#[from] PayloadError),
     #[error("`split:` only fits a value generated with `split`")]

@@ -44,6 +44,16 @@ pub enum ModelError {
     LengthAboveDatagram { length: usize, max: usize },
     #[error("`min` {min} is larger than `max` {max}")]
     MinAboveMax { min: u64, max: u64 },
+    #[error("`min` {min} is larger than `max` {max}")]
+    SignedMinAboveMax { min: i64, max: i64 },
+    #[error(
+        "`signed: false` with a negative bound: drop `signed` (a negative `min` or `max` makes \
+         the number signed)"
+    )]
+    UnsignedNegative,
+    /// A generator's bound outside its width; `why` is the width's own sentence.
+    #[error("`{name}` {why}")]
+    BoundMisfit { name: &'static str, why: String },
 
     // expect_stdout / expect_stderr
     #[error("each entry of `lines` is one line: leave out the `\\n`")]

@@ -38,6 +38,9 @@ pub enum Generator {
     Pattern(Pattern),
     /// A fixed-width unsigned integer in `min..=max`.
     Number { width: Width, min: u64, max: u64 },
+    /// A signed integer in `min..=max`, of a signed `width`; its values keep it in two's
+    /// complement (see [`Width`]).
+    Signed { width: Width, min: i64, max: i64 },
 }
 
 /// A compiled `text: {regex: ...}` generator: the syntax tree to generate from, and the
@@ -62,6 +65,9 @@ impl Generator {
             (Generator::Pattern(p), Value::Bytes(b)) => p.whole.is_match(b),
             (Generator::Number { min, max, .. }, Value::Number { value, .. }) => {
                 (*min..=*max).contains(value)
+            }
+            (Generator::Signed { min, max, .. }, Value::Number { value, width }) => {
+                width.signed && (*min..=*max).contains(&(*value as i64))
             }
             (Generator::Split { .. }, Value::Split { .. }) => true,
             _ => false,
@@ -136,7 +142,11 @@ impl TryFrom<RawGenerator> for Generator {
         }
         if let Some(n) = raw.number {
             let width = n.width()?;
-            let (min, max) = (n.min.unwrap_or(0), n.max.unwrap_or(width.max()));
+            if n.is_signed()? {
+                let (width, min, max) = n.signed_bounds(width)?;
+                return Ok(Generator::Signed { width, min, max });
+            }
+            let (min, max) = n.unsigned_bounds(width)?;
             if min > max {
                 return Err(ModelError::MinAboveMax { min, max });
             }
@@ -181,7 +191,8 @@ impl TryFrom<RawGenerator> for Generator {
 #[derive(Debug, Clone)]
 pub enum Fixed {
     Bytes(Vec<u8>),
-    Number(u64),
+    /// A number, negative for a signed generator.
+    Number(i128),
     /// Offsets where writes start, and the pause before each.
     Split {
         cuts: Vec<usize>,
@@ -198,7 +209,8 @@ pub(super) struct RawFixed {
     bytes: Option<Vec<u8>>,
     cuts: Option<Vec<usize>>,
     pauses: Option<Vec<String>>,
-    number: Option<u64>,
+    #[schemars(range(min = i64::MIN, max = u64::MAX))]
+    number: Option<i128>,
 }
 
 impl<'de> Deserialize<'de> for Fixed {

@@ -61,7 +61,13 @@ impl NumberMatch {
             NumberCheck::Any => (0, width.max(), "any number".to_string(), None),
             NumberCheck::Equals(expr) => {
                 let n = expr.eval(env);
-                (n, n, n.to_string(), None)
+                // A negative number is expected in two's complement, as `binary` writes it.
+                let bits = if n < 0 {
+                    n as u64 & width.max()
+                } else {
+                    n as u64
+                };
+                (bits, bits, n.to_string(), None)
             }
             NumberCheck::Range { min, max } => {
                 (*min, *max, format!("a number from {min} to {max}"), None)
@@ -185,7 +191,8 @@ impl TryFrom<RawNumberMatch> for NumberMatch {
 }
 
 /// `number: {size: 4, order: big, min: 0, max: 1000}` in `generate`. Without `size` the
-/// number has no binary form: its bytes are its decimal text (`{min: 1, max: 1000}`).
+/// number has no binary form: its bytes are its decimal text (`{min: 1, max: 1000}`). A
+/// negative bound, or `signed: true`, makes it signed (`{min: -100, max: 100}`).
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawNumberGen {
@@ -193,11 +200,67 @@ pub struct RawNumberGen {
     /// decimal text.
     pub size: Option<u8>,
     pub order: Option<Order>,
-    pub min: Option<u64>,
-    pub max: Option<u64>,
+    /// Two's complement in binary, a `-` in decimal text. A negative `min` or `max` implies
+    /// it; without bounds, `signed: true` gives the whole range of the size (`-128` to `127`
+    /// for 1 byte, any 64-bit integer as decimal text).
+    pub signed: Option<bool>,
+    // Read wider than any number, so that a bound that does not fit is named in a message.
+    #[schemars(range(min = i64::MIN, max = u64::MAX))]
+    pub min: Option<i128>,
+    #[schemars(range(min = i64::MIN, max = u64::MAX))]
+    pub max: Option<i128>,
 }
 
 impl RawNumberGen {
+    /// Whether the generated number is signed: `signed: true`, or a negative bound.
+    pub fn is_signed(&self) -> Result<bool, ModelError> {
+        let negative = self.min.is_some_and(|n| n < 0) || self.max.is_some_and(|n| n < 0);
+        match self.signed {
+            Some(false) if negative => Err(ModelError::UnsignedNegative),
+            Some(signed) => Ok(signed),
+            None => Ok(negative),
+        }
+    }
+
+    /// The bounds of an unsigned number as `u64`s (its width's range when left out), or why
+    /// one does not fit.
+    pub fn unsigned_bounds(&self, width: Width) -> Result<(u64, u64), ModelError> {
+        let bound = |n: Option<i128>, name: &'static str, default: u64| match n {
+            None => Ok(default),
+            Some(n) => u64::try_from(n).map_err(|_| ModelError::BoundMisfit {
+                name,
+                why: width.misfit(n),
+            }),
+        };
+        Ok((
+            bound(self.min, "min", 0)?,
+            bound(self.max, "max", width.max())?,
+        ))
+    }
+
+    /// The signed layout and the bounds of a signed number (its width's range when left
+    /// out), or why they do not fit.
+    pub fn signed_bounds(&self, width: Width) -> Result<(Width, i64, i64), ModelError> {
+        let width = width.with_sign(true);
+        let (lo, hi) = width.range();
+        let bound = |n: Option<i128>, name: &'static str, default: i128| {
+            let n = n.unwrap_or(default);
+            // Every signed range is inside i64's: a bound that fits is an i64.
+            (lo..=hi)
+                .contains(&n)
+                .then_some(n as i64)
+                .ok_or_else(|| ModelError::BoundMisfit {
+                    name,
+                    why: width.misfit(n),
+                })
+        };
+        let (min, max) = (bound(self.min, "min", lo)?, bound(self.max, "max", hi)?);
+        if min > max {
+            return Err(ModelError::SignedMinAboveMax { min, max });
+        }
+        Ok((width, min, max))
+    }
+
     /// How the generated number is laid out: binary of `size` bytes, or decimal text.
     pub fn width(&self) -> Result<Width, ModelError> {
         match (self.size, self.order) {
@@ -269,5 +332,25 @@ mod tests {
         };
         let range = m.resolve(&Env::new(), 0);
         assert!(range.hint(0x0201).unwrap().contains("other byte order"));
+    }
+
+    #[test]
+    fn a_negative_number_is_expected_in_two_complement() {
+        let width = Width::DECIMAL.with_sign(true);
+        let env = Env::from([(
+            "by".to_string(),
+            crate::spec::Value::Number {
+                value: width.bits(-5).unwrap(),
+                width,
+            },
+        )]);
+        let m = NumberMatch {
+            width: Width::new(2, None).unwrap(),
+            check: NumberCheck::Equals(NumExpr::Var("by".into())),
+        };
+        let range = m.resolve(&env, 0);
+        assert!(range.accepts(0xfffb));
+        assert!(!range.accepts(5));
+        assert_eq!(range.describe(), "a 16-bit big-endian number: -5");
     }
 }

@@ -384,11 +384,12 @@ fn fits(generator: &Generator, fixed: &Fixed) -> Result<(), DataError> {
             Generator::Bytes { .. } | Generator::Text { .. } | Generator::Pattern(_),
             Fixed::Bytes(_),
         ) => Ok(()),
-        (Generator::Number { width, .. }, Fixed::Number(n)) if *n <= width.max() => Ok(()),
-        (Generator::Number { width, .. }, Fixed::Number(n)) => Err(DataError::TooBig {
-            value: *n,
-            size: width.size,
-        }),
+        (Generator::Number { width, .. } | Generator::Signed { width, .. }, Fixed::Number(n)) => {
+            width
+                .bits(*n)
+                .map(|_| ())
+                .ok_or_else(|| DataError::Misfit(width.misfit(*n)))
+        }
         (Generator::Split { data, .. }, Fixed::Split { cuts, pauses }) => {
             split_value(data, cuts.clone(), pauses.clone()).map(|_| ())
         }
