@@ -7,27 +7,18 @@
 
 use std::time::Duration;
 
-use crate::event::{Generated, HistoryReport, Kept, TimedCommand};
+use super::session::shown;
+use crate::event::{Generated, HistoryReport, TimedCommand};
 use crate::spec::payload::escape;
 
 /// Columns of a timeline bar.
 const BAR: usize = 32;
 
-/// Bytes of one direction shown per command; the rest is counted.
-const SHOWN: usize = 64;
-
 /// The lines that head a failing history: where it was found, what shrinking made of it,
 /// each client's timeline and the order the search got to.
 pub fn header_lines(g: &Generated, history: &HistoryReport) -> Vec<String> {
     let mut lines = Vec::new();
-    let before = match g.case {
-        1 => "the first case".to_string(),
-        n => format!(
-            "after {} passing cases in {}",
-            n - 1,
-            super::fmt_duration(g.elapsed)
-        ),
-    };
+    let before = super::session::found_after(g);
     lines.push(format!(
         "failing case of several clients at once (case {}, seed {}, {before})",
         g.case, g.seed
@@ -54,14 +45,7 @@ pub fn header_lines(g: &Generated, history: &HistoryReport) -> Vec<String> {
 
 /// One block per client: its commands with times, bars and bytes.
 pub fn timeline_lines(history: &HistoryReport) -> Vec<String> {
-    let end = history
-        .clients
-        .iter()
-        .flatten()
-        .filter_map(|c| c.ended.or(c.began))
-        .max()
-        .unwrap_or_default()
-        .max(Duration::from_micros(1));
+    let end = span_of(history);
     let mut lines = Vec::new();
     for (k, commands) in history.clients.iter().enumerate() {
         lines.push(format!("  client {}:", k + 1));
@@ -95,14 +79,7 @@ pub fn timeline_lines(history: &HistoryReport) -> Vec<String> {
 
 /// The longest order the search found, and the commands that could not come after it.
 fn order_lines(history: &HistoryReport) -> Vec<String> {
-    let name = |client: usize, command: usize| {
-        let title = history
-            .clients
-            .get(client)
-            .and_then(|c| c.get(command))
-            .map_or(String::new(), |c| c.name.clone());
-        format!("client {} #{} {title}", client + 1, command + 1)
-    };
+    let name = |client: usize, command: usize| command_name(history, client, command);
     let mut lines = Vec::new();
     if history.stuck.is_empty() {
         return lines;
@@ -140,6 +117,29 @@ fn order_lines(history: &HistoryReport) -> Vec<String> {
     lines
 }
 
+/// How long the case's commands took, from the first one's start to the last reply: the
+/// length of the time axis every client's bars share.
+pub fn span_of(history: &HistoryReport) -> Duration {
+    history
+        .clients
+        .iter()
+        .flatten()
+        .filter_map(|c| c.ended.or(c.began))
+        .max()
+        .unwrap_or_default()
+        .max(Duration::from_micros(1))
+}
+
+/// `client 2 #1 INCR`.
+pub fn command_name(history: &HistoryReport, client: usize, command: usize) -> String {
+    let title = history
+        .clients
+        .get(client)
+        .and_then(|c| c.get(command))
+        .map_or(String::new(), |c| c.name.clone());
+    format!("client {} #{} {title}", client + 1, command + 1)
+}
+
 /// `INCR key="a"`.
 fn title(command: &TimedCommand) -> String {
     let mut out = command.name.clone();
@@ -173,19 +173,10 @@ fn bar(began: Duration, ended: Option<Duration>, end: Duration) -> String {
     out
 }
 
-fn shown(kept: &Kept) -> String {
-    let cut = kept.bytes.len().min(SHOWN);
-    let mut out = format!("\"{}\"", escape(&kept.bytes[..cut]));
-    if kept.len > cut {
-        out.push_str(&format!("… ({} bytes)", kept.len));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::Stuck;
+    use crate::event::{Kept, Stuck};
 
     fn incr(began: u64, ended: u64, reply: &[u8]) -> TimedCommand {
         TimedCommand {

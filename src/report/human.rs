@@ -285,14 +285,7 @@ fn lines_of(file: &str, failure: &Failure, elide: bool) -> Vec<String> {
     {
         lines.extend(super::session::header_lines(g, session));
     } else if let Some(g) = &failure.generated {
-        let before = match g.case {
-            1 => "the first case".to_string(),
-            n => format!(
-                "after {} passing cases in {}",
-                n - 1,
-                fmt_duration(g.elapsed)
-            ),
-        };
+        let before = super::session::found_after(g);
         lines.push(format!(
             "failing input (case {}, seed {}, {before}):",
             g.case, g.seed

@@ -15,14 +15,7 @@ const SHOWN: usize = 96;
 /// transcript, and what shrinking made of it.
 pub fn header_lines(g: &Generated, session: &SessionReport) -> Vec<String> {
     let mut lines = Vec::new();
-    let before = match g.case {
-        1 => "the first case".to_string(),
-        n => format!(
-            "after {} passing cases in {}",
-            n - 1,
-            super::fmt_duration(g.elapsed)
-        ),
-    };
+    let before = found_after(g);
     lines.push(format!(
         "failing session (case {}, seed {}, {before}): {}",
         g.case,
@@ -52,6 +45,18 @@ pub fn header_lines(g: &Generated, session: &SessionReport) -> Vec<String> {
         lines.push(format!("with the {}:", heading.replace("input", "session")));
     }
     lines
+}
+
+/// When the first failing case came: "the first case", or "after 91 passing cases in 37 s".
+pub fn found_after(g: &Generated) -> String {
+    match g.case {
+        1 => "the first case".to_string(),
+        n => format!(
+            "after {} passing cases in {}",
+            n - 1,
+            super::fmt_duration(g.elapsed)
+        ),
+    }
 }
 
 /// "3 commands: SET SET GET".

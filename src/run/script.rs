@@ -72,8 +72,8 @@ impl Gate {
         }
     }
 
-    /// Arrives, and waits for the others at most `within`: a client that failed before the
-    /// gate still arrives, so nobody waits for it.
+    /// Arrives, and waits for the others at most `within` (a safety cap): a client that
+    /// failed before the gate still arrives, so nobody waits for it.
     pub fn arrive(&self, within: Duration) {
         let deadline = Instant::now() + within;
         let mut arrived = self.arrived.lock().unwrap_or_else(|p| p.into_inner());

@@ -286,7 +286,7 @@ mod tests {
         assert_ne!(sessions(9, 20), sessions(10, 20));
     }
 
-    /// The model holds the keys SET stored (and DEL removed); GET draws from them.
+    /// The model holds the keys SET stored (and DEL removed); DEL draws from them.
     const FROM_STATE: &str = "scenarios:
   - name: kv
     role: server

@@ -13,14 +13,7 @@ use crate::report::session::shown;
 
 /// The timelines.
 pub(super) fn timelines(html: &mut String, history: &HistoryReport) {
-    let end = history
-        .clients
-        .iter()
-        .flatten()
-        .filter_map(|c| c.ended.or(c.began))
-        .max()
-        .unwrap_or_default()
-        .max(Duration::from_micros(1));
+    let end = crate::report::history::span_of(history);
     let percent = |d: Duration| d.as_secs_f64() / end.as_secs_f64() * 100.0;
     let ms = |d: Duration| format!("{:.2}", d.as_secs_f64() * 1000.0);
     for (k, commands) in history.clients.iter().enumerate() {
@@ -82,12 +75,7 @@ pub(super) fn timelines(html: &mut String, history: &HistoryReport) {
         return;
     }
     let name = |client: usize, command: usize| {
-        let title = history
-            .clients
-            .get(client)
-            .and_then(|c| c.get(command))
-            .map_or(String::new(), |c| c.name.clone());
-        format!("client {} #{} {title}", client + 1, command + 1)
+        crate::report::history::command_name(history, client, command)
     };
     let explained: Vec<String> = history
         .explained
