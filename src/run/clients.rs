@@ -249,20 +249,28 @@ fn settle(
     let mut setup = None;
     let mut probes = 0u64;
     let like = first.clone();
-    let shrunk = shrink_clients(&space, original.clone(), first, limits, &mut |candidate| {
-        probes += 1;
-        progress(Tick::Probe {
-            done: probes,
-            size: candidate.iter().map(|c| c.calls.len()).sum(),
-        });
-        match player.probe(candidate, &like) {
-            Ok(probe) => probe,
-            Err(e) => {
-                setup = Some(e);
-                Probe::Stop
+    // A failure in the clients' own steps, before any command, depends on no command.
+    let sessions = first.judged.is_some() || first.played.iter().all(|p| p.failed_part != Some(0));
+    let shrunk = shrink_clients(
+        &space,
+        (original.clone(), first),
+        limits,
+        sessions,
+        &mut |candidate| {
+            probes += 1;
+            progress(Tick::Probe {
+                done: probes,
+                size: candidate.iter().map(|c| c.calls.len()).sum(),
+            });
+            match player.probe(candidate, &like) {
+                Ok(probe) => probe,
+                Err(e) => {
+                    setup = Some(e);
+                    Probe::Stop
+                }
             }
-        }
-    });
+        },
+    );
     player.executor.close(false);
     if let Some(e) = setup {
         return Err(e);

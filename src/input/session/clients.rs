@@ -23,12 +23,14 @@ pub struct Shrunk<F> {
     pub end: End,
 }
 
-/// Shrinks `original` (one session per client), which failed with `first`.
+/// Shrinks `original` (one session per client), which failed with `first`. With `sessions`
+/// false only whole clients are dropped: the failure came before any command (in the
+/// clients' own steps), so no command can matter.
 pub fn shrink_clients<F: Clone>(
     space: &Space,
-    original: Vec<SessionCase>,
-    first: F,
+    (original, first): (Vec<SessionCase>, F),
     limits: Limits,
+    sessions: bool,
     probe: &mut dyn FnMut(&[SessionCase]) -> Probe<F>,
 ) -> Shrunk<F> {
     let started = Instant::now();
@@ -42,12 +44,13 @@ pub fn shrink_clients<F: Clone>(
         if let Some(end) = drop_clients(&mut best, limits, started, probe) {
             return best.finish(end);
         }
-        for k in 0..best.clients.len() {
+        for k in (0..best.clients.len()).filter(|_| sessions) {
             if let Some(end) = shrink_one(space, &mut best, k, limits, started, probe) {
                 return best.finish(end);
             }
         }
-        if best.clients == before {
+        // Without sessions to shrink, a second round would only replay the same drops.
+        if best.clients == before || !sessions {
             return best.finish(End::Local {
                 passes: Default::default(),
             });
@@ -202,9 +205,28 @@ mod tests {
             barred: vec![0],
             ..Space::default()
         };
-        let shrunk = shrink_clients(&space, original, (), limits(500), &mut two_incrs);
+        let shrunk = shrink_clients(&space, (original, ()), limits(500), true, &mut two_incrs);
         assert_eq!(shrunk.clients, vec![session(&[1]), session(&[1])]);
         assert!(matches!(shrunk.end, End::Local { .. }), "{:?}", shrunk.end);
+    }
+
+    #[test]
+    fn a_failure_before_any_command_only_drops_clients() {
+        let original = vec![session(&[1, 0]), session(&[1]), session(&[0, 1])];
+        let mut probes = Vec::new();
+        let shrunk = shrink_clients(
+            &Space::default(),
+            (original, ()),
+            limits(100),
+            false,
+            &mut |candidate| {
+                probes.push(candidate.len());
+                two_incrs(candidate)
+            },
+        );
+        // The last client went, then neither other could: one round, the sessions untouched.
+        assert_eq!(probes, vec![2, 1, 1]);
+        assert_eq!(shrunk.clients, vec![session(&[1, 0]), session(&[1])]);
     }
 
     #[test]
@@ -215,7 +237,7 @@ mod tests {
             min_commands: 1,
             ..Space::default()
         };
-        let shrunk = shrink_clients(&space, original, (), limits(2), &mut two_incrs);
+        let shrunk = shrink_clients(&space, (original, ()), limits(2), true, &mut two_incrs);
         assert_eq!(shrunk.probes, 2);
         assert_eq!(shrunk.end, End::Budget);
         // The last client went first; the second could not go (one INCR client is left).
@@ -226,7 +248,9 @@ mod tests {
     fn a_stop_ends_the_search_at_once() {
         let original = vec![session(&[1]), session(&[1])];
         let space = Space::default();
-        let shrunk = shrink_clients(&space, original, (), limits(100), &mut |_| Probe::Stop);
+        let shrunk = shrink_clients(&space, (original, ()), limits(100), true, &mut |_| {
+            Probe::Stop
+        });
         assert_eq!(shrunk.end, End::Stopped);
         assert_eq!(shrunk.probes, 1);
     }
