@@ -12,14 +12,7 @@ use common::{conform, stderr, stdout, which};
 const COUNTER: &str = "tests/data/clients/counter.yaml";
 const MODEL: &str = "specs/examples/redis-model.yaml";
 
-fn run(spec: &str, server: &str, extra: &[&str]) -> (Option<i32>, String) {
-    let output = conform()
-        .args(["run", spec, "--server", server])
-        .args(extra)
-        .output()
-        .unwrap();
-    (output.status.code(), stdout(&output))
-}
+use common::run_spec as run;
 
 /// The clone serving every client on a thread of its own, with one defect or none.
 fn threaded(defect: Option<&str>) -> String {

@@ -5,30 +5,14 @@
 
 mod common;
 
-use common::{conform, fixture, stdout, which};
+use common::{fixture, shrunk_section, which};
 
 const WRAPS: &str = "python/tcp_server_incr_wraps_at_2_31.py";
 const SPLITS: &str = "python/tcp_server_splits_on_crlf.py";
 const REDIS: &str = "redis-server --port {port} --bind 127.0.0.1 --save '' --appendonly no";
 
 fn run(spec: &str, server: &str, extra: &[&str]) -> (Option<i32>, String) {
-    let output = conform()
-        .args(["run", &format!("tests/data/minimal/{spec}.yaml")])
-        .args(["--server", server])
-        .args(extra)
-        .output()
-        .unwrap();
-    (output.status.code(), stdout(&output))
-}
-
-/// The lines from the heading of the shrunk input to the line before the failing step.
-fn shrunk_section<'a>(report: &'a str, heading: &str) -> Vec<&'a str> {
-    report
-        .lines()
-        .map(str::trim)
-        .skip_while(|l| !l.starts_with(heading))
-        .take_while(|l| !l.starts_with("with the "))
-        .collect()
+    common::run_spec(&format!("tests/data/minimal/{spec}.yaml"), server, extra)
 }
 
 fn probes(heading_line: &str) -> u64 {

@@ -5,33 +5,14 @@
 
 mod common;
 
-use common::{conform, fixture, stdout, which};
+use common::redis::REDIS;
+use common::{conform, fixture, run_spec as run, shrunk_section, which};
 
 const SPEC: &str = "tests/data/minimal/incrby.yaml";
 /// Counters kept as unsigned 32-bit integers: INCRBY by -1 from 0 answers 4294967295.
 const UNSIGNED: &str = "python/tcp_server_incrby_unsigned.py";
 /// Numbers kept in a signed byte: -129 comes back as 127.
 const SIGNED_BYTE: &str = "python/integer_server_signed_byte.py";
-const REDIS: &str = "redis-server --port {port} --bind 127.0.0.1 --save '' --appendonly no";
-
-fn run(spec: &str, server: &str, extra: &[&str]) -> (Option<i32>, String) {
-    let output = conform()
-        .args(["run", spec, "--server", server])
-        .args(extra)
-        .output()
-        .unwrap();
-    (output.status.code(), stdout(&output))
-}
-
-/// The trimmed lines from `heading` to the line before the failing step.
-fn shrunk_section<'a>(report: &'a str, heading: &str) -> Vec<&'a str> {
-    report
-        .lines()
-        .map(str::trim)
-        .skip_while(|l| !l.starts_with(heading))
-        .take_while(|l| !l.starts_with("with the "))
-        .collect()
-}
 
 #[test]
 fn the_incrby_spec_passes_against_redis_server() {

@@ -193,3 +193,23 @@ pub fn run_tool(
         stderr: err.join().expect("stderr reader"),
     }
 }
+
+/// `conform run SPEC --server SERVER EXTRA...`: its exit code and stdout.
+pub fn run_spec(spec: &str, server: &str, extra: &[&str]) -> (Option<i32>, String) {
+    let output = conform()
+        .args(["run", spec, "--server", server])
+        .args(extra)
+        .output()
+        .unwrap();
+    (output.status.code(), stdout(&output))
+}
+
+/// The trimmed lines of a report from `heading` to the line before the failing step.
+pub fn shrunk_section<'a>(report: &'a str, heading: &str) -> Vec<&'a str> {
+    report
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| !l.starts_with(heading))
+        .take_while(|l| !l.starts_with("with the "))
+        .collect()
+}

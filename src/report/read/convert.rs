@@ -219,15 +219,17 @@ fn generated(g: shapes::Generated) -> Result<Generated, Invalid> {
     })
 }
 
+/// Bytes kept for a report, read back from their hex.
+fn kept(k: shapes::Kept, field: String) -> Result<crate::event::Kept, Invalid> {
+    Ok(crate::event::Kept {
+        bytes: hex(&k.hex, &field)?,
+        len: k.length,
+    })
+}
+
 /// A failure's minimal session. The stream carries its commands; the names of the first
 /// failing session and the reference's command line are not in it.
 fn session(commands: Vec<shapes::Command>) -> Result<crate::event::SessionReport, Invalid> {
-    let kept = |k: shapes::Kept, field: String| -> Result<crate::event::Kept, Invalid> {
-        Ok(crate::event::Kept {
-            bytes: hex(&k.hex, &field)?,
-            len: k.length,
-        })
-    };
     let mut report = crate::event::SessionReport::default();
     for (i, c) in commands.into_iter().enumerate() {
         let path = format!("failure.session[{i}]");
@@ -257,12 +259,6 @@ fn session(commands: Vec<shapes::Command>) -> Result<crate::event::SessionReport
 
 /// The timelines of several clients, back to 0-based positions.
 fn history(h: shapes::History) -> Result<crate::event::HistoryReport, Invalid> {
-    let kept = |k: shapes::Kept, field: String| -> Result<crate::event::Kept, Invalid> {
-        Ok(crate::event::Kept {
-            bytes: hex(&k.hex, &field)?,
-            len: k.length,
-        })
-    };
     let at = |one_based: usize| one_based.saturating_sub(1);
     let mut clients = Vec::with_capacity(h.clients.len());
     for (k, commands) in h.clients.into_iter().enumerate() {
