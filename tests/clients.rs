@@ -292,3 +292,15 @@ fn the_json_report_carries_each_clients_timeline_and_conform_report_reads_it_bac
     );
     assert!(report.contains("in any of 5 runs each"), "{report}");
 }
+
+#[test]
+fn a_partition_every_command_of_several_clients_must_generate_is_refused_at_the_model() {
+    let spec = clients_spec(", frame: resp, partition: key", "");
+    let (code, err) = check(&spec);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("spec.yaml:7:12"), "{err}");
+    assert!(
+        err.contains("`partition: key` checks the commands of each `key` apart, so every command several clients play generates `key`; `INCR` does not"),
+        "{err}"
+    );
+}

@@ -26,6 +26,7 @@ use crate::verdict::{Expectation, Mismatch, PeerState, Progress};
 pub const SEARCH_STEPS: u64 = 1_000_000;
 
 /// One command of the history.
+#[derive(Clone, Copy)]
 struct Entry<'a> {
     client: usize,
     index: usize,
@@ -85,6 +86,49 @@ pub fn judge(
         .map(|e| e.timed.began)
         .min()
         .unwrap_or_else(Instant::now);
+    let partition = scenario
+        .model
+        .as_ref()
+        .and_then(|m| m.value.partition.as_deref());
+    let mut left = budget;
+    for group in partitions(entries, partition) {
+        let (judged, steps) = judge_group(scenario, model, &group, origin, left)?;
+        left = left.saturating_sub(steps);
+        match judged {
+            Judged::Explained => {}
+            Judged::Undecided { .. } => return Ok(Judged::Undecided { steps: budget }),
+            unexplained => return Ok(unexplained),
+        }
+    }
+    Ok(Judged::Explained)
+}
+
+/// The commands grouped by the value `partition` names (in the order each value first
+/// appears): commands of different values never affect each other, so each group is a
+/// history of its own (linearizability is local). Without a partition, one group.
+fn partitions<'a>(entries: Vec<Entry<'a>>, partition: Option<&str>) -> Vec<Vec<Entry<'a>>> {
+    let Some(name) = partition else {
+        return vec![entries];
+    };
+    let mut groups: Vec<(Option<&crate::spec::Value>, Vec<Entry<'a>>)> = Vec::new();
+    for entry in entries {
+        let key = entry.call.env.get(name);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, group)) => group.push(entry),
+            None => groups.push((key, vec![entry])),
+        }
+    }
+    groups.into_iter().map(|(_, group)| group).collect()
+}
+
+/// Judges one history; also says how many steps the search took.
+fn judge_group(
+    scenario: &Scenario,
+    model: &Model,
+    entries: &[Entry<'_>],
+    origin: Instant,
+    budget: u64,
+) -> Result<(Judged, u64), ExprError> {
     let nanos = |at: Instant| at.saturating_duration_since(origin).as_nanos() as u64;
     let ops: Vec<Op> = entries
         .iter()
@@ -105,10 +149,10 @@ pub fn judge(
     let mut judge = Judge {
         scenario,
         model,
-        entries: &entries,
+        entries,
     };
     let checked = linear::check(&ops, initial.clone(), &mut judge, budget)?;
-    Ok(match checked.verdict {
+    let judged = match checked.verdict {
         Verdict::Linearizable { .. } => Judged::Explained,
         Verdict::Undecided { steps } => Judged::Undecided { steps },
         Verdict::NotLinearizable { longest, stuck } => {
@@ -127,7 +171,8 @@ pub fn judge(
                     .collect(),
             }
         }
-    })
+    };
+    Ok((judged, checked.steps))
 }
 
 struct Judge<'a> {
@@ -352,5 +397,57 @@ pub fn report(
         explained,
         stuck,
         replays,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_are_grouped_by_their_partition_value_in_order_of_first_appearance() {
+        let now = Instant::now();
+        let timed = Timed {
+            began: now,
+            ended: Some(now),
+            replies: Vec::new(),
+        };
+        let calls: Vec<Call> = ["a", "b", "a", "c", "b"]
+            .iter()
+            .map(|key| {
+                let mut env = Env::new();
+                env.insert(
+                    "key".into(),
+                    crate::spec::Value::Bytes(key.as_bytes().to_vec()),
+                );
+                Call { command: 0, env }
+            })
+            .collect();
+        let prelude = Env::new();
+        let entries: Vec<Entry<'_>> = calls
+            .iter()
+            .enumerate()
+            .map(|(index, call)| Entry {
+                client: index % 2,
+                index,
+                prelude: &prelude,
+                call,
+                timed: &timed,
+            })
+            .collect();
+        let indices = |groups: Vec<Vec<Entry<'_>>>| -> Vec<Vec<usize>> {
+            groups
+                .iter()
+                .map(|g| g.iter().map(|e| e.index).collect())
+                .collect()
+        };
+        assert_eq!(
+            indices(partitions(entries.clone(), Some("key"))),
+            vec![vec![0, 2], vec![1, 4], vec![3]]
+        );
+        assert_eq!(
+            indices(partitions(entries, None)),
+            vec![vec![0, 1, 2, 3, 4]]
+        );
     }
 }

@@ -75,6 +75,11 @@ pub struct ModelSettings {
     #[serde(default)]
     #[schemars(with = "Option<FrameSchema>")]
     pub frame: Option<super::frame::RawFrame>,
+    /// A generated value (e.g. `key`) such that commands of different values never affect
+    /// each other: with several clients, the commands of each value are checked as a history
+    /// of their own, which keeps the check cheap however many clients run.
+    #[serde(default)]
+    pub partition: Option<String>,
 }
 
 /// The schema of a framing, for `model.frame`.

@@ -98,6 +98,22 @@ pub fn fits(scenario: &Scenario, clients: u32, at: Location) -> Result<(), Probl
                 .into(),
         ));
     }
+    if let Some(name) = &model.value.partition
+        && let Some(command) = scenario
+            .commands
+            .iter()
+            .find(|c| c.value.atomic() && !c.value.generate.contains_key(name))
+    {
+        return Err((
+            model.referenced,
+            format!(
+                "`partition: {name}` checks the commands of each `{name}` apart, so every command \
+                 several clients play generates `{name}`; `{}` does not (mark it `atomic: false`, \
+                 or leave `partition` out)",
+                command.value.name.value
+            ),
+        ));
+    }
     for command in scenario.commands.iter().filter(|c| c.value.atomic()) {
         for step in &command.value.steps {
             deferrable(step).map_err(|(loc, msg)| {
