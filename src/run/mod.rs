@@ -320,34 +320,14 @@ fn run_one(
     let target = match &item.target {
         Ok(target) => target,
         Err(reason) => {
-            let _ = tx.send(Ok(Event::ScenarioFinished {
-                id,
-                target: TargetKind::Reference,
-                lifecycle,
-                verdict: Verdict::Skip(reason.to_string()),
-                duration: Duration::ZERO,
-                cases: 0,
-                seed: None,
-                cut_short: None,
-                window: None,
-                clients: None,
-            }));
+            let skip = skipped(id, TargetKind::Reference, lifecycle, reason.to_string());
+            let _ = tx.send(Ok(skip));
             return Ok(());
         }
     };
     if item.scenario.uses_reference() && opts.reference.is_none() {
-        let _ = tx.send(Ok(Event::ScenarioFinished {
-            id,
-            target: target_kind(target),
-            lifecycle,
-            verdict: Verdict::Skip(crate::plan::Skip::NoReference.to_string()),
-            duration: Duration::ZERO,
-            cases: 0,
-            seed: None,
-            cut_short: None,
-            window: None,
-            clients: None,
-        }));
+        let reason = crate::plan::Skip::NoReference.to_string();
+        let _ = tx.send(Ok(skipped(id, target_kind(target), lifecycle, reason)));
         return Ok(());
     }
     let _ = tx.send(Ok(Event::ScenarioStarted { id: id.clone() }));
@@ -408,6 +388,27 @@ fn run_one(
         clients: (clients > 1).then_some(clients),
     }));
     Ok(())
+}
+
+/// The event of a scenario that did not run, and why.
+fn skipped(
+    id: ScenarioId,
+    target: TargetKind,
+    lifecycle: crate::spec::Lifecycle,
+    reason: String,
+) -> Event {
+    Event::ScenarioFinished {
+        id,
+        target,
+        lifecycle,
+        verdict: Verdict::Skip(reason),
+        duration: Duration::ZERO,
+        cases: 0,
+        seed: None,
+        cut_short: None,
+        window: None,
+        clients: None,
+    }
 }
 
 /// How many clients a scenario plays at once: `--clients` for session scenarios, else the
