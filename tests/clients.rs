@@ -304,3 +304,17 @@ fn a_partition_every_command_of_several_clients_must_generate_is_refused_at_the_
         "{err}"
     );
 }
+
+#[test]
+fn a_send_that_reads_the_state_is_refused_with_several_clients() {
+    let spec = clients_spec(", frame: resp", "")
+        .replace("- send: \"INCR\\r\\n\"", "- send: {expr: 'decimal(state)'}");
+    assert!(spec.contains("decimal(state)"), "{spec}");
+    let (code, err) = check(&spec);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("spec.yaml:13:13"), "{err}");
+    assert!(
+        err.contains("in command `INCR`: with several clients what a command sends is decided before the order that explains the replies is known: it cannot read `state`"),
+        "{err}"
+    );
+}

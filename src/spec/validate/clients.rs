@@ -131,7 +131,16 @@ pub fn fits(scenario: &Scenario, clients: u32, at: Location) -> Result<(), Probl
 /// session, in the order that explains them, so a step may only send, or read one reply.
 fn deferrable(step: &Spanned<Step>) -> Result<(), Problem> {
     let problem = match &step.value {
-        Step::Send(_) | Step::SendAll(_) => return Ok(()),
+        Step::Send(_) | Step::SendAll(_) => {
+            let mut vars = Vec::new();
+            super::step_vars(&step.value, &mut vars);
+            if !vars.contains(&crate::spec::expr::STATE) {
+                return Ok(());
+            }
+            "with several clients what a command sends is decided before the order that \
+             explains the replies is known: it cannot read `state` (only its `expect` steps, \
+             `when` and `update` can)"
+        }
         Step::Expect(expect) if expect.capture.is_some() => {
             "`capture` keeps a reply that is only judged after the session: it does not \
              combine with several clients and a model"
