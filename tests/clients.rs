@@ -318,3 +318,31 @@ fn a_send_that_reads_the_state_is_refused_with_several_clients() {
         "{err}"
     );
 }
+
+#[test]
+fn a_server_that_never_listens_is_not_shrunk_over_clients() {
+    let output = conform()
+        .args([
+            "run",
+            COUNTER,
+            "--clients",
+            "3",
+            "--seed",
+            "1",
+            "--ready-timeout",
+            "300ms",
+        ])
+        .args(["--server", "sleep 30"])
+        .output()
+        .unwrap();
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("fails for any input: the program failed before the first step, before any generated value was used; not shrunk"),
+        "{report}"
+    );
+    assert!(
+        report.contains("the failing history: 3 client(s)"),
+        "{report}"
+    );
+}

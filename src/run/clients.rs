@@ -229,6 +229,63 @@ fn settle(
     seed: u64,
     progress: &mut dyn FnMut(Tick),
 ) -> Result<Failure, SetupError> {
+    // A program that never became ready fails for any clients and any commands.
+    let never_ready = first.judged.is_none() && first.failure.step.is_none();
+    let (clients, last, probes, shrinking) = if never_ready {
+        (
+            original.clone(),
+            first,
+            0,
+            Shrinking::BeforeInput { step: 0 },
+        )
+    } else {
+        shrink_failure(ctx, player, (original.clone(), first), pinned, progress)?
+    };
+    let mut failure = last.failure.clone();
+    let mut replay = fuzz::replay_base(ctx);
+    replay.push_str(&format!(
+        " --filter {} --seed {seed} --clients {}",
+        crate::quote::quote(&format!("name:{}", ctx.scenario.name.value)),
+        original.len()
+    ));
+    for (name, value) in pinned {
+        replay.push_str(&format!(
+            " --with {}",
+            crate::quote::quote(&format!("{name}={}", value.encode()))
+        ));
+    }
+    failure.generated = Some(Generated {
+        seed,
+        case,
+        elapsed,
+        original: Vec::new(),
+        minimal: Vec::new(),
+        probes: u64::from(probes),
+        shrinking,
+        replay,
+        replay_short: None,
+        saved: None,
+        session: None,
+        history: Some(Box::new(history::report(
+            ctx.scenario,
+            &clients,
+            &last.played,
+            last.judged.as_ref(),
+            REPLAYS,
+        ))),
+    });
+    Ok(failure)
+}
+
+/// Shrinks a failure of several clients: the simplest clients found, their last failing
+/// run, the probes spent and how the search ended.
+fn shrink_failure(
+    ctx: Ctx<'_>,
+    player: &mut Player<'_>,
+    (original, first): (Vec<SessionCase>, Failed),
+    pinned: &BTreeMap<String, Value>,
+    progress: &mut dyn FnMut(Tick),
+) -> Result<(Vec<SessionCase>, Failed, u32, Shrinking), SetupError> {
     let space = {
         let mut space = converse::space(ctx, &original[0], pinned);
         space.barred = ctx
@@ -253,7 +310,7 @@ fn settle(
     let sessions = first.judged.is_some() || first.played.iter().all(|p| p.failed_part != Some(0));
     let shrunk = shrink_clients(
         &space,
-        (original.clone(), first),
+        (original, first),
         limits,
         sessions,
         &mut |candidate| {
@@ -281,38 +338,5 @@ fn settle(
         Shrinking::Minimal | Shrinking::Local { .. } => Shrinking::Replayed { replays: REPLAYS },
         other => other,
     };
-    let mut failure = shrunk.failure.failure.clone();
-    let mut replay = fuzz::replay_base(ctx);
-    replay.push_str(&format!(
-        " --filter {} --seed {seed} --clients {}",
-        crate::quote::quote(&format!("name:{}", ctx.scenario.name.value)),
-        original.len()
-    ));
-    for (name, value) in pinned {
-        replay.push_str(&format!(
-            " --with {}",
-            crate::quote::quote(&format!("{name}={}", value.encode()))
-        ));
-    }
-    failure.generated = Some(Generated {
-        seed,
-        case,
-        elapsed,
-        original: Vec::new(),
-        minimal: Vec::new(),
-        probes: u64::from(shrunk.probes),
-        shrinking,
-        replay,
-        replay_short: None,
-        saved: None,
-        session: None,
-        history: Some(Box::new(history::report(
-            ctx.scenario,
-            &shrunk.clients,
-            &shrunk.failure.played,
-            shrunk.failure.judged.as_ref(),
-            REPLAYS,
-        ))),
-    });
-    Ok(failure)
+    Ok((shrunk.clients, shrunk.failure, shrunk.probes, shrinking))
 }
