@@ -142,11 +142,7 @@ pub fn command_name(history: &HistoryReport, client: usize, command: usize) -> S
 
 /// `INCR key="a"`.
 fn title(command: &TimedCommand) -> String {
-    let mut out = command.name.clone();
-    for (name, value) in &command.values {
-        out.push_str(&format!(" {name}={value}"));
-    }
-    out
+    super::session::called(&command.name, &command.values)
 }
 
 /// `0.12-20.4 ms`.

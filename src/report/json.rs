@@ -325,12 +325,6 @@ pub(super) struct Value<'a> {
 
 impl<'a> From<&'a Generated> for GeneratedJson<'a> {
     fn from(g: &'a Generated) -> Self {
-        let values = |pairs: &'a [(String, String)]| {
-            pairs
-                .iter()
-                .map(|(name, description)| Value { name, description })
-                .collect()
-        };
         GeneratedJson {
             seed: g.seed.to_string(),
             case: g.case,
@@ -383,6 +377,14 @@ impl From<&crate::event::Kept> for KeptJson {
     }
 }
 
+/// `(name, description)` pairs as JSON values.
+pub(super) fn values(pairs: &[(String, String)]) -> Vec<Value<'_>> {
+    pairs
+        .iter()
+        .map(|(name, description)| Value { name, description })
+        .collect()
+}
+
 fn commands(session: &crate::event::SessionReport) -> Vec<CommandJson<'_>> {
     session
         .commands
@@ -391,11 +393,7 @@ fn commands(session: &crate::event::SessionReport) -> Vec<CommandJson<'_>> {
         .map(|(i, c)| CommandJson {
             index: i + 1,
             name: &c.name,
-            values: c
-                .values
-                .iter()
-                .map(|(name, description)| Value { name, description })
-                .collect(),
+            values: values(&c.values),
             sent: (&c.sent).into(),
             answered: c.answered.as_ref().map(KeptJson::from),
             reference: c.reference.as_ref().map(KeptJson::from),

@@ -76,28 +76,30 @@ fn count(n: usize) -> String {
     }
 }
 
+/// A command with its values: `SET key="a" value=""`.
+pub fn called(name: &str, values: &[(String, String)]) -> String {
+    let mut out = name.to_string();
+    for (n, v) in values {
+        out.push_str(&format!(" {n}={v}"));
+    }
+    out
+}
+
 /// The minimal session, command by command.
 pub fn transcript_lines(session: &SessionReport) -> Vec<String> {
     let mut lines = Vec::new();
     for (i, command) in session.commands.iter().enumerate() {
         let number = i + 1;
-        let values: Vec<String> = command
-            .values
-            .iter()
-            .map(|(n, v)| format!("{n}={v}"))
-            .collect();
         let reached = session.failed_at.is_none_or(|f| number <= f);
         let mark = match session.failed_at {
             Some(f) if f == number => "   <- fails here",
             _ if !reached => "   (not reached: the session failed before it)",
             _ => "",
         };
-        lines.push(
-            format!("  {number}. {} {}", command.name, values.join(" "))
-                .trim_end()
-                .to_string()
-                + mark,
-        );
+        lines.push(format!(
+            "  {number}. {}{mark}",
+            called(&command.name, &command.values)
+        ));
         if !reached {
             continue;
         }

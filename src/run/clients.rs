@@ -11,12 +11,11 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use super::SetupError;
+use super::converse;
 use super::exec::{Ctx, Executor};
-use super::feed::{Fuzzed, budget};
+use super::feed::{Fuzzed, budget, planned_sessions};
 use super::history::{self, Judged, SEARCH_STEPS};
-use super::options::DEFAULT_CASES;
 use super::script::{Played, Replies};
-use super::{converse, fuzz};
 use crate::event::{Failure, Generated, Shrinking, Tick};
 use crate::input::generate::Rng;
 use crate::input::session::clients::shrink_clients;
@@ -60,12 +59,7 @@ pub fn concurrent(
 ) -> Result<Fuzzed, SetupError> {
     let scenario = ctx.scenario;
     let mut player = Player::new(ctx);
-    let planned = u64::from(
-        ctx.opts
-            .cases
-            .or(scenario.cases.as_ref().map(|c| c.value))
-            .unwrap_or(DEFAULT_CASES),
-    );
+    let planned = u64::from(planned_sessions(scenario, ctx.opts));
     let budget = budget(scenario, ctx.opts);
     let mut rng = Rng::new(seed);
     let started = Instant::now();
@@ -242,18 +236,9 @@ fn settle(
         shrink_failure(ctx, player, (original.clone(), first), pinned, progress)?
     };
     let mut failure = last.failure.clone();
-    let mut replay = fuzz::replay_base(ctx);
-    replay.push_str(&format!(
-        " --filter {} --seed {seed} --clients {}",
-        crate::quote::quote(&format!("name:{}", ctx.scenario.name.value)),
-        original.len()
-    ));
-    for (name, value) in pinned {
-        replay.push_str(&format!(
-            " --with {}",
-            crate::quote::quote(&format!("{name}={}", value.encode()))
-        ));
-    }
+    let mut replay = converse::replay_start(ctx, seed);
+    replay.push_str(&format!(" --clients {}", original.len()));
+    converse::push_with(&mut replay, pinned);
     failure.generated = Some(Generated {
         seed,
         case,

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use super::SetupError;
 use super::exec::Ctx;
-use super::feed::{Fuzzed, budget};
-use super::options::{DEFAULT_CASES, RunOptions};
+use super::feed::{Fuzzed, budget, planned_sessions};
+use super::options::RunOptions;
 use super::pair::{Outcome, Pair};
 use super::script::Played;
 use super::{fuzz, transcript};
@@ -104,11 +104,7 @@ fn hunt(
     let scenario = ctx.scenario;
     let planned = u64::from(match (fixed, scenario.is_session()) {
         (Some(_), _) => 1,
-        (None, true) => ctx
-            .opts
-            .cases
-            .or(scenario.cases.as_ref().map(|c| c.value))
-            .unwrap_or(DEFAULT_CASES),
+        (None, true) => planned_sessions(scenario, ctx.opts),
         (None, false) => fuzz::planned_cases(scenario, ctx.opts, pinned),
     });
     let budget = budget(scenario, ctx.opts);
@@ -458,6 +454,21 @@ fn generated(
 
 /// The command line that replays exactly this case.
 fn replay(ctx: Ctx<'_>, seed: u64, case: &SessionCase) -> String {
+    use crate::quote::quote;
+    let mut line = replay_start(ctx, seed);
+    push_with(&mut line, &case.prelude);
+    if ctx.scenario.is_session() {
+        line.push_str(&format!(
+            " --session {}",
+            quote(&encode::encode(ctx.scenario, case))
+        ));
+    }
+    line
+}
+
+/// The start of a session scenario's replay line: the target, the reference, the scenario
+/// and the seed.
+pub(super) fn replay_start(ctx: Ctx<'_>, seed: u64) -> String {
     use crate::quote::{join, quote};
     let mut line = fuzz::replay_base(ctx);
     if let Some(words) = &ctx.opts.reference {
@@ -467,19 +478,20 @@ fn replay(ctx: Ctx<'_>, seed: u64, case: &SessionCase) -> String {
         " --filter {} --seed {seed}",
         quote(&format!("name:{}", ctx.scenario.name.value))
     ));
-    for (name, value) in &case.prelude {
+    line
+}
+
+/// `--with NAME=VALUE` for each of `values`, on a replay line.
+pub(super) fn push_with<'v>(
+    line: &mut String,
+    values: impl IntoIterator<Item = (&'v String, &'v Value)>,
+) {
+    for (name, value) in values {
         line.push_str(&format!(
             " --with {}",
-            quote(&format!("{name}={}", value.encode()))
+            crate::quote::quote(&format!("{name}={}", value.encode()))
         ));
     }
-    if ctx.scenario.is_session() {
-        line.push_str(&format!(
-            " --session {}",
-            quote(&encode::encode(ctx.scenario, case))
-        ));
-    }
-    line
 }
 
 /// `--save-failures`: the minimal case as a spec that replays it.

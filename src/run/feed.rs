@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::options::{DEFAULT_BUDGET, RunOptions};
+use super::options::{DEFAULT_BUDGET, DEFAULT_CASES, RunOptions};
 use crate::event::{CutShort, Failure};
 use crate::spec::{Env, Scenario, Value};
 
@@ -32,6 +32,13 @@ pub struct Feed<'a> {
     pub planned: u32,
     /// Where values too long for a replay line on a terminal are written, if anywhere.
     pub replay_dir: Option<std::path::PathBuf>,
+}
+
+/// Sessions a session scenario plays: `--cases`, else the spec's `cases`, else the default.
+pub fn planned_sessions(scenario: &Scenario, opts: &RunOptions) -> u32 {
+    opts.cases
+        .or(scenario.cases.as_ref().map(|c| c.value))
+        .unwrap_or(DEFAULT_CASES)
 }
 
 /// The time a generated scenario may spend running cases.

@@ -13,6 +13,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use super::script::{Played, Timed};
+use super::steps::unix_now;
 use crate::event::{Failure, HistoryReport, Kept, Stuck, TimedCommand};
 use crate::input::session::model::Model;
 use crate::input::session::{Call, SessionCase, encode};
@@ -90,9 +91,17 @@ pub fn judge(
         .model
         .as_ref()
         .and_then(|m| m.value.partition.as_deref());
+    let initial = model.initial().map_err(|e| match e {
+        crate::input::session::model::ModelError::Initial(e) => e,
+        other => ExprError {
+            message: other.to_string(),
+            at: None,
+        },
+    })?;
     let mut left = budget;
     for group in partitions(entries, partition) {
-        let (judged, steps) = judge_group(scenario, model, &group, origin, left)?;
+        let start = (&initial, origin);
+        let (judged, steps) = judge_group(scenario, model, &group, start, left)?;
         left = left.saturating_sub(steps);
         match judged {
             Judged::Explained => {}
@@ -126,7 +135,7 @@ fn judge_group(
     scenario: &Scenario,
     model: &Model,
     entries: &[Entry<'_>],
-    origin: Instant,
+    (initial, origin): (&Val, Instant),
     budget: u64,
 ) -> Result<(Judged, u64), ExprError> {
     let nanos = |at: Instant| at.saturating_duration_since(origin).as_nanos() as u64;
@@ -139,13 +148,6 @@ fn judge_group(
             ret: e.timed.ended.map_or(u64::MAX, nanos),
         })
         .collect();
-    let initial = model.initial().map_err(|e| match e {
-        crate::input::session::model::ModelError::Initial(e) => e,
-        other => ExprError {
-            message: other.to_string(),
-            at: None,
-        },
-    })?;
     let mut judge = Judge {
         scenario,
         model,
@@ -157,7 +159,7 @@ fn judge_group(
         Verdict::Undecided { steps } => Judged::Undecided { steps },
         Verdict::NotLinearizable { longest, stuck } => {
             // The state the longest order leaves, to say what each stuck command expected.
-            let mut state = initial;
+            let mut state = initial.clone();
             for &op in &longest {
                 let e = &entries[op];
                 state = model.next(e.prelude, e.call, &state)?;
@@ -251,13 +253,6 @@ fn whole(transport: Transport, matcher: &Matcher, reply: &[u8]) -> bool {
             Progress::Pass { consumed } if consumed == reply.len()
         ),
     }
-}
-
-/// The Unix time in seconds, for numbers that must be the time now.
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 /// The failure of a history no order explains: the first command that could not come next,

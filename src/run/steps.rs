@@ -21,7 +21,7 @@ use crate::spec::{Env, Expect, ExpectOutput, Scenario, Step, Transport};
 use crate::verdict::{Expectation, Mismatch, Progress, judge_output};
 
 /// The Unix time in seconds, for numbers that must be the time now.
-fn unix_now() -> u64 {
+pub(super) fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())

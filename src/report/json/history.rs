@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::{KeptJson, Value, hex, millis};
+use super::{KeptJson, Value, hex, millis, values};
 use crate::event::HistoryReport;
 use crate::spec::payload::escape;
 
@@ -70,11 +70,7 @@ impl<'a> From<&'a HistoryReport> for HistoryJson<'a> {
                         .map(|(i, c)| TimedJson {
                             index: i + 1,
                             name: &c.name,
-                            values: c
-                                .values
-                                .iter()
-                                .map(|(name, description)| Value { name, description })
-                                .collect(),
+                            values: values(&c.values),
                             sent: KeptJson::from(&c.sent),
                             answered: KeptJson::from(&c.answered),
                             began_ms: c.began.map(millis),
