@@ -7,19 +7,15 @@
 mod common;
 
 use common::redis::{REDIS, clone, minimal_session};
-use common::{conform, stdout, which};
+use common::which;
 use rstest::rstest;
 
 const SPEC: &str = "specs/examples/redis-model.yaml";
 
 /// Runs the example against `server`, with no reference.
 fn run(server: &str, seed: &str, extra: &[&str]) -> (Option<i32>, String) {
-    let output = conform()
-        .args(["run", SPEC, "--seed", seed, "--server", server])
-        .args(extra)
-        .output()
-        .unwrap();
-    (output.status.code(), stdout(&output))
+    let args: Vec<&str> = ["--seed", seed].iter().chain(extra).copied().collect();
+    common::run_spec(SPEC, server, &args)
 }
 
 #[rstest]

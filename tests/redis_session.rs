@@ -22,21 +22,12 @@ fn redis_installed() {
 /// Runs the example against `server`, compared with redis-server.
 fn run(server: &str, seed: &str, extra: &[&str]) -> (Option<i32>, String) {
     redis_installed();
-    let output = conform()
-        .args([
-            "run",
-            SPEC,
-            "--seed",
-            seed,
-            "--server",
-            server,
-            "--reference",
-            REDIS,
-        ])
-        .args(extra)
-        .output()
-        .unwrap();
-    (output.status.code(), stdout(&output))
+    let args: Vec<&str> = ["--seed", seed, "--reference", REDIS]
+        .iter()
+        .chain(extra)
+        .copied()
+        .collect();
+    common::run_spec(SPEC, server, &args)
 }
 
 #[rstest]
