@@ -278,6 +278,10 @@ fn the_json_report_carries_each_clients_timeline_and_conform_report_reads_it_bac
     assert_eq!(stuck.len(), 1, "{history}");
     assert_eq!(stuck[0]["expected"][0]["hex"], "3a320d0a");
     assert_eq!(finished["failure"]["generated"]["shrinking"], "replayed");
+    // The wire log of the failing case holds both clients' connections.
+    let entries = finished["failure"]["wire"]["entries"].as_array().unwrap();
+    let connects = entries.iter().filter(|e| e["kind"] == "connect").count();
+    assert_eq!(connects, 2, "{entries:?}");
     // Read back, the merged report draws the same timelines.
     let merged = conform().arg("report").arg(&events).output().unwrap();
     let report = stdout(&merged);

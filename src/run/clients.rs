@@ -147,7 +147,7 @@ impl<'a> Player<'a> {
             .iter()
             .map(|s| super::pair::script(scenario, s, &[], replies()))
             .collect();
-        let mut played = self.executor.play_many(scripts)?;
+        let (mut played, wire) = self.executor.play_many(scripts)?;
         if let Some(k) = played.iter().position(|p| p.failure.is_some()) {
             let mut failure = played[k].failure.clone().unwrap_or_default();
             if played.len() > 1 {
@@ -182,7 +182,8 @@ impl<'a> Player<'a> {
                 sessions.len()
             ))),
             Judged::Unexplained { .. } => {
-                let failure = history::failure(scenario, sessions, &played, &judged);
+                let mut failure = history::failure(scenario, sessions, &played, &judged);
+                failure.wire = wire;
                 Ok(Some(Box::new(Failed {
                     failure,
                     played,

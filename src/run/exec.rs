@@ -15,7 +15,7 @@ use super::options::RunOptions;
 use super::script::{Played, Script};
 use super::session::{self, Opened, Session};
 use super::steps;
-use crate::event::{Failure, ProgramReport, StepRef, Wire, WireEntry};
+use crate::event::{Failure, ProgramReport, StepRef, Wire, WireEntry, WireLog};
 use crate::plan::Target;
 use crate::spec::{Env, Lifecycle, Role, Scenario, Spec};
 
@@ -128,12 +128,16 @@ impl<'a> Executor<'a> {
 
     /// Plays several clients' scripts at once against one target, each on a thread and
     /// connections of its own, sharing one wire log; their commands start together, after
-    /// every client's own steps. Hands back each client's run, in order.
-    pub fn play_many(&mut self, scripts: Vec<Script<'_>>) -> Result<Vec<Played>, SetupError> {
+    /// every client's own steps. Hands back each client's run, in order, and the wire log
+    /// when no client's failure took it (a history judged after the case needs it then).
+    pub fn play_many(
+        &mut self,
+        scripts: Vec<Script<'_>>,
+    ) -> Result<(Vec<Played>, Option<WireLog>), SetupError> {
         let ctx = self.ctx;
         let session = match self.ready()? {
             Ok(session) => session,
-            Err(failure) => return Ok(vec![not_ready(failure)]),
+            Err(failure) => return Ok((vec![not_ready(failure)], None)),
         };
         let wire = crate::drive::wire::Recorder::when(session.record_wire);
         let gate = std::sync::Arc::new(super::script::Gate::new(scripts.len()));
@@ -161,7 +165,12 @@ impl<'a> Executor<'a> {
                 .collect()
         });
         self.after(&mut played);
-        Ok(played)
+        let log = played
+            .iter()
+            .all(|p| p.failure.is_none())
+            .then(|| wire.take())
+            .flatten();
+        Ok((played, log))
     }
 
     /// The target, restarted first when the lifecycle or its death says so.

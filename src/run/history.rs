@@ -323,7 +323,8 @@ pub fn failure(
         mismatches: vec![mismatch],
         program: None,
         generated: None,
-        wire: played.iter().find_map(|p| p.failure.as_ref()?.wire.clone()),
+        // The caller gives the case's wire log: no client's failure carried it.
+        wire: None,
     }
 }
 
